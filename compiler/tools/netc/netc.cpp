@@ -1,0 +1,196 @@
+//===- netc.cpp - The netc driver ------------------------------------------===//
+//
+// netc [SPEC] --entry NAME (--print-keys | --print-shapes) [--input-shape ...]
+// netc --list
+//
+// The driver is a chain of stage functions over one Options struct: the front
+// end (parse + elaborate) produces a layer graph that each action prints.
+//
+//===----------------------------------------------------------------------===//
+#include "netc/dsl/Elaborator.h"
+#include "netc/dsl/Spec.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#ifndef NETC_ZOO_DIR
+#error "NETC_ZOO_DIR must name the model zoo directory"
+#endif
+
+namespace cl = llvm::cl;
+using namespace netc::dsl;
+
+namespace {
+
+cl::OptionCategory category("netc options");
+
+cl::opt<std::string> specPath(cl::Positional, cl::desc("[SPEC.nn]"), cl::init(""),
+                              cl::cat(category));
+cl::opt<std::string> entryText(
+    "entry", cl::value_desc("NAME or CALL"),
+    cl::desc("The net or alias to compile, optionally with arguments:\n"
+             "  --entry resnet50   --entry 'resnet(50, groups=32, wpg=4)'\n"
+             "Without SPEC it is looked up in the model zoo"),
+    cl::cat(category));
+cl::opt<bool> printKeys("print-keys",
+                        cl::desc("Print one line per parameter: KEY DTYPE [d0,d1,...], "
+                                 "in state_dict order"),
+                        cl::cat(category));
+cl::opt<bool> printShapes("print-shapes",
+                          cl::desc("Print every layer's output shape"), cl::cat(category));
+cl::list<int64_t> inputShape(
+    "input-shape", cl::CommaSeparated, cl::value_desc("N,C,H,W"),
+    cl::desc("Bind the input's symbolic sizes, e.g. --input-shape 1,3,224,224"),
+    cl::cat(category));
+cl::opt<bool> listZoo("list", cl::desc("List the entries of the model zoo (or of SPEC)"),
+                      cl::cat(category));
+cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"),
+                            cl::desc("Model zoo directory (default: " NETC_ZOO_DIR ")"),
+                            cl::init(NETC_ZOO_DIR), cl::cat(category));
+
+/// What one invocation asks for, validated.
+struct Options {
+  std::string spec;       // empty: use the zoo
+  std::string entry;
+  std::string zoo;
+  ElaborateOptions elaborate;
+};
+
+int reportError(const Diagnostic &diag) {
+  llvm::errs() << diag.render();
+  return 1;
+}
+
+int usageError(const std::string &message) {
+  llvm::errs() << "netc: error: " << message << "\n"
+               << "Run 'netc --help' for usage.\n";
+  return 1;
+}
+
+/// The spec files an invocation reads: SPEC alone, or the whole zoo.
+struct Sources {
+  std::unique_ptr<Module> spec;
+  Zoo zoo;
+};
+
+/// Front end: loads the spec (or the zoo) and elaborates the entry.
+std::optional<Graph> runFrontEnd(const Options &options, Sources &sources) {
+  Diagnostic diag;
+  const Module *module = nullptr;
+  if (!options.spec.empty()) {
+    sources.spec = loadSpec(options.spec, diag);
+    module = sources.spec.get();
+  } else if (sources.zoo.load(options.zoo, diag)) {
+    std::string callee = entryCallee(options.entry);
+    if (callee.empty()) {
+      // Let the elaborator explain what is wrong with the entry text.
+      static const Module empty{std::make_unique<SourceFile>("<zoo>", ""), {}};
+      module = &empty;
+    } else {
+      module = sources.zoo.find(callee, diag);
+    }
+  }
+  if (!module) {
+    reportError(diag);
+    return std::nullopt;
+  }
+  std::optional<Graph> graph = elaborate(*module, options.entry, options.elaborate, diag);
+  if (!graph)
+    reportError(diag);
+  return graph;
+}
+
+int listEntries(const Options &options) {
+  Diagnostic diag;
+  if (!options.spec.empty()) {
+    auto module = loadSpec(options.spec, diag);
+    if (!module)
+      return reportError(diag);
+    for (const EntryInfo &e : netc::dsl::listEntries(*module))
+      llvm::outs() << e.name << "  " << e.signature << "\n";
+    return 0;
+  }
+  Zoo zoo;
+  if (!zoo.load(options.zoo, diag))
+    return reportError(diag);
+  for (const Zoo::Entry &e : zoo.entries()) {
+    std::string file = e.module->source->name();
+    file = file.substr(file.find_last_of('/') + 1);
+    llvm::outs() << llvm::left_justify(e.info.name, 22) << " "
+                 << llvm::left_justify(file, 16) << " " << e.info.signature << "\n";
+  }
+  return 0;
+}
+
+void printKeyList(const Graph &graph) {
+  for (const Weight *w : graph.weights()) {
+    llvm::outs() << w->key << " " << dtypeName(w->dtype) << " [";
+    for (size_t i = 0; i < w->shape.size(); ++i)
+      llvm::outs() << (i ? "," : "") << w->shape[i];
+    llvm::outs() << "]\n";
+  }
+}
+
+void printShapeList(const Graph &graph) {
+  for (const Layer &layer : graph.layers) {
+    // An unnamed layer shows where it sits: "layer1.0/relu".
+    std::string name = layer.path.empty()
+                           ? (layer.scope.empty() ? "" : layer.scope + "/") + opName(layer.kind)
+                           : layer.path;
+    llvm::outs() << llvm::left_justify(name, 34) << " "
+                 << llvm::left_justify(opName(layer.kind), 17) << " "
+                 << formatShape(layer.shape) << (layer.auxiliary ? "  (auxiliary)" : "")
+                 << "\n";
+  }
+  llvm::outs() << "output: " << formatShape(graph.layers[graph.output].shape) << "\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "netc - ahead-of-time compiler for convolutional networks\n\n"
+      "Examples:\n"
+      "  netc --list                                  entries of the model zoo\n"
+      "  netc --entry resnet50 --print-keys           parameters, as state_dict keys\n"
+      "  netc --entry 'resnet(50, groups=32, wpg=4)' --print-shapes --input-shape 1,3,224,224\n"
+      "  netc my_net.nn --entry mynet --print-keys    a spec of your own\n");
+
+  Options options;
+  options.spec = specPath;
+  options.entry = entryText;
+  options.zoo = zooDir;
+  options.elaborate.inputShape.assign(inputShape.begin(), inputShape.end());
+
+  if (listZoo) {
+    if (!options.entry.empty() || printKeys || printShapes)
+      return usageError("--list cannot be combined with --entry or --print-*");
+    return listEntries(options);
+  }
+  if (options.entry.empty())
+    return usageError("no --entry given; 'netc --list' shows the zoo's entries");
+  if (!printKeys && !printShapes)
+    return usageError("nothing to do: give --print-keys or --print-shapes");
+  if (printKeys && printShapes)
+    return usageError("give only one of --print-keys and --print-shapes");
+
+  Sources sources;
+  std::optional<Graph> graph = runFrontEnd(options, sources);
+  if (!graph)
+    return 1;
+  if (printKeys)
+    printKeyList(*graph);
+  else
+    printShapeList(*graph);
+  llvm::outs().flush();
+  return 0;
+}
