@@ -355,7 +355,8 @@ int Elaborator::elabCall(const Stmt &stmt, Context &ctx, int current,
   }
 
   const Decl &decl = *c.decl;
-  if (static_cast<int>(trace_.size()) >= options_.limits.maxCallDepth)
+  // trace_ holds the entry net's frame plus one per block instantiation.
+  if (static_cast<int>(trace_.size()) > options_.limits.maxCallDepth)
     fail(stmt.calleeLoc, "blocks nest more than " +
                              std::to_string(options_.limits.maxCallDepth) +
                              " deep; is '" + c.name + "' recursive?");
@@ -510,6 +511,12 @@ Graph Elaborator::run(const std::string &entryText) {
   return std::move(graph_);
 }
 
+std::string Elaborator::evaluate(const std::string &exprText) {
+  loadGlobals();
+  SourceFile source("<expr>", exprText);
+  return render(eval(*parseStandaloneExpr(source), globals_, -1));
+}
+
 //===----------------------------------------------------------------------===//
 // Public entry points
 //===----------------------------------------------------------------------===//
@@ -566,6 +573,18 @@ std::string entryCallee(const std::string &entryText) {
     return callee.kind == Expr::Kind::Name ? callee.text : std::string();
   } catch (const DiagnosticError &) {
     return std::string();
+  }
+}
+
+std::optional<std::string> evaluate(const Module &module, const std::string &exprText,
+                                    Diagnostic &diag) {
+  try {
+    ElaborateOptions options;
+    Elaborator elaborator(module, options);
+    return elaborator.evaluate(exprText);
+  } catch (const DiagnosticError &error) {
+    diag = error.diag;
+    return std::nullopt;
   }
 }
 

@@ -89,6 +89,8 @@ public:
   Elaborator(const Module &module, const ElaborateOptions &options);
 
   Graph run(const std::string &entryText);
+  /// Evaluates one expression in the global scope; the result as written.
+  std::string evaluate(const std::string &exprText);
   /// Builds the module's global scope only (used to list entries).
   void loadGlobals();
 

@@ -50,9 +50,11 @@ const std::map<std::string, std::vector<ParamSpec>> &layerTable() {
 /// Returns a value < 1 when the window does not fit.
 int64_t windowOutput(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil) {
   __int128 span = (__int128)in + 2 * (__int128)p - (__int128)d * (k - 1) - 1;
+  if (ceil)
+    span += s - 1;
   if (span < 0)
     return 0;
-  __int128 out = (ceil ? (span + s - 1) / s : span / s) + 1;
+  __int128 out = span / s + 1;
   // In ceil mode the last window must start inside the input or left padding.
   if (ceil && (out - 1) * s >= (__int128)in + p)
     --out;

@@ -48,6 +48,12 @@ std::vector<EntryInfo> listEntries(const Module &module);
 /// when the text does not parse as a name or call.
 std::string entryCallee(const std::string &entryText);
 
+/// Evaluates the expression `exprText` in the module's global scope and
+/// returns how the language writes the result (`-4`, `[0, 1]`, `'M'`).
+/// On failure returns nothing and fills `diag`. Never throws.
+std::optional<std::string> evaluate(const Module &module, const std::string &exprText,
+                                    Diagnostic &diag);
+
 /// Elaborates `entryText` against `module`. On failure returns nothing and
 /// fills `diag`. Never throws.
 std::optional<Graph> elaborate(const Module &module, const std::string &entryText,
