@@ -18,9 +18,22 @@ Elaborator::Elaborator(const Module &module, const ElaborateOptions &options)
     : module_(module), options_(options) {}
 
 void Elaborator::fail(SourceLoc loc, const std::string &message) const {
+  // Innermost frames first. A runaway recursion keeps its first and last
+  // frames; the middle is summarized.
+  constexpr size_t kHead = 10, kTail = 5;
   std::vector<Note> notes;
-  for (auto it = trace_.rbegin(); it != trace_.rend(); ++it)
-    notes.push_back(Note{it->loc, it->text});
+  size_t n = trace_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (n > kHead + kTail + 1 && i == kHead) {
+      notes.push_back(Note{trace_[n - 1 - i].loc,
+                           "... " + std::to_string(n - kHead - kTail) +
+                               " more instantiations ..."});
+      i = n - kTail - 1;
+      continue;
+    }
+    const Frame &frame = trace_[n - 1 - i];
+    notes.push_back(Note{frame.loc, frame.text});
+  }
   throwError(loc, message, std::move(notes));
 }
 
@@ -333,7 +346,7 @@ int Elaborator::elabCall(const Stmt &stmt, Context &ctx, int current,
     callee = Value::ofCallable(std::move(builtin));
   }
   if (callee.kind != Value::Kind::Callable)
-    fail(stmt.calleeLoc, "'" + stmt.callee + "' is a " + typeName(callee) + " " +
+    fail(stmt.calleeLoc, "'" + stmt.callee + "' is the " + typeName(callee) + " " +
                              render(callee) + ", not a layer or block");
   const Callable &c = *callee.callable;
   bool isInline = c.decl && c.decl->kind == Decl::Kind::Inline;

@@ -274,6 +274,7 @@ private:
     StatementMode mode(*this);
     Token open = expect(Tok::LBrace, (std::string("to open the ") + what).c_str());
     Nest nest(*this, open.loc);
+    openBodies_.push_back(open.loc);
     Body body;
     skipNewlines();
     while (peek().kind != Tok::RBrace) {
@@ -284,6 +285,7 @@ private:
       endStatement("statement");
     }
     take();
+    openBodies_.pop_back();
     return body;
   }
 
@@ -320,6 +322,12 @@ private:
       return parseIf();
     case Tok::KwElse:
       throwError(loc, "'else' without a matching 'if'");
+    case Tok::KwNet:
+    case Tok::KwBlock:
+    case Tok::KwInline:
+    case Tok::KwAlias:
+      throwError(loc, describe(t.kind) + " declarations belong at top level",
+                 {Note{openBodies_.back(), "is a '}' missing? This body is still open"}});
     default:
       break;
     }
@@ -647,6 +655,7 @@ private:
   int bracketDepth_ = 0;
   int nesting_ = 0;
   bool lastWasBrace_ = false;
+  std::vector<SourceLoc> openBodies_; // '{' of each body being parsed
 };
 
 } // namespace
