@@ -46,8 +46,8 @@ const std::map<std::string, std::vector<ParamSpec>> &layerTable() {
   return table;
 }
 
-/// Output size of a sliding window along one axis, as torch computes it.
-/// Returns a value < 1 when the window does not fit.
+} // namespace
+
 int64_t windowOutput(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil) {
   __int128 span = (__int128)in + 2 * (__int128)p - (__int128)d * (k - 1) - 1;
   if (ceil)
@@ -60,8 +60,6 @@ int64_t windowOutput(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, boo
     --out;
   return out > INT32_MAX ? INT32_MAX : static_cast<int64_t>(out);
 }
-
-} // namespace
 
 bool Elaborator::isBuiltinLayer(const std::string &name) {
   return layerTable().count(name) != 0;

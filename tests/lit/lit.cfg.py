@@ -1,5 +1,6 @@
 # lit configuration for netc. Substitutions:
 #   %netc         the netc driver
+#   %netc-opt     runs nn passes on textual IR
 #   %expect-exit  expect_exit.py: runs a command, requires its exact exit
 #                 status and, on failure, an empty stdout
 import os
@@ -8,13 +9,17 @@ import lit.formats
 
 config.name = "netc"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".nn"]
+config.suffixes = [".nn", ".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.netc_binary_dir, "tests", "lit")
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in", "expect_exit.py", "CMakeLists.txt"]
 
 with open(config.netc_path_file) as f:
     netc = f.read().strip()
+with open(config.netc_opt_path_file) as f:
+    netc_opt = f.read().strip()
+# Longest first: %netc-opt must not be read as %netc followed by "-opt".
+config.substitutions.append(("%netc-opt", netc_opt))
 config.substitutions.append(("%netc", netc))
 config.substitutions.append(
     ("%expect-exit", config.python + " " + os.path.join(config.test_source_root, "expect_exit.py")))

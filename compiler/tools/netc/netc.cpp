@@ -7,8 +7,14 @@
 // end (parse + elaborate) produces a layer graph that each action prints.
 //
 //===----------------------------------------------------------------------===//
+#include "netc/FrontEnd/BuildNN.h"
+#include "netc/Transforms/Passes.h"
 #include "netc/dsl/Elaborator.h"
 #include "netc/dsl/Spec.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -44,6 +50,16 @@ cl::opt<bool> printKeys("print-keys",
                         cl::cat(category));
 cl::opt<bool> printShapes("print-shapes",
                           cl::desc("Print every layer's output shape"), cl::cat(category));
+enum class Emit { None, NN, NNOpt };
+cl::opt<Emit> emit("emit", cl::desc("Print a stage of the compilation:"),
+                   cl::values(clEnumValN(Emit::NN, "nn", "the nn dialect, as elaborated"),
+                              clEnumValN(Emit::NNOpt, "nn-opt",
+                                         "the nn dialect after the graph passes")),
+                   cl::init(Emit::None), cl::cat(category));
+cl::opt<std::string> funcName("name", cl::value_desc("IDENT"),
+                              cl::desc("Name of the generated function (default: the "
+                                       "entry's name)"),
+                              cl::cat(category));
 cl::list<int64_t> inputShape(
     "input-shape", cl::CommaSeparated, cl::value_desc("N,C,H,W"),
     cl::desc("Bind the input's symbolic sizes, e.g. --input-shape 1,3,224,224"),
@@ -59,6 +75,7 @@ struct Options {
   std::string spec;       // empty: use the zoo
   std::string entry;
   std::string zoo;
+  std::string name;       // generated function name
   ElaborateOptions elaborate;
 };
 
@@ -104,6 +121,31 @@ std::optional<Graph> runFrontEnd(const Options &options, Sources &sources) {
   if (!graph)
     reportError(diag);
   return graph;
+}
+
+/// Middle end: the nn module, and the graph passes when `optimize`.
+mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, const Graph &graph,
+                                              mlir::MLIRContext &context, bool optimize) {
+  std::string error;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      netc::buildNNModule(graph, options.name, context, error);
+  if (!module) {
+    llvm::errs() << (error.rfind("netc", 0) == 0 || error.find(": error: ") != std::string::npos
+                         ? ""
+                         : "netc: error: ")
+                 << error << "\n";
+    return nullptr;
+  }
+  if (!optimize)
+    return module;
+  mlir::PassManager pm(&context);
+  pm.addNestedPass<mlir::FuncOp>(netc::nn::createStripInferenceIdentitiesPass());
+  pm.addPass(mlir::createCanonicalizerPass());
+  if (mlir::failed(pm.run(*module))) {
+    llvm::errs() << "netc: error: the graph passes failed\n";
+    return nullptr;
+  }
+  return module;
 }
 
 int listEntries(const Options &options) {
@@ -170,6 +212,7 @@ int main(int argc, char **argv) {
   options.entry = entryText;
   options.zoo = zooDir;
   options.elaborate.inputShape.assign(inputShape.begin(), inputShape.end());
+  options.name = funcName.empty() ? entryCallee(options.entry) : std::string(funcName);
 
   if (listZoo) {
     if (!options.entry.empty() || printKeys || printShapes)
@@ -178,19 +221,28 @@ int main(int argc, char **argv) {
   }
   if (options.entry.empty())
     return usageError("no --entry given; 'netc --list' shows the zoo's entries");
-  if (!printKeys && !printShapes)
-    return usageError("nothing to do: give --print-keys or --print-shapes");
-  if (printKeys && printShapes)
-    return usageError("give only one of --print-keys and --print-shapes");
+  int actions = printKeys + printShapes + (emit != Emit::None);
+  if (actions == 0)
+    return usageError("nothing to do: give --print-keys, --print-shapes or --emit");
+  if (actions > 1)
+    return usageError("give only one of --print-keys, --print-shapes and --emit");
 
   Sources sources;
   std::optional<Graph> graph = runFrontEnd(options, sources);
   if (!graph)
     return 1;
-  if (printKeys)
+  if (printKeys) {
     printKeyList(*graph);
-  else
+  } else if (printShapes) {
     printShapeList(*graph);
+  } else {
+    mlir::MLIRContext context;
+    auto module = buildModule(options, *graph, context, emit == Emit::NNOpt);
+    if (!module)
+      return 1;
+    module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo());
+    llvm::outs() << "\n";
+  }
   llvm::outs().flush();
   return 0;
 }

@@ -31,6 +31,12 @@ using Shape = std::vector<Dim>;
 /// "[N,3,224,224]"
 std::string formatShape(const Shape &shape);
 
+/// Output size of a sliding window (kernel k, stride s, padding p, dilation d)
+/// along one axis of size `in`, as PyTorch computes it, ceil mode included.
+/// Returns a value < 1 when no window fits. Shared by the elaborator and the
+/// nn dialect's shape inference.
+int64_t windowOutput(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil);
+
 enum class OpKind {
   Input, Conv2d, Linear, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
   Relu, Sigmoid, Tanh, Dropout, Flatten, Softmax, LocalResponseNorm,

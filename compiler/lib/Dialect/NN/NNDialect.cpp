@@ -1,0 +1,166 @@
+//===- NNDialect.cpp - The nn dialect and its verifiers -------------------===//
+#include "netc/Dialect/NN/NNDialect.h"
+
+#include "netc/Dialect/NN/NNShapes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace netc::nn;
+
+#include "netc/Dialect/NN/NNOpsDialect.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "netc/Dialect/NN/NNOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers: recompute the result shape and compare
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+llvm::ArrayRef<int64_t> shapeOf(Value v) { return v.getType().cast<RankedTensorType>().getShape(); }
+
+/// Reads a [height, width] array attribute.
+LogicalResult readPair(Operation *op, ArrayAttr attr, const char *name, int64_t out[2]) {
+  if (attr.size() != 2)
+    return op->emitOpError() << "'" << name << "' must have 2 elements, got " << attr.size();
+  for (int i = 0; i < 2; ++i)
+    out[i] = attr[i].cast<IntegerAttr>().getInt();
+  return success();
+}
+
+LogicalResult checkResult(Operation *op, const ShapeOrError &inferred) {
+  if (!inferred.ok())
+    return op->emitOpError() << inferred.error;
+  llvm::ArrayRef<int64_t> actual = shapeOf(op->getResult(0));
+  if (actual != llvm::ArrayRef<int64_t>(inferred.shape))
+    return op->emitOpError() << "result shape " << formatDims(actual)
+                             << " does not match the inferred " << formatDims(inferred.shape);
+  return success();
+}
+
+llvm::Optional<llvm::ArrayRef<int64_t>> optionalShape(Value v) {
+  if (!v)
+    return llvm::None;
+  return shapeOf(v);
+}
+
+} // namespace
+
+static LogicalResult verify(Conv2dOp op) {
+  Window w;
+  llvm::ArrayRef<int64_t> weight = shapeOf(op.weight());
+  if (weight.size() == 4) {
+    w.kernel[0] = weight[2];
+    w.kernel[1] = weight[3];
+  }
+  if (failed(readPair(op, op.stride(), "stride", w.stride)) ||
+      failed(readPair(op, op.pad(), "pad", w.pad)) ||
+      failed(readPair(op, op.dilation(), "dilation", w.dilation)))
+    return failure();
+  return checkResult(op, inferConv2d(shapeOf(op.input()), weight, optionalShape(op.bias()), w,
+                                     op.groups()));
+}
+
+static LogicalResult verify(LinearOp op) {
+  return checkResult(op, inferLinear(shapeOf(op.input()), shapeOf(op.weight()),
+                                     optionalShape(op.bias())));
+}
+
+static LogicalResult verify(BatchNormOp op) {
+  if (!(op.eps().convertToDouble() > 0))
+    return op.emitOpError() << "eps must be positive";
+  llvm::ArrayRef<int64_t> params[] = {shapeOf(op.weight()), shapeOf(op.bias()),
+                                      shapeOf(op.mean()), shapeOf(op.variance())};
+  const char *names[] = {"weight", "bias", "mean", "variance"};
+  return checkResult(op, inferPerChannel(shapeOf(op.input()), params, names));
+}
+
+static LogicalResult verify(MaxPool2dOp op) {
+  Window w;
+  w.ceilMode = op.ceil_mode();
+  if (failed(readPair(op, op.kernel(), "kernel", w.kernel)) ||
+      failed(readPair(op, op.stride(), "stride", w.stride)) ||
+      failed(readPair(op, op.pad(), "pad", w.pad)) ||
+      failed(readPair(op, op.dilation(), "dilation", w.dilation)))
+    return failure();
+  return checkResult(op, inferPool2d(shapeOf(op.input()), w));
+}
+
+static LogicalResult verify(AvgPool2dOp op) {
+  Window w;
+  w.ceilMode = op.ceil_mode();
+  if (failed(readPair(op, op.kernel(), "kernel", w.kernel)) ||
+      failed(readPair(op, op.stride(), "stride", w.stride)) ||
+      failed(readPair(op, op.pad(), "pad", w.pad)))
+    return failure();
+  return checkResult(op, inferPool2d(shapeOf(op.input()), w));
+}
+
+static LogicalResult verify(AdaptiveAvgPool2dOp op) {
+  int64_t size[2];
+  if (failed(readPair(op, op.output_size(), "output_size", size)))
+    return failure();
+  return checkResult(op, inferAdaptivePool2d(shapeOf(op.input()), size[0], size[1]));
+}
+
+static LogicalResult verify(DropoutOp op) {
+  double p = op.p().convertToDouble();
+  if (!(p >= 0 && p <= 1))
+    return op.emitOpError() << "p must be between 0 and 1, got " << p;
+  return success();
+}
+
+static LogicalResult verify(SoftmaxOp op) {
+  int64_t rank = static_cast<int64_t>(shapeOf(op.input()).size());
+  if (op.axis() < 0 || op.axis() >= rank)
+    return op.emitOpError() << "axis " << op.axis() << " is out of range for rank " << rank;
+  return success();
+}
+
+static LogicalResult verify(LocalResponseNormOp op) {
+  if (op.size() < 1)
+    return op.emitOpError() << "size must be at least 1, got " << op.size();
+  if (shapeOf(op.input()).size() < 3)
+    return op.emitOpError() << "input must have at least 3 dimensions";
+  return success();
+}
+
+static LogicalResult verify(ChannelAffineOp op) {
+  llvm::ArrayRef<int64_t> input = shapeOf(op.input());
+  if (input.size() < 2)
+    return op.emitOpError() << "input needs a channel dimension";
+  int64_t channels = input[1];
+  if (static_cast<int64_t>(op.scale().size()) != channels ||
+      static_cast<int64_t>(op.shift().size()) != channels)
+    return op.emitOpError() << "scale and shift need " << channels << " values each, got "
+                            << op.scale().size() << " and " << op.shift().size();
+  return success();
+}
+
+static LogicalResult verify(AddOp op) {
+  llvm::SmallVector<llvm::ArrayRef<int64_t>, 4> shapes;
+  for (Value v : op.inputs())
+    shapes.push_back(shapeOf(v));
+  return checkResult(op, inferAdd(shapes));
+}
+
+static LogicalResult verify(ConcatOp op) {
+  llvm::SmallVector<llvm::ArrayRef<int64_t>, 4> shapes;
+  for (Value v : op.inputs())
+    shapes.push_back(shapeOf(v));
+  return checkResult(op, inferConcat(shapes, op.axis()));
+}
+
+static LogicalResult verify(FlattenOp op) {
+  return checkResult(op, inferFlatten(shapeOf(op.input()), op.start()));
+}
+
+#define GET_OP_CLASSES
+#include "netc/Dialect/NN/NNOps.cpp.inc"
