@@ -1,0 +1,307 @@
+//===- Safetensors.cpp - Memory-mapped, strictly validated weights --------===//
+//
+// Layout: an 8-byte little-endian header length n, n bytes of JSON mapping
+// each tensor name to {"dtype", "shape", "data_offsets": [begin, end]}
+// (offsets relative to the bytes after the header), an optional
+// "__metadata__" object of strings, then the data.
+//
+//===----------------------------------------------------------------------===//
+#include "Error.h"
+
+#define JSON_NOEXCEPTION
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <new>
+
+using netc::runtime::closest;
+using netc::runtime::fail;
+using netc::runtime::formatShape;
+
+struct netc_safetensors {
+  std::string name;
+  const uint8_t *base = nullptr; // whole file
+  size_t size = 0;
+  void *mapping = nullptr;       // set when we own an mmap
+  struct Tensor {
+    std::string name, dtype;
+    int rank = 0;
+    int64_t shape[NETC_MAX_RANK] = {};
+    size_t begin = 0, end = 0; // absolute offsets into base
+  };
+  std::vector<Tensor> tensors;
+  std::map<std::string, size_t> index;
+};
+
+namespace {
+
+/// Bytes per element, 0 for an unknown dtype.
+size_t dtypeSize(const std::string &dtype) {
+  static const std::map<std::string, size_t> sizes = {
+      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
+      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"U16", 2},  {"U32", 4}, {"U64", 8}, {"BOOL", 1}};
+  auto it = sizes.find(dtype);
+  return it == sizes.end() ? 0 : it->second;
+}
+
+constexpr uint64_t kMaxHeader = 100u << 20; // far above any real model's header
+
+netc_status parse(netc_safetensors &file, netc_error *error) {
+  const std::string &name = file.name;
+  if (file.size < 8)
+    return fail(error, NETC_ERROR_FORMAT,
+                name + ": not a safetensors file: " + std::to_string(file.size) +
+                    " bytes, shorter than the 8-byte header length");
+  uint64_t headerSize = 0;
+  for (int i = 7; i >= 0; --i)
+    headerSize = headerSize << 8 | file.base[i];
+  if (headerSize > kMaxHeader || headerSize > file.size - 8)
+    return fail(error, NETC_ERROR_FORMAT,
+                name + ": header length " + std::to_string(headerSize) + " exceeds the file (" +
+                    std::to_string(file.size) + " bytes); the file is truncated or not safetensors");
+  const char *text = reinterpret_cast<const char *>(file.base + 8);
+  nlohmann::json header = nlohmann::json::parse(text, text + headerSize, nullptr,
+                                                /*allow_exceptions=*/false);
+  if (header.is_discarded())
+    return fail(error, NETC_ERROR_FORMAT, name + ": the header is not valid JSON");
+  if (!header.is_object())
+    return fail(error, NETC_ERROR_FORMAT, name + ": the header is not a JSON object");
+  size_t dataStart = 8 + static_cast<size_t>(headerSize);
+  size_t dataSize = file.size - dataStart;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string &key = it.key();
+    if (key == "__metadata__")
+      continue;
+    const nlohmann::json &entry = it.value();
+    auto bad = [&](const std::string &what) {
+      return fail(error, NETC_ERROR_FORMAT, name + ": tensor '" + key + "': " + what);
+    };
+    if (!entry.is_object())
+      return bad("the entry is not an object");
+    auto dtype = entry.find("dtype");
+    auto shape = entry.find("shape");
+    auto offsets = entry.find("data_offsets");
+    if (dtype == entry.end() || !dtype->is_string())
+      return bad("missing or non-string \"dtype\"");
+    if (shape == entry.end() || !shape->is_array())
+      return bad("missing or non-array \"shape\"");
+    if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2)
+      return bad("\"data_offsets\" must be [begin, end]");
+    netc_safetensors::Tensor t;
+    t.name = key;
+    t.dtype = dtype->get<std::string>();
+    size_t elementSize = dtypeSize(t.dtype);
+    if (elementSize == 0)
+      return bad("unknown dtype '" + t.dtype + "'");
+    if (shape->size() > NETC_MAX_RANK)
+      return bad("rank " + std::to_string(shape->size()) + " exceeds " +
+                 std::to_string(NETC_MAX_RANK));
+    t.rank = static_cast<int>(shape->size());
+    unsigned __int128 elements = 1;
+    for (int d = 0; d < t.rank; ++d) {
+      const nlohmann::json &dim = (*shape)[static_cast<size_t>(d)];
+      if (!dim.is_number_unsigned() && !(dim.is_number_integer() && dim.get<int64_t>() >= 0))
+        return bad("shape entries must be non-negative integers");
+      uint64_t v = dim.get<uint64_t>();
+      if (v > (uint64_t{1} << 40))
+        return bad("dimension " + std::to_string(v) + " is implausibly large");
+      t.shape[d] = static_cast<int64_t>(v);
+      elements *= v;
+    }
+    uint64_t begin = 0, end = 0;
+    for (int i = 0; i < 2; ++i) {
+      const nlohmann::json &o = (*offsets)[static_cast<size_t>(i)];
+      if (!o.is_number_unsigned() && !(o.is_number_integer() && o.get<int64_t>() >= 0))
+        return bad("data_offsets must be non-negative integers");
+      (i ? end : begin) = o.get<uint64_t>();
+    }
+    if (begin > end || end > dataSize)
+      return bad("data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                 "] fall outside the " + std::to_string(dataSize) +
+                 " data bytes; the file is truncated or corrupt");
+    if (elements * elementSize != end - begin)
+      return bad("holds " + std::to_string(end - begin) + " bytes but " + t.dtype + " " +
+                 formatShape(t.shape, t.rank) + " needs " +
+                 std::to_string(static_cast<uint64_t>(elements * elementSize)));
+    t.begin = dataStart + begin;
+    t.end = dataStart + end;
+    file.index[t.name] = file.tensors.size();
+    file.tensors.push_back(std::move(t));
+  }
+  return NETC_OK;
+}
+
+void fill(const netc_safetensors &file, const netc_safetensors::Tensor &t, netc_tensor_info *out) {
+  out->name = t.name.c_str();
+  out->dtype = t.dtype.c_str();
+  out->rank = t.rank;
+  std::memcpy(out->shape, t.shape, sizeof t.shape);
+  out->data = file.base + t.begin;
+  out->bytes = t.end - t.begin;
+}
+
+std::string describe(const char *dtype, const int64_t *shape, int rank) {
+  return std::string(dtype) + " " + formatShape(shape, rank);
+}
+
+} // namespace
+
+extern "C" {
+
+netc_status netc_safetensors_open_memory(const void *data, size_t size, const char *name,
+                                         netc_safetensors **out, netc_error *error) {
+  if (!out || (!data && size))
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, "netc_safetensors_open_memory: null argument");
+  *out = nullptr;
+  auto *file = new (std::nothrow) netc_safetensors;
+  if (!file)
+    return fail(error, NETC_ERROR_OUT_OF_MEMORY, "out of memory");
+  file->name = name ? name : "<memory>";
+  file->base = static_cast<const uint8_t *>(data);
+  file->size = size;
+  netc_status status = parse(*file, error);
+  if (status != NETC_OK) {
+    delete file;
+    return status;
+  }
+  *out = file;
+  return NETC_OK;
+}
+
+netc_status netc_safetensors_open(const char *path, netc_safetensors **out, netc_error *error) {
+  if (!path || !out)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, "netc_safetensors_open: null argument");
+  *out = nullptr;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(error, NETC_ERROR_IO, std::string(path) + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return fail(error, NETC_ERROR_IO, std::string(path) + ": not a regular file");
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  void *mapping = nullptr;
+  if (size > 0) {
+    mapping = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (mapping == MAP_FAILED) {
+      int e = errno;
+      close(fd);
+      return fail(error, NETC_ERROR_IO, std::string(path) + ": cannot map: " + std::strerror(e));
+    }
+  }
+  close(fd);
+  netc_status status = netc_safetensors_open_memory(mapping, size, path, out, error);
+  if (status != NETC_OK) {
+    if (mapping)
+      munmap(mapping, size);
+    return status;
+  }
+  (*out)->mapping = mapping;
+  return NETC_OK;
+}
+
+void netc_safetensors_close(netc_safetensors *file) {
+  if (!file)
+    return;
+  if (file->mapping)
+    munmap(file->mapping, file->size);
+  delete file;
+}
+
+size_t netc_safetensors_count(const netc_safetensors *file) {
+  return file ? file->tensors.size() : 0;
+}
+
+netc_status netc_safetensors_at(const netc_safetensors *file, size_t index,
+                                netc_tensor_info *out) {
+  if (!file || !out || index >= file->tensors.size())
+    return NETC_ERROR_INVALID_ARGUMENT;
+  fill(*file, file->tensors[index], out);
+  return NETC_OK;
+}
+
+netc_status netc_safetensors_find(const netc_safetensors *file, const char *name,
+                                  netc_tensor_info *out) {
+  if (!file || !name || !out)
+    return NETC_ERROR_INVALID_ARGUMENT;
+  auto it = file->index.find(name);
+  if (it == file->index.end())
+    return NETC_ERROR_MISSING_TENSOR;
+  fill(*file, file->tensors[it->second], out);
+  return NETC_OK;
+}
+
+netc_status netc_safetensors_check(const netc_safetensors *file, const netc_param_spec *expected,
+                                   size_t count, netc_error *error) {
+  if (!file || (!expected && count))
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, "netc_safetensors_check: null argument");
+  netc_status first = NETC_OK;
+  std::vector<std::string> problems;
+  auto report = [&](netc_status status, std::string message) {
+    if (first == NETC_OK)
+      first = status;
+    problems.push_back(std::move(message));
+  };
+  std::map<std::string, const netc_param_spec *> wanted;
+  std::vector<std::string> missingNames;
+  for (size_t i = 0; i < count; ++i) {
+    const netc_param_spec &p = expected[i];
+    wanted[p.key] = &p;
+    auto it = file->index.find(p.key);
+    if (it == file->index.end()) {
+      missingNames.push_back(p.key);
+      continue;
+    }
+    const netc_safetensors::Tensor &t = file->tensors[it->second];
+    if (t.dtype != p.dtype)
+      report(NETC_ERROR_DTYPE, "tensor '" + t.name + "' has dtype " + t.dtype + ", expected " +
+                                   p.dtype);
+    else if (t.rank != p.rank || std::memcmp(t.shape, p.shape, sizeof(int64_t) * p.rank) != 0)
+      report(NETC_ERROR_SHAPE, "tensor '" + t.name + "' has shape " +
+                                   formatShape(t.shape, t.rank) + ", expected " +
+                                   formatShape(p.shape, p.rank));
+  }
+  for (const std::string &key : missingNames) {
+    const netc_param_spec &p = *wanted[key];
+    report(NETC_ERROR_MISSING_TENSOR,
+           "missing tensor '" + key + "' (" + describe(p.dtype, p.shape, p.rank) + ")");
+  }
+  for (const netc_safetensors::Tensor &t : file->tensors) {
+    if (wanted.count(t.name))
+      continue;
+    std::string message = "unexpected tensor '" + t.name + "' (" +
+                          describe(t.dtype.c_str(), t.shape, t.rank) + ")";
+    std::string byName = closest(t.name, missingNames);
+    if (!byName.empty()) {
+      message += "; did you mean '" + byName + "'?";
+    } else {
+      for (const std::string &key : missingNames) {
+        const netc_param_spec &p = *wanted[key];
+        if (p.rank == t.rank && std::memcmp(p.shape, t.shape, sizeof(int64_t) * p.rank) == 0) {
+          message += "; it has the shape of the missing '" + key + "'";
+          break;
+        }
+      }
+    }
+    report(NETC_ERROR_UNEXPECTED_TENSOR, message);
+  }
+  if (first == NETC_OK)
+    return NETC_OK;
+  std::string text = file->name + ": " + std::to_string(problems.size()) +
+                     (problems.size() == 1 ? " problem" : " problems") + " with the weights:";
+  for (size_t i = 0; i < problems.size() && i < 8; ++i)
+    text += "\n  " + problems[i];
+  if (problems.size() > 8)
+    text += "\n  ... and " + std::to_string(problems.size() - 8) + " more";
+  return fail(error, first, text);
+}
+
+} // extern "C"

@@ -1,0 +1,68 @@
+//===- Status.cpp - Status names and error messages -----------------------===//
+#include "Error.h"
+
+#include <algorithm>
+#include <cstring>
+
+extern "C" const char *netc_status_name(netc_status status) {
+  switch (status) {
+  case NETC_OK: return "NETC_OK";
+  case NETC_ERROR_IO: return "NETC_ERROR_IO";
+  case NETC_ERROR_FORMAT: return "NETC_ERROR_FORMAT";
+  case NETC_ERROR_MISSING_TENSOR: return "NETC_ERROR_MISSING_TENSOR";
+  case NETC_ERROR_UNEXPECTED_TENSOR: return "NETC_ERROR_UNEXPECTED_TENSOR";
+  case NETC_ERROR_SHAPE: return "NETC_ERROR_SHAPE";
+  case NETC_ERROR_DTYPE: return "NETC_ERROR_DTYPE";
+  case NETC_ERROR_INVALID_ARGUMENT: return "NETC_ERROR_INVALID_ARGUMENT";
+  case NETC_ERROR_OUT_OF_MEMORY: return "NETC_ERROR_OUT_OF_MEMORY";
+  case NETC_ERROR_ARENA_TOO_SMALL: return "NETC_ERROR_ARENA_TOO_SMALL";
+  }
+  return "NETC_ERROR_UNKNOWN";
+}
+
+namespace netc::runtime {
+
+netc_status fail(netc_error *error, netc_status status, const std::string &message) {
+  if (error) {
+    size_t n = std::min(message.size(), sizeof(error->message) - 1);
+    std::memcpy(error->message, message.data(), n);
+    error->message[n] = '\0';
+  }
+  return status;
+}
+
+std::string formatShape(const int64_t *shape, int rank) {
+  std::string out = "[";
+  for (int i = 0; i < rank; ++i)
+    out += (i ? "," : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+std::string closest(const std::string &name, const std::vector<std::string> &candidates) {
+  size_t limit = std::max<size_t>(1, name.size() / 4);
+  std::string best;
+  size_t bestDistance = limit + 1;
+  for (const std::string &c : candidates) {
+    // Levenshtein distance, one row at a time.
+    std::vector<size_t> row(c.size() + 1);
+    for (size_t j = 0; j <= c.size(); ++j)
+      row[j] = j;
+    for (size_t i = 1; i <= name.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= c.size(); ++j) {
+        size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                           diagonal + (name[i - 1] == c[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    if (row[c.size()] < bestDistance) {
+      bestDistance = row[c.size()];
+      best = c;
+    }
+  }
+  return bestDistance <= limit ? best : std::string();
+}
+
+} // namespace netc::runtime
