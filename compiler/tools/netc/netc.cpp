@@ -7,10 +7,13 @@
 // end (parse + elaborate) produces a layer graph that each action prints.
 //
 //===----------------------------------------------------------------------===//
+#include "netc/Execution/Jit.h"
 #include "netc/FrontEnd/BuildNN.h"
+#include "netc/Lowering/Program.h"
 #include "netc/Transforms/Passes.h"
 #include "netc/dsl/Elaborator.h"
 #include "netc/dsl/Spec.h"
+#include "netc/runtime.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -36,10 +39,13 @@ namespace {
 
 cl::OptionCategory category("netc options");
 
+cl::SubCommand runCommand("run", "Run a network with Halide's JIT: netc run [SPEC] --entry "
+                                 "NAME --weights W.safetensors --input X.npy --output Y.npy");
+
 cl::opt<std::string> specPath(cl::Positional, cl::desc("[SPEC.nn]"), cl::init(""),
-                              cl::cat(category));
+                              cl::cat(category), cl::sub(*cl::AllSubCommands));
 cl::opt<std::string> entryText(
-    "entry", cl::value_desc("NAME or CALL"),
+    "entry", cl::value_desc("NAME or CALL"), cl::sub(*cl::AllSubCommands),
     cl::desc("The net or alias to compile, optionally with arguments:\n"
              "  --entry resnet50   --entry 'resnet(50, groups=32, wpg=4)'\n"
              "Without SPEC it is looked up in the model zoo"),
@@ -61,14 +67,24 @@ cl::opt<std::string> funcName("name", cl::value_desc("IDENT"),
                                        "entry's name)"),
                               cl::cat(category));
 cl::list<int64_t> inputShape(
-    "input-shape", cl::CommaSeparated, cl::value_desc("N,C,H,W"),
+    "input-shape", cl::CommaSeparated, cl::value_desc("N,C,H,W"), cl::sub(*cl::AllSubCommands),
     cl::desc("Bind the input's symbolic sizes, e.g. --input-shape 1,3,224,224"),
     cl::cat(category));
 cl::opt<bool> listZoo("list", cl::desc("List the entries of the model zoo (or of SPEC)"),
                       cl::cat(category));
-cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"),
+cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCommands),
                             cl::desc("Model zoo directory (default: " NETC_ZOO_DIR ")"),
                             cl::init(NETC_ZOO_DIR), cl::cat(category));
+
+cl::opt<std::string> weightsPath("weights", cl::value_desc("W.safetensors"),
+                                 cl::desc("Weights, as a PyTorch state_dict in safetensors"),
+                                 cl::sub(runCommand), cl::cat(category));
+cl::opt<std::string> inputPath("input", cl::value_desc("X.npy"),
+                               cl::desc("Input batch: float32 NCHW .npy"), cl::sub(runCommand),
+                               cl::cat(category));
+cl::opt<std::string> outputPath("output", cl::value_desc("Y.npy"),
+                                cl::desc("Where to write the output (.npy, written atomically)"),
+                                cl::sub(runCommand), cl::cat(category));
 
 /// What one invocation asks for, validated.
 struct Options {
@@ -148,6 +164,71 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, const Grap
   return module;
 }
 
+/// `netc run`: elaborate, lower, JIT, execute on one .npy batch.
+int runJit(Options &options) {
+  if (weightsPath.empty() || inputPath.empty() || outputPath.empty())
+    return usageError("netc run needs --weights, --input and --output");
+  netc_error err{};
+  netc_array input{};
+  if (netc_npy_read(inputPath.c_str(), &input, &err) != NETC_OK) {
+    llvm::errs() << "netc: error: " << err.message << "\n";
+    return 1;
+  }
+  std::unique_ptr<netc_array, void (*)(netc_array *)> inputOwner(&input, netc_array_free);
+  if (options.elaborate.inputShape.empty())
+    options.elaborate.inputShape.assign(input.shape, input.shape + input.rank);
+  Sources sources;
+  std::optional<Graph> graph = runFrontEnd(options, sources);
+  if (!graph)
+    return 1;
+  const Shape &declared = graph->layers[0].shape;
+  bool matches = static_cast<size_t>(input.rank) == declared.size();
+  for (size_t i = 1; matches && i < declared.size(); ++i)
+    matches = declared[i].known() && declared[i].value == input.shape[i];
+  if (!matches || input.rank < 1 || input.shape[0] < 1) {
+    llvm::errs() << "netc: error: " << inputPath << ": the input has shape "
+                 << formatShape([&] {
+                      Shape s;
+                      for (int i = 0; i < input.rank; ++i)
+                        s.push_back(Dim::of(input.shape[i]));
+                      return s;
+                    }())
+                 << " but '" << options.entry << "' takes " << formatShape(declared) << "\n";
+    return 1;
+  }
+  mlir::MLIRContext context;
+  auto module = buildModule(options, *graph, context, /*optimize=*/true);
+  if (!module)
+    return 1;
+  netc::lowering::Program program;
+  netc::lowering::LowerOptions lowerOptions;
+  std::string error;
+  if (!netc::lowering::lower(*module, lowerOptions, program, error)) {
+    llvm::errs() << "netc: error: " << error << "\n";
+    return 1;
+  }
+  netc::JitRunner runner(program);
+  if (!runner.load(weightsPath, netc::expectedWeights(*graph), error)) {
+    llvm::errs() << "netc: error: " << error << "\n";
+    return 1;
+  }
+  int batch = static_cast<int>(input.shape[0]);
+  const netc::lowering::Tensor &out = program.tensors[program.output];
+  std::vector<int64_t> outShape = out.shape;
+  outShape[0] = batch;
+  std::vector<float> result(static_cast<size_t>(out.perSample()) * batch);
+  if (!runner.run(input.data, batch, result.data(), error)) {
+    llvm::errs() << "netc: error: " << error << "\n";
+    return 1;
+  }
+  if (netc_npy_write(outputPath.c_str(), result.data(), static_cast<int>(outShape.size()),
+                     outShape.data(), &err) != NETC_OK) {
+    llvm::errs() << "netc: error: " << err.message << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int listEntries(const Options &options) {
   Diagnostic diag;
   if (!options.spec.empty()) {
@@ -198,6 +279,7 @@ void printShapeList(const Graph &graph) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions(category, runCommand);
   cl::ParseCommandLineOptions(
       argc, argv,
       "netc - ahead-of-time compiler for convolutional networks\n\n"
@@ -214,6 +296,11 @@ int main(int argc, char **argv) {
   options.elaborate.inputShape.assign(inputShape.begin(), inputShape.end());
   options.name = funcName.empty() ? entryCallee(options.entry) : std::string(funcName);
 
+  if (runCommand) {
+    if (options.entry.empty())
+      return usageError("no --entry given; 'netc --list' shows the zoo's entries");
+    return runJit(options);
+  }
   if (listZoo) {
     if (!options.entry.empty() || printKeys || printShapes)
       return usageError("--list cannot be combined with --entry or --print-*");

@@ -1,0 +1,145 @@
+//===- Elementwise.cpp - Activations, normalizations, sums -----------------===//
+#include "Emit.h"
+
+namespace netc::lowering {
+
+using namespace Halide;
+
+const Vars &vars() {
+  static const Vars v;
+  return v;
+}
+
+void readPair(mlir::ArrayAttr attr, int64_t out[2]) {
+  out[0] = attr[0].cast<mlir::IntegerAttr>().getInt();
+  out[1] = attr[1].cast<mlir::IntegerAttr>().getInt();
+}
+
+namespace {
+std::vector<Var> coordsFor(size_t rank) {
+  const Vars &v = vars();
+  return rank == 4 ? std::vector<Var>{v.x, v.y, v.c, v.n} : std::vector<Var>{v.f, v.n};
+}
+/// The channel coordinate: c for NCHW, f for [N, F].
+Var channelVar(size_t rank) { return rank == 4 ? vars().c : vars().f; }
+} // namespace
+
+Func emitActivation(mlir::Operation *op, Func input) {
+  std::vector<Var> coords = coordsFor(static_cast<size_t>(input.dimensions()));
+  Func act(op->getName().stripDialect().str());
+  Expr x = input(coords);
+  if (mlir::isa<nn::ReluOp>(op))
+    act(coords) = max(x, 0.0f);
+  else if (mlir::isa<nn::SigmoidOp>(op))
+    act(coords) = 1.0f / (1.0f + exp(-x));
+  else
+    act(coords) = tanh(x);
+  return act;
+}
+
+Func emitBatchNorm(nn::BatchNormOp op, EmitContext &ctx) {
+  // y = x * scale + shift with scale = gamma / sqrt(var + eps) and
+  // shift = beta - mean * scale, both per channel and computed once.
+  size_t rank = ctx.inputShapes[0].size();
+  std::vector<Var> coords = coordsFor(rank);
+  Var ch = channelVar(rank);
+  float eps = static_cast<float>(op.eps().convertToDouble());
+  Func scale("bn_scale"), shift("bn_shift"), bn("batch_norm");
+  scale(ch) = ctx.weights[0](ch) / sqrt(ctx.weights[3](ch) + eps);
+  shift(ch) = ctx.weights[1](ch) - ctx.weights[2](ch) * scale(ch);
+  bn(coords) = ctx.inputs[0](coords) * scale(ch) + shift(ch);
+  scale.compute_root();
+  shift.compute_root();
+  return bn;
+}
+
+Func emitChannelAffine(nn::ChannelAffineOp op, EmitContext &ctx) {
+  size_t rank = ctx.inputShapes[0].size();
+  std::vector<Var> coords = coordsFor(rank);
+  Var ch = channelVar(rank);
+  int channels = static_cast<int>(op.scale().size());
+  Buffer<float> scale(channels, "affine_scale"), shift(channels, "affine_shift");
+  for (int i = 0; i < channels; ++i) {
+    scale(i) = static_cast<float>(op.scale()[i].cast<mlir::FloatAttr>().getValueAsDouble());
+    shift(i) = static_cast<float>(op.shift()[i].cast<mlir::FloatAttr>().getValueAsDouble());
+  }
+  Func affine("channel_affine");
+  affine(coords) = ctx.inputs[0](coords) * scale(ch) + shift(ch);
+  return affine;
+}
+
+Func emitAdd(nn::AddOp, EmitContext &ctx) {
+  std::vector<Var> coords = coordsFor(ctx.inputShapes[0].size());
+  Expr total = ctx.inputs[0](coords);
+  for (size_t i = 1; i < ctx.inputs.size(); ++i)
+    total = total + ctx.inputs[i](coords);
+  Func add("add");
+  add(coords) = total;
+  return add;
+}
+
+Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
+  // Along the channel axis: subtract the max, exponentiate, normalize.
+  size_t rank = ctx.inputShapes[0].size();
+  std::vector<Var> coords = coordsFor(rank);
+  int channels = static_cast<int>(ctx.inputShapes[0][1]);
+  (void)op;
+  RDom r(0, channels, "r");
+  std::vector<Var> rest;
+  for (const Var &v : coords)
+    if (!v.same_as(channelVar(rank)))
+      rest.push_back(v);
+  auto at = [&](Expr channel) {
+    std::vector<Expr> args(coords.begin(), coords.end());
+    args[rank == 4 ? 2 : 0] = channel;
+    return args;
+  };
+  Func peak("softmax_max"), e("softmax_exp"), total("softmax_sum"), out("softmax");
+  peak(rest) = maximum(ctx.inputs[0](at(r.x)));
+  e(coords) = exp(ctx.inputs[0](coords) - peak(rest));
+  total(rest) = sum(e(at(r.x)));
+  out(coords) = e(coords) / total(rest);
+  peak.compute_root();
+  e.compute_root();
+  total.compute_root();
+  return out;
+}
+
+Func emitLocalResponseNorm(nn::LocalResponseNormOp op, EmitContext &ctx) {
+  // x / (k + alpha/size * sum of x^2 over channels [c - size/2, c + (size-1)/2])^beta
+  const Vars &v = vars();
+  const std::vector<int64_t> &in = ctx.inputShapes[0];
+  int size = static_cast<int>(op.size());
+  float alpha = static_cast<float>(op.alpha().convertToDouble());
+  float beta = static_cast<float>(op.beta().convertToDouble());
+  float k = static_cast<float>(op.k().convertToDouble());
+  Func squared("lrn_squared");
+  squared(v.x, v.y, v.c, v.n) = ctx.inputs[0](v.x, v.y, v.c, v.n) * ctx.inputs[0](v.x, v.y, v.c, v.n);
+  Func bounded = BoundaryConditions::constant_exterior(
+      squared, 0.0f,
+      {{0, static_cast<int>(in[3])}, {0, static_cast<int>(in[2])}, {0, static_cast<int>(in[1])}});
+  RDom r(0, size, "r");
+  Func total("lrn_sum"), out("lrn");
+  total(v.x, v.y, v.c, v.n) = sum(bounded(v.x, v.y, v.c - size / 2 + r.x, v.n));
+  out(v.x, v.y, v.c, v.n) = ctx.inputs[0](v.x, v.y, v.c, v.n) /
+                            pow(k + (alpha / static_cast<float>(size)) * total(v.x, v.y, v.c, v.n), beta);
+  return out;
+}
+
+void scheduleOutput(Func output, int rank, int vectorWidth) {
+  const Vars &v = vars();
+  if (rank == 4) {
+    Var cn("cn");
+    output.vectorize(v.x, vectorWidth, TailStrategy::GuardWithIf)
+        .fuse(v.c, v.n, cn)
+        .parallel(cn);
+  } else {
+    Var fo("fo"), fi("fi"), fon("fon");
+    output.split(v.f, fo, fi, vectorWidth, TailStrategy::GuardWithIf)
+        .vectorize(fi)
+        .fuse(fo, v.n, fon)
+        .parallel(fon);
+  }
+}
+
+} // namespace netc::lowering

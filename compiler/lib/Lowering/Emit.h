@@ -1,0 +1,62 @@
+//===- Emit.h - Shared by the per-family Halide emitters ---------*- C++ -*-===//
+//
+// Each op family has one file that writes its algorithm, then its schedule.
+// An emitter receives its operands as Funcs over Halide coordinates
+// (x, y, c, n) or (f, n) and returns the op's Func; `schedule*` functions
+// give the group's output Func its loop structure.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_LIB_LOWERING_EMIT_H
+#define NETC_LIB_LOWERING_EMIT_H
+
+#include "netc/Dialect/NN/NNDialect.h"
+
+#include <Halide.h>
+
+#include <vector>
+
+namespace netc::lowering {
+
+/// The coordinates every emitter uses.
+struct Vars {
+  Halide::Var x{"x"}, y{"y"}, c{"c"}, n{"n"}, f{"f"};
+};
+const Vars &vars();
+
+/// What an emitter needs: its operands and the target's vector width.
+struct EmitContext {
+  std::vector<Halide::Func> inputs;          // activations, in operand order
+  std::vector<Halide::ImageParam> weights;   // weight operands, in order
+  std::vector<std::vector<int64_t>> inputShapes; // NCHW / NF, batch as 1
+  int vectorWidth = 8;
+};
+
+// Conv.cpp
+Halide::Func emitConv2d(netc::nn::Conv2dOp op, EmitContext &ctx);
+// Dense.cpp
+Halide::Func emitLinear(netc::nn::LinearOp op, EmitContext &ctx);
+// Pool.cpp
+Halide::Func emitMaxPool2d(netc::nn::MaxPool2dOp op, EmitContext &ctx);
+Halide::Func emitAvgPool2d(netc::nn::AvgPool2dOp op, EmitContext &ctx);
+Halide::Func emitAdaptiveAvgPool2d(netc::nn::AdaptiveAvgPool2dOp op, EmitContext &ctx);
+// Elementwise.cpp
+Halide::Func emitBatchNorm(netc::nn::BatchNormOp op, EmitContext &ctx);
+Halide::Func emitChannelAffine(netc::nn::ChannelAffineOp op, EmitContext &ctx);
+Halide::Func emitAdd(netc::nn::AddOp op, EmitContext &ctx);
+Halide::Func emitSoftmax(netc::nn::SoftmaxOp op, EmitContext &ctx);
+Halide::Func emitLocalResponseNorm(netc::nn::LocalResponseNormOp op, EmitContext &ctx);
+/// relu / sigmoid / tanh applied to `input`, as a group epilogue.
+Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
+// Concat.cpp
+Halide::Func emitConcat(netc::nn::ConcatOp op, EmitContext &ctx);
+
+/// Schedules a group's output: vectorized along the innermost dimension,
+/// parallel over the outer ones. `rank` is 4 (x, y, c, n) or 2 (f, n).
+void scheduleOutput(Halide::Func output, int rank, int vectorWidth);
+
+/// [h, w] pair attribute.
+void readPair(mlir::ArrayAttr attr, int64_t out[2]);
+
+} // namespace netc::lowering
+
+#endif // NETC_LIB_LOWERING_EMIT_H

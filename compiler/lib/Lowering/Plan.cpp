@@ -1,0 +1,67 @@
+//===- Plan.cpp - The static memory plan ------------------------------------===//
+//
+// Every arena tensor gets an offset (in floats per batch item) that no other
+// tensor alive at the same time overlaps. A tensor is alive from the step
+// that writes it to the last step that reads it or any view of it; a step's
+// inputs and output are alive together. First fit, in definition order.
+//
+//===----------------------------------------------------------------------===//
+#include "netc/Lowering/Program.h"
+
+#include <algorithm>
+
+namespace netc::lowering {
+
+namespace {
+/// The tensor that owns `t`'s memory.
+int owner(const Program &p, int t) {
+  while (p.tensors[t].kind == Tensor::Kind::Alias)
+    t = p.tensors[t].aliasOf;
+  return t;
+}
+} // namespace
+
+void planMemory(Program &p) {
+  size_t count = p.tensors.size();
+  std::vector<int> first(count, -1), last(count, -1);
+  for (size_t s = 0; s < p.steps.size(); ++s) {
+    const Step &step = p.steps[s];
+    int out = owner(p, step.output);
+    if (first[out] < 0)
+      first[out] = static_cast<int>(s);
+    last[out] = std::max(last[out], static_cast<int>(s));
+    for (int in : step.inputs)
+      last[owner(p, in)] = static_cast<int>(s);
+  }
+  struct Block {
+    int64_t offset, size;
+    int last;
+  };
+  std::vector<Block> live;
+  int64_t peak = 0;
+  for (size_t s = 0; s < p.steps.size(); ++s) {
+    int t = owner(p, p.steps[s].output);
+    Tensor &tensor = p.tensors[static_cast<size_t>(t)];
+    if (tensor.kind != Tensor::Kind::Arena || first[t] != static_cast<int>(s))
+      continue;
+    // Blocks whose last reader ran before this step are free again.
+    live.erase(std::remove_if(live.begin(), live.end(),
+                              [&](const Block &b) { return b.last < static_cast<int>(s); }),
+               live.end());
+    std::sort(live.begin(), live.end(),
+              [](const Block &a, const Block &b) { return a.offset < b.offset; });
+    int64_t size = tensor.perSample();
+    int64_t offset = 0;
+    for (const Block &b : live) {
+      if (offset + size <= b.offset)
+        break;
+      offset = std::max(offset, b.offset + b.size);
+    }
+    tensor.offset = offset;
+    live.push_back(Block{offset, size, last[t]});
+    peak = std::max(peak, offset + size);
+  }
+  p.arenaPerSample = peak;
+}
+
+} // namespace netc::lowering

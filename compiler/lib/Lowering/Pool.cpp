@@ -1,0 +1,95 @@
+//===- Pool.cpp - Max, average and adaptive average pooling ----------------===//
+#include "Emit.h"
+
+namespace netc::lowering {
+
+using namespace Halide;
+
+namespace {
+Region spatial(const std::vector<int64_t> &nchw) {
+  return {{0, static_cast<int>(nchw[3])}, {0, static_cast<int>(nchw[2])}};
+}
+} // namespace
+
+Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
+  const Vars &v = vars();
+  int64_t k[2], s[2], p[2], d[2];
+  readPair(op.kernel(), k);
+  readPair(op.stride(), s);
+  readPair(op.pad(), p);
+  readPair(op.dilation(), d);
+  // Padding and the ceil-mode overhang read -inf, so they never win.
+  Func padded = BoundaryConditions::constant_exterior(ctx.inputs[0], Float(32).min(),
+                                                      spatial(ctx.inputShapes[0]));
+  RDom r(0, static_cast<int>(k[1]), 0, static_cast<int>(k[0]), "r");
+  Func pool("max_pool");
+  pool(v.x, v.y, v.c, v.n) =
+      maximum(padded(v.x * static_cast<int>(s[1]) - static_cast<int>(p[1]) +
+                         r.x * static_cast<int>(d[1]),
+                     v.y * static_cast<int>(s[0]) - static_cast<int>(p[0]) +
+                         r.y * static_cast<int>(d[0]),
+                     v.c, v.n));
+  pool.vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
+  return pool;
+}
+
+Func emitAvgPool2d(nn::AvgPool2dOp op, EmitContext &ctx) {
+  const Vars &v = vars();
+  int64_t k[2], s[2], p[2];
+  readPair(op.kernel(), k);
+  readPair(op.stride(), s);
+  readPair(op.pad(), p);
+  const std::vector<int64_t> &in = ctx.inputShapes[0];
+  int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
+  Func padded = BoundaryConditions::constant_exterior(ctx.inputs[0], 0.0f, spatial(in));
+  RDom r(0, static_cast<int>(k[1]), 0, static_cast<int>(k[0]), "r");
+  Expr hs = v.y * static_cast<int>(s[0]) - static_cast<int>(p[0]);
+  Expr ws = v.x * static_cast<int>(s[1]) - static_cast<int>(p[1]);
+  Func total("avg_pool_sum");
+  total(v.x, v.y, v.c, v.n) = sum(padded(ws + r.x, hs + r.y, v.c, v.n));
+  // PyTorch's divisor: the window clipped to the padded input (with
+  // count_include_pad) or to the input itself (without).
+  Expr count;
+  if (op.count_include_pad()) {
+    Expr he = min(hs + static_cast<int>(k[0]), H + static_cast<int>(p[0]));
+    Expr we = min(ws + static_cast<int>(k[1]), W + static_cast<int>(p[1]));
+    count = (he - hs) * (we - ws);
+  } else {
+    count = (min(hs + static_cast<int>(k[0]), H) - max(hs, 0)) *
+            (min(ws + static_cast<int>(k[1]), W) - max(ws, 0));
+  }
+  Func pool("avg_pool");
+  pool(v.x, v.y, v.c, v.n) = total(v.x, v.y, v.c, v.n) / cast<float>(count);
+  pool.vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
+  return pool;
+}
+
+Func emitAdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOp op, EmitContext &ctx) {
+  const Vars &v = vars();
+  int64_t out[2];
+  readPair(op.output_size(), out);
+  const std::vector<int64_t> &in = ctx.inputShapes[0];
+  int64_t H = in[2], W = in[3];
+  // Bin i spans [floor(i*H/O), ceil((i+1)*H/O)); the widest bin bounds the RDom.
+  auto widest = [](int64_t size, int64_t bins) {
+    int64_t best = 0;
+    for (int64_t i = 0; i < bins; ++i)
+      best = std::max(best, ((i + 1) * size + bins - 1) / bins - (i * size) / bins);
+    return static_cast<int>(best);
+  };
+  Expr hs = (v.y * static_cast<int>(H)) / static_cast<int>(out[0]);
+  Expr he = ((v.y + 1) * static_cast<int>(H) + static_cast<int>(out[0]) - 1) / static_cast<int>(out[0]);
+  Expr ws = (v.x * static_cast<int>(W)) / static_cast<int>(out[1]);
+  Expr we = ((v.x + 1) * static_cast<int>(W) + static_cast<int>(out[1]) - 1) / static_cast<int>(out[1]);
+  Func clamped = BoundaryConditions::constant_exterior(ctx.inputs[0], 0.0f, spatial(in));
+  RDom r(0, widest(W, out[1]), 0, widest(H, out[0]), "r");
+  r.where(r.x < we - ws && r.y < he - hs);
+  Func total("adaptive_sum");
+  total(v.x, v.y, v.c, v.n) = 0.0f;
+  total(v.x, v.y, v.c, v.n) += clamped(ws + r.x, hs + r.y, v.c, v.n);
+  Func pool("adaptive_avg_pool");
+  pool(v.x, v.y, v.c, v.n) = total(v.x, v.y, v.c, v.n) / cast<float>((he - hs) * (we - ws));
+  return pool;
+}
+
+} // namespace netc::lowering
