@@ -16,6 +16,7 @@ extern "C" const char *netc_status_name(netc_status status) {
   case NETC_ERROR_INVALID_ARGUMENT: return "NETC_ERROR_INVALID_ARGUMENT";
   case NETC_ERROR_OUT_OF_MEMORY: return "NETC_ERROR_OUT_OF_MEMORY";
   case NETC_ERROR_ARENA_TOO_SMALL: return "NETC_ERROR_ARENA_TOO_SMALL";
+  case NETC_ERROR_EXECUTION: return "NETC_ERROR_EXECUTION";
   }
   return "NETC_ERROR_UNKNOWN";
 }

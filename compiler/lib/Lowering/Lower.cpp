@@ -126,12 +126,16 @@ public:
         return false;
     }
     p_.output = tensorOf(result);
-    if (p_.tensors[p_.output].kind != Tensor::Kind::Arena) {
-      // The result is the input or a view of another tensor: copy it out.
-      error = "the network's output is a view of another tensor; this is not supported yet";
+    // A view (flatten) shares its owner's memory and layout, so the owner is
+    // written straight into the caller's output buffer.
+    int owner = p_.output;
+    while (p_.tensors[owner].kind == Tensor::Kind::Alias)
+      owner = p_.tensors[owner].aliasOf;
+    if (p_.tensors[owner].kind != Tensor::Kind::Arena) {
+      error = "the network's output is its input (or a view of it): nothing to compute";
       return false;
     }
-    p_.tensors[p_.output].kind = Tensor::Kind::Output;
+    p_.tensors[owner].kind = Tensor::Kind::Output;
     planMemory(p_);
     return true;
   }

@@ -7,6 +7,7 @@
 // end (parse + elaborate) produces a layer graph that each action prints.
 //
 //===----------------------------------------------------------------------===//
+#include "netc/Codegen/Codegen.h"
 #include "netc/Execution/Jit.h"
 #include "netc/FrontEnd/BuildNN.h"
 #include "netc/Lowering/Program.h"
@@ -21,7 +22,9 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <memory>
@@ -56,12 +59,31 @@ cl::opt<bool> printKeys("print-keys",
                         cl::cat(category));
 cl::opt<bool> printShapes("print-shapes",
                           cl::desc("Print every layer's output shape"), cl::cat(category));
-enum class Emit { None, NN, NNOpt };
-cl::opt<Emit> emit("emit", cl::desc("Print a stage of the compilation:"),
-                   cl::values(clEnumValN(Emit::NN, "nn", "the nn dialect, as elaborated"),
-                              clEnumValN(Emit::NNOpt, "nn-opt",
-                                         "the nn dialect after the graph passes")),
-                   cl::init(Emit::None), cl::cat(category));
+enum class Emit { None, NN, NNOpt, HalideStmt, Header, Lib, Dot };
+cl::opt<Emit> emit(
+    "emit", cl::desc("Print a stage of the compilation (or, for lib, write it):"),
+    cl::values(clEnumValN(Emit::NN, "nn", "the nn dialect, as elaborated"),
+               clEnumValN(Emit::NNOpt, "nn-opt", "the nn dialect after the graph passes"),
+               clEnumValN(Emit::HalideStmt, "halide-stmt",
+                          "each distinct pipeline's lowered Halide statement"),
+               clEnumValN(Emit::Header, "header", "the generated C header"),
+               clEnumValN(Emit::Lib, "lib", "the static library and headers (same as -o)"),
+               clEnumValN(Emit::Dot, "dot", "the layer graph for Graphviz")),
+    cl::init(Emit::None), cl::cat(category));
+cl::opt<std::string> outputDir("o", cl::value_desc("DIR"),
+                               cl::desc("Write DIR/libNAME.a, DIR/NAME.h and DIR/NAME.hpp"),
+                               cl::cat(category));
+cl::opt<std::string> runtimeOut("halide-runtime", cl::value_desc("FILE.a"),
+                                cl::desc("Write the Halide runtime that all netc models in one "
+                                         "binary share"),
+                                cl::cat(category));
+cl::opt<std::string> cCompiler("cc", cl::value_desc("PROGRAM"),
+                               cl::desc("C compiler for the generated driver (default: $NETC_CC, "
+                                        "else " NETC_DEFAULT_CC ")"),
+                               cl::cat(category));
+cl::opt<std::string> targetString("target", cl::value_desc("HALIDE-TARGET"),
+                                  cl::desc("Halide target, e.g. x86-64-linux-avx2 (default: host)"),
+                                  cl::init("host"), cl::cat(category), cl::sub(*cl::AllSubCommands));
 cl::opt<std::string> funcName("name", cl::value_desc("IDENT"),
                               cl::desc("Name of the generated function (default: the "
                                        "entry's name)"),
@@ -229,6 +251,96 @@ int runJit(Options &options) {
   return 0;
 }
 
+/// The Halide target named by --target, or nothing (with a message).
+llvm::Optional<Halide::Target> parseTarget() {
+  if (targetString == "host")
+    return Halide::get_host_target();
+  if (!Halide::Target::validate_target_string(targetString)) {
+    llvm::errs() << "netc: error: '" << targetString << "' is not a Halide target (e.g. "
+                 << "x86-64-linux-avx2-avx512)\n";
+    return llvm::None;
+  }
+  return Halide::Target(targetString);
+}
+
+/// Graphviz: one node per op with its module path and result shape.
+void printDot(mlir::ModuleOp module) {
+  llvm::outs() << "digraph net {\n  node [shape=box, fontname=\"monospace\"];\n";
+  llvm::DenseMap<mlir::Value, std::string> names;
+  int next = 0;
+  module.walk([&](mlir::FuncOp func) {
+    names[func.getArgument(0)] = "n0";
+    llvm::outs() << "  n0 [label=\"input\"];\n";
+    for (mlir::Operation &op : func.getBody().front()) {
+      if (op.getNumResults() == 0) {
+        for (mlir::Value v : op.getOperands())
+          if (names.count(v))
+            llvm::outs() << "  " << names[v] << " -> out;\n";
+        continue;
+      }
+      std::string id = "n" + std::to_string(++next);
+      names[op.getResult(0)] = id;
+      std::string label = op.getName().stripDialect().str();
+      if (auto loc = op.getLoc().dyn_cast<mlir::NameLoc>())
+        label = loc.getName().str() + "\\n" + label;
+      std::string type;
+      llvm::raw_string_ostream os(type);
+      os << op.getResult(0).getType();
+      llvm::outs() << "  " << id << " [label=\"" << label << "\\n" << os.str() << "\"];\n";
+      for (mlir::Value v : op.getOperands())
+        if (names.count(v))
+          llvm::outs() << "  " << names[v] << " -> " << id << ";\n";
+    }
+  });
+  llvm::outs() << "  out [label=\"output\"];\n}\n";
+}
+
+/// Back end: lower, then print or write what was asked.
+int runBackEnd(const Options &options, const Graph &graph, mlir::ModuleOp module) {
+  llvm::Optional<Halide::Target> target = parseTarget();
+  if (!target)
+    return 1;
+  netc::lowering::Program program;
+  netc::lowering::LowerOptions lowerOptions;
+  lowerOptions.target = *target;
+  std::string error;
+  if (!netc::lowering::lower(module, lowerOptions, program, error)) {
+    llvm::errs() << "netc: error: " << error << "\n";
+    return 1;
+  }
+  std::vector<netc::ExpectedWeight> expected = netc::expectedWeights(graph);
+  if (emit == Emit::Header) {
+    llvm::outs() << netc::codegen::emitHeader(program, expected);
+    return 0;
+  }
+  if (emit == Emit::HalideStmt) {
+    llvm::SmallString<128> path;
+    llvm::sys::fs::createTemporaryFile("netc", "stmt", path);
+    for (netc::lowering::Group &group : program.groups) {
+      group.pipeline.compile_to_lowered_stmt(std::string(path), group.arguments(),
+                                             Halide::StmtOutputFormat::Text, *target);
+      auto text = llvm::MemoryBuffer::getFile(path);
+      llvm::outs() << "// " << group.function << ": " << group.description << "\n"
+                   << (text ? (*text)->getBuffer() : "") << "\n";
+    }
+    llvm::sys::fs::remove(path);
+    return 0;
+  }
+  netc::codegen::CodegenOptions codegen;
+  codegen.outputDir = outputDir.empty() ? "." : std::string(outputDir);
+  codegen.target = *target;
+  const char *envCC = std::getenv("NETC_CC");
+  codegen.cCompiler = !cCompiler.empty() ? std::string(cCompiler)
+                      : envCC && *envCC  ? std::string(envCC)
+                                         : std::string(NETC_DEFAULT_CC);
+  codegen.includeDirs = {NETC_RUNTIME_INCLUDE_DIR, NETC_HALIDE_INCLUDE_DIR};
+  if (!netc::codegen::writeLibrary(program, expected, codegen, error)) {
+    llvm::errs() << "netc: error: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int listEntries(const Options &options) {
   Diagnostic diag;
   if (!options.spec.empty()) {
@@ -301,6 +413,18 @@ int main(int argc, char **argv) {
       return usageError("no --entry given; 'netc --list' shows the zoo's entries");
     return runJit(options);
   }
+  if (!runtimeOut.empty()) {
+    llvm::Optional<Halide::Target> target = parseTarget();
+    if (!target)
+      return 1;
+    std::string error;
+    if (!netc::codegen::writeHalideRuntime(runtimeOut, *target, error)) {
+      llvm::errs() << "netc: error: " << error << "\n";
+      return 1;
+    }
+    if (options.entry.empty())
+      return 0;
+  }
   if (listZoo) {
     if (!options.entry.empty() || printKeys || printShapes)
       return usageError("--list cannot be combined with --entry or --print-*");
@@ -308,9 +432,11 @@ int main(int argc, char **argv) {
   }
   if (options.entry.empty())
     return usageError("no --entry given; 'netc --list' shows the zoo's entries");
+  if (!outputDir.empty() && emit == Emit::None)
+    emit = Emit::Lib;
   int actions = printKeys + printShapes + (emit != Emit::None);
   if (actions == 0)
-    return usageError("nothing to do: give --print-keys, --print-shapes or --emit");
+    return usageError("nothing to do: give -o DIR, --emit, --print-keys or --print-shapes");
   if (actions > 1)
     return usageError("give only one of --print-keys, --print-shapes and --emit");
 
@@ -324,11 +450,17 @@ int main(int argc, char **argv) {
     printShapeList(*graph);
   } else {
     mlir::MLIRContext context;
-    auto module = buildModule(options, *graph, context, emit == Emit::NNOpt);
+    auto module = buildModule(options, *graph, context, emit != Emit::NN);
     if (!module)
       return 1;
-    module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo());
-    llvm::outs() << "\n";
+    if (emit == Emit::NN || emit == Emit::NNOpt) {
+      module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo());
+      llvm::outs() << "\n";
+    } else if (emit == Emit::Dot) {
+      printDot(*module);
+    } else {
+      return runBackEnd(options, *graph, *module);
+    }
   }
   llvm::outs().flush();
   return 0;

@@ -29,6 +29,7 @@ typedef enum netc_status {
   NETC_ERROR_INVALID_ARGUMENT,  /* a bad pointer, size or batch */
   NETC_ERROR_OUT_OF_MEMORY,
   NETC_ERROR_ARENA_TOO_SMALL,   /* a caller-provided arena is smaller than needed */
+  NETC_ERROR_EXECUTION,         /* a compiled pipeline reported a failure */
 } netc_status;
 
 /* "NETC_ERROR_SHAPE", ... */

@@ -1,0 +1,79 @@
+# netc_add_model(<target> SPEC <file.nn> ENTRY <entry>
+#                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W] [TARGETS host|<halide-target>])
+#
+# Compiles a network with netc at build time into a library target: link it
+# and include "<NAME>.h" (C) or "<NAME>.hpp" (C++). NAME defaults to <target>.
+# The library is rebuilt when the spec (or netc) changes. All models in one
+# binary share one Halide runtime (target netc_halide_runtime).
+#
+# Needs NETC_EXECUTABLE (the netc driver), NETC_RUNTIME_TARGET (the netc
+# runtime library target) and, in-tree, NETC_EXECUTABLE_TARGET.
+include_guard(GLOBAL)
+find_package(Threads REQUIRED)
+
+function(_netc_halide_runtime target_spec)
+  if(TARGET netc_halide_runtime)
+    return()
+  endif()
+  set(file ${CMAKE_BINARY_DIR}/netc/libnetc_halide_runtime.a)
+  add_custom_command(OUTPUT ${file}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/netc
+    COMMAND ${NETC_EXECUTABLE} --halide-runtime ${file} --target ${target_spec}
+    DEPENDS ${NETC_EXECUTABLE_TARGET}
+    COMMENT "netc: writing the shared Halide runtime" VERBATIM)
+  add_custom_target(netc_halide_runtime_file DEPENDS ${file})
+  add_library(netc_halide_runtime INTERFACE)
+  target_link_libraries(netc_halide_runtime INTERFACE ${file} Threads::Threads ${CMAKE_DL_LIBS})
+  add_dependencies(netc_halide_runtime netc_halide_runtime_file)
+endfunction()
+
+function(netc_add_model target)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE" "TARGETS")
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "netc_add_model(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT ARG_SPEC OR NOT ARG_ENTRY)
+    message(FATAL_ERROR "netc_add_model(${target}): SPEC and ENTRY are required")
+  endif()
+  if(NOT NETC_EXECUTABLE)
+    message(FATAL_ERROR "netc_add_model(${target}): NETC_EXECUTABLE is not set")
+  endif()
+  get_filename_component(spec ${ARG_SPEC} ABSOLUTE)
+  if(NOT EXISTS ${spec})
+    message(FATAL_ERROR "netc_add_model(${target}): spec file ${spec} does not exist")
+  endif()
+  set(name ${target})
+  if(ARG_NAME)
+    set(name ${ARG_NAME})
+  endif()
+  if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "netc_add_model(${target}): '${name}' is not a C identifier; give NAME")
+  endif()
+  set(target_spec host)
+  if(ARG_TARGETS)
+    list(LENGTH ARG_TARGETS count)
+    if(count GREATER 1)
+      message(FATAL_ERROR "netc_add_model(${target}): one target at a time for now")
+    endif()
+    set(target_spec ${ARG_TARGETS})
+  endif()
+  set(extra)
+  if(ARG_INPUT_SHAPE)
+    list(APPEND extra --input-shape ${ARG_INPUT_SHAPE})
+  endif()
+
+  _netc_halide_runtime(${target_spec})
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/netc/${target})
+  set(outputs ${dir}/lib${name}.a ${dir}/${name}.h ${dir}/${name}.hpp)
+  add_custom_command(OUTPUT ${outputs}
+    COMMAND ${NETC_EXECUTABLE} ${spec} --entry ${ARG_ENTRY} --name ${name}
+            --target ${target_spec} -o ${dir} ${extra}
+    DEPENDS ${spec} ${NETC_EXECUTABLE_TARGET}
+    COMMENT "netc: compiling ${ARG_ENTRY} from ${ARG_SPEC}" VERBATIM)
+  add_custom_target(${target}_netc DEPENDS ${outputs})
+  add_library(${target} INTERFACE)
+  target_include_directories(${target} INTERFACE ${dir})
+  target_link_libraries(${target} INTERFACE ${dir}/lib${name}.a netc_halide_runtime
+                        ${NETC_RUNTIME_TARGET})
+  add_dependencies(${target} ${target}_netc)
+endfunction()

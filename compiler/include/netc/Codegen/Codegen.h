@@ -1,0 +1,49 @@
+//===- Codegen.h - Static library, C header and C++ header -------*- C++ -*-===//
+//
+// Writes DIR/libNAME.a (one object per distinct pipeline plus a C driver
+// that runs the steps over the memory plan), DIR/NAME.h (the C ABI) and
+// DIR/NAME.hpp (a thin C++ wrapper). Everything is produced in a private
+// temporary directory and renamed into place only when all of it succeeded,
+// so a failed compile leaves no partial files. The same inputs give
+// byte-identical outputs.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_CODEGEN_CODEGEN_H
+#define NETC_CODEGEN_CODEGEN_H
+
+#include "netc/Execution/Jit.h"
+#include "netc/Lowering/Program.h"
+
+#include <string>
+#include <vector>
+
+namespace netc::codegen {
+
+struct CodegenOptions {
+  std::string outputDir;
+  std::string cCompiler;  // compiles the generated driver
+  std::vector<std::string> includeDirs; // netc/runtime.h and HalideRuntime.h
+  Halide::Target target = Halide::get_host_target();
+};
+
+/// The C header text (also what --emit=header prints).
+std::string emitHeader(const lowering::Program &program,
+                       const std::vector<ExpectedWeight> &expected);
+/// The C driver source.
+std::string emitDriver(const lowering::Program &program,
+                       const std::vector<ExpectedWeight> &expected);
+/// The C++ wrapper header.
+std::string emitCppHeader(const lowering::Program &program);
+
+/// Writes the library and headers. False with `error` on failure (nothing
+/// written then).
+bool writeLibrary(lowering::Program &program, const std::vector<ExpectedWeight> &expected,
+                  const CodegenOptions &options, std::string &error);
+
+/// Writes the Halide runtime that every netc model in one binary shares.
+bool writeHalideRuntime(const std::string &path, const Halide::Target &target,
+                        std::string &error);
+
+} // namespace netc::codegen
+
+#endif // NETC_CODEGEN_CODEGEN_H

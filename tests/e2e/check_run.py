@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Runs a zoo network through netc's JIT (`netc run`) and its generated
+library (the aot_run harness), and compares both with PyTorch:
+max |ours - torch| <= 1e-4 * max |torch| + 1e-6, for random weights and (for
+LeNet-5) the trained ones, at batch 1 and batch 7. JIT and AOT must agree to
+the same tolerance.
+
+    check_run.py --netc NETC --aot AOT_RUN --weights-dir DIR MODEL
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+import torch_models
+from safetensors_io import save_safetensors
+
+MODELS = {
+    'lenet5': (torch_models.LeNet5, [1, 28, 28]),
+    'nin': (torch_models.NIN, [1, 224, 224]),
+}
+
+
+def compare(name, ours, reference):
+    if ours.shape != reference.shape:
+        return f"{name}: shape {ours.shape}, torch {reference.shape}"
+    error = np.abs(ours - reference)
+    bound = 1e-4 * np.abs(reference).max() + 1e-6
+    worst = np.unravel_index(np.argmax(error), error.shape)
+    if error[worst] > bound:
+        return (f"{name}: |ours - torch| = {error[worst]:.3g} at index {tuple(int(i) for i in worst)} "
+                f"(ours {ours[worst]:.7g}, torch {reference[worst]:.7g}) exceeds {bound:.3g}")
+    print(f"  {name}: max error {error.max():.3g} <= {bound:.3g}")
+    return None
+
+
+def run(command):
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--netc', required=True)
+    parser.add_argument('--aot', required=True)
+    parser.add_argument('--weights-dir', required=True)
+    parser.add_argument('model', choices=sorted(MODELS))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    constructor, sample = MODELS[args.model]
+
+    cases = [('random weights', None)]
+    trained = os.path.join(args.weights_dir, f'{args.model}_fashion_mnist.safetensors')
+    if os.path.exists(trained):
+        cases.append(('trained weights', trained))
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, weights in cases:
+            torch.manual_seed(0)
+            model = constructor().eval()
+            if weights is None:
+                weights = os.path.join(tmp, 'w.safetensors')
+                save_safetensors(weights, model.state_dict())
+            else:
+                import json, struct
+                with open(weights, 'rb') as f:
+                    n = struct.unpack('<Q', f.read(8))[0]
+                    header = json.loads(f.read(n))
+                    data = f.read()
+                state = {}
+                for key, info in header.items():
+                    if key == '__metadata__':
+                        continue
+                    begin, end = info['data_offsets']
+                    array = np.frombuffer(data[begin:end], np.float32).reshape(info['shape'])
+                    state[key] = torch.from_numpy(array.copy())
+                model.load_state_dict(state)
+            for batch in (1, 7):
+                print(f"{args.model}, {label}, batch {batch}:")
+                generator = torch.Generator().manual_seed(batch)
+                x = torch.rand([batch] + sample, generator=generator)
+                with torch.no_grad():
+                    reference = model(x).numpy()
+                xp, jit, aot = (os.path.join(tmp, f) for f in ('x.npy', 'jit.npy', 'aot.npy'))
+                np.save(xp, x.numpy())
+                run([args.netc, 'run', '--entry', args.model, '--weights', weights,
+                     '--input', xp, '--output', jit])
+                run([args.aot, weights, xp, aot])
+                jit_out, aot_out = np.load(jit), np.load(aot)
+                for name, ours, ref in (('JIT vs torch', jit_out, reference),
+                                        ('AOT vs torch', aot_out, reference),
+                                        ('AOT vs JIT', aot_out, jit_out)):
+                    error = compare(name, ours, ref)
+                    if error:
+                        failures.append(f"{label}, batch {batch}: {error}")
+    for f in failures:
+        print("FAILED:", f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
