@@ -9,7 +9,7 @@ packages=(
   libmlir-14-dev mlir-14-tools            # MLIR 14: the nn dialect (mlir-tblgen)
   libhalide14-0-dev                       # Halide 14: code generation
   libgtest-dev libbenchmark-dev           # unit tests, benchmarks
-  nlohmann-json3-dev                      # JSON (safetensors headers)
+  nlohmann-json3-dev zlib1g-dev           # safetensors headers; the demo reads .gz data
   python3-torch python3-torchvision python3-numpy   # the numerical reference
   dataset-fashion-mnist                   # real data for LeNet-5 / NIN
   clang-14 libclang-rt-14-dev             # libFuzzer and sanitizer runtimes

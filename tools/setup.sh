@@ -7,8 +7,5 @@ tools/deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j2
 echo
-echo "== netc --entry lenet5 --print-keys   (LeNet-5's parameters, named as PyTorch names them)"
-build/compiler/tools/netc/netc --entry lenet5 --print-keys
-echo
-echo "== netc --entry lenet5 --print-shapes"
-build/compiler/tools/netc/netc --entry lenet5 --print-shapes
+echo "== LeNet-5 (dsl/models/lenet.nn), compiled by netc, on the Fashion-MNIST test set"
+build/examples/fashion-mnist-demo

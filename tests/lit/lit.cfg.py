@@ -1,6 +1,7 @@
 # lit configuration for netc. Substitutions:
 #   %netc         the netc driver
 #   %netc-opt     runs nn passes on textual IR
+#   %python       Debian's python3
 #   %expect-exit  expect_exit.py: runs a command, requires its exact exit
 #                 status and, on failure, an empty stdout
 import os
@@ -21,6 +22,7 @@ with open(config.netc_opt_path_file) as f:
 # Longest first: %netc-opt must not be read as %netc followed by "-opt".
 config.substitutions.append(("%netc-opt", netc_opt))
 config.substitutions.append(("%netc", netc))
+config.substitutions.append(("%python", config.python))
 config.substitutions.append(
     ("%expect-exit", config.python + " " + os.path.join(config.test_source_root, "expect_exit.py")))
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment["PATH"]])

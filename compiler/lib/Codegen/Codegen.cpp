@@ -102,7 +102,13 @@ bool writeLibrary(lowering::Program &program, const std::vector<ExpectedWeight> 
   for (const std::string &dir : options.includeDirs)
     args.insert(args.begin() + 1, "-I" + dir);
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
-  auto compiler = llvm::sys::findProgramByName(options.cCompiler);
+  // A name is searched on PATH; a path must name an executable.
+  llvm::ErrorOr<std::string> compiler =
+      options.cCompiler.find('/') == std::string::npos
+          ? llvm::sys::findProgramByName(options.cCompiler)
+          : llvm::sys::fs::can_execute(options.cCompiler)
+                ? llvm::ErrorOr<std::string>(options.cCompiler)
+                : llvm::ErrorOr<std::string>(std::make_error_code(std::errc::no_such_file_or_directory));
   if (!compiler) {
     error = "cannot find the C compiler '" + options.cCompiler + "' (set --cc or NETC_CC)";
     return false;

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Configures and builds examples/user_project (a project outside netc's tree
+that uses find_package(netc) and netc_add_model), runs its C program, and
+compares its output with the same network in PyTorch."""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn
+
+from safetensors_io import save_safetensors
+
+
+class Tiny(nn.Module):
+    def __init__(self, classes=4):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, 2),
+                                  nn.Conv2d(8, 16, 3, padding=1, groups=2), nn.ReLU())
+        self.pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.body(x)), 1))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--source', required=True)
+    parser.add_argument('--build', required=True)
+    parser.add_argument('--netc-dir', required=True)
+    args = parser.parse_args()
+    for command in (['cmake', '-S', args.source, '-B', args.build, '-G', 'Ninja',
+                     f'-Dnetc_DIR={args.netc_dir}'],
+                    ['cmake', '--build', args.build]):
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(result.stdout + result.stderr, file=sys.stderr)
+            return 1
+    torch.manual_seed(3)
+    model = Tiny().eval()
+    x = torch.rand(5, 3, 16, 16)
+    with torch.no_grad():
+        reference = model(x).numpy()
+    with tempfile.TemporaryDirectory() as tmp:
+        w, xp, yp = (os.path.join(tmp, f) for f in ('w.safetensors', 'x.npy', 'y.npy'))
+        save_safetensors(w, model.state_dict())
+        np.save(xp, x.numpy())
+        result = subprocess.run([os.path.join(args.build, 'classify'), w, xp, yp],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 1
+        ours = np.load(yp)
+    error = np.abs(ours - reference).max()
+    bound = 1e-4 * np.abs(reference).max() + 1e-6
+    print(f"user project: max |ours - torch| = {error:.3g} (bound {bound:.3g})")
+    return 0 if error <= bound else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
