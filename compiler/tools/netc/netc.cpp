@@ -27,6 +27,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cctype>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,7 +84,7 @@ cl::opt<std::string> cCompiler("cc", cl::value_desc("PROGRAM"),
                                cl::cat(category));
 cl::opt<std::string> targetString("target", cl::value_desc("HALIDE-TARGET"),
                                   cl::desc("Halide target, e.g. x86-64-linux-avx2 (default: host)"),
-                                  cl::init("host"), cl::cat(category), cl::sub(*cl::AllSubCommands));
+                                  cl::init("host"), cl::cat(category));
 cl::opt<std::string> funcName("name", cl::value_desc("IDENT"),
                               cl::desc("Name of the generated function (default: the "
                                        "entry's name)"),
@@ -296,7 +297,7 @@ void printDot(mlir::ModuleOp module) {
 }
 
 /// Back end: lower, then print or write what was asked.
-int runBackEnd(const Options &options, const Graph &graph, mlir::ModuleOp module) {
+int runBackEnd(const Graph &graph, mlir::ModuleOp module) {
   llvm::Optional<Halide::Target> target = parseTarget();
   if (!target)
     return 1;
@@ -396,6 +397,8 @@ int main(int argc, char **argv) {
       argc, argv,
       "netc - ahead-of-time compiler for convolutional networks\n\n"
       "Examples:\n"
+      "  netc --entry lenet5 -o out/                  out/liblenet5.a, lenet5.h, lenet5.hpp\n"
+      "  netc run --entry lenet5 --weights w.safetensors --input x.npy --output y.npy\n"
       "  netc --list                                  entries of the model zoo\n"
       "  netc --entry resnet50 --print-keys           parameters, as state_dict keys\n"
       "  netc --entry 'resnet(50, groups=32, wpg=4)' --print-shapes --input-shape 1,3,224,224\n"
@@ -407,6 +410,11 @@ int main(int argc, char **argv) {
   options.zoo = zooDir;
   options.elaborate.inputShape.assign(inputShape.begin(), inputShape.end());
   options.name = funcName.empty() ? entryCallee(options.entry) : std::string(funcName);
+  if (!funcName.empty() &&
+      (funcName.empty() || std::isdigit(static_cast<unsigned char>(funcName[0])) ||
+       funcName.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789_") != std::string::npos))
+    return usageError("--name '" + funcName + "' is not a C identifier");
 
   if (runCommand) {
     if (options.entry.empty())
@@ -459,7 +467,7 @@ int main(int argc, char **argv) {
     } else if (emit == Emit::Dot) {
       printDot(*module);
     } else {
-      return runBackEnd(options, *graph, *module);
+      return runBackEnd(*graph, *module);
     }
   }
   llvm::outs().flush();
