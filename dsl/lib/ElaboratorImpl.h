@@ -154,6 +154,12 @@ public:
   std::vector<std::unique_ptr<Scope>> scopes_;
 };
 
+/// Functions callable in expressions (Builtins.cpp).
+const std::vector<std::string> &builtinFunctionNames();
+bool isBuiltinFunction(const std::string &name);
+Value callFunction(Elaborator &el, const std::string &name, SourceLoc loc,
+                   const std::vector<ArgValue> &args);
+
 /// Renders "name(a=1, b='x')" for traces.
 std::string renderCall(const std::string &name, const BoundArgs &args);
 
