@@ -186,11 +186,9 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
                                      " does not divide them");
     layer.shape = spatial("kernel");
     layer.shape[1] = Dim::of(at.features);
-    if (!path.empty()) {
-      weight("weight", {at.features, cin / at.groups, at.kernel[0], at.kernel[1]});
-      if (at.bias)
-        weight("bias", {at.features});
-    }
+    weight("weight", {at.features, cin / at.groups, at.kernel[0], at.kernel[1]});
+    if (at.bias)
+      weight("bias", {at.features});
   } else if (op == "linear") {
     layer.kind = OpKind::Linear;
     inputIs(2, "[N, features]");
@@ -201,11 +199,9 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
       fail(args.locOf("out"), who + ": output features must be at least 1, got " +
                                   std::to_string(at.features));
     layer.shape = {in[0], Dim::of(at.features)};
-    if (!path.empty()) {
-      weight("weight", {at.features, fin});
-      if (at.bias)
-        weight("bias", {at.features});
-    }
+    weight("weight", {at.features, fin});
+    if (at.bias)
+      weight("bias", {at.features});
   } else if (op == "maxpool" || op == "avgpool") {
     bool isMax = op == "maxpool";
     layer.kind = isMax ? OpKind::MaxPool2d : OpKind::AvgPool2d;
@@ -252,15 +248,13 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     if (!(at.eps > 0))
       fail(args.locOf("eps"), who + ": eps must be positive, got " + formatDouble(at.eps));
     layer.shape = in;
-    if (!path.empty()) {
-      if (affine) {
-        weight("weight", {c});
-        weight("bias", {c});
-      }
-      weight("running_mean", {c});
-      weight("running_var", {c});
-      weight("num_batches_tracked", {}, DType::I64);
+    if (affine) {
+      weight("weight", {c});
+      weight("bias", {c});
     }
+    weight("running_mean", {c});
+    weight("running_var", {c});
+    weight("num_batches_tracked", {}, DType::I64);
   } else if (op == "dropout") {
     layer.kind = OpKind::Dropout;
     at.p = argFloat(args, "p");
