@@ -1,6 +1,8 @@
 //===- Diagnostics.cpp ----------------------------------------------------===//
 #include "netc/dsl/Diagnostics.h"
 
+#include "netc/Support/EditDistance.h"
+
 #include <algorithm>
 
 namespace netc::dsl {
@@ -68,22 +70,7 @@ void throwError(SourceLoc loc, std::string message, std::vector<Note> notes) {
   throw DiagnosticError{std::move(diag)};
 }
 
-size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
+size_t editDistance(std::string_view a, std::string_view b) { return netc::editDistance(a, b); }
 
 std::string closestMatch(std::string_view name,
                          const std::vector<std::string> &candidates) {

@@ -1,6 +1,8 @@
 //===- Status.cpp - Status names and error messages -----------------------===//
 #include "Error.h"
 
+#include "netc/Support/EditDistance.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -44,22 +46,9 @@ std::string closest(const std::string &name, const std::vector<std::string> &can
   std::string best;
   size_t bestDistance = limit + 1;
   for (const std::string &c : candidates) {
-    // Levenshtein distance, one row at a time.
-    std::vector<size_t> row(c.size() + 1);
-    for (size_t j = 0; j <= c.size(); ++j)
-      row[j] = j;
-    for (size_t i = 1; i <= name.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= c.size(); ++j) {
-        size_t above = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                           diagonal + (name[i - 1] == c[j - 1] ? 0 : 1)});
-        diagonal = above;
-      }
-    }
-    if (row[c.size()] < bestDistance) {
-      bestDistance = row[c.size()];
+    size_t d = editDistance(name, c);
+    if (d < bestDistance) {
+      bestDistance = d;
       best = c;
     }
   }
