@@ -20,21 +20,9 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tests', 'e2e'))
 import torch_models  # noqa: E402
+from safetensors_io import load_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')
-
-
-def load_weights(model, path):
-    import json
-    import struct
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    state = {k: torch.from_numpy(np.frombuffer(data[v['data_offsets'][0]:v['data_offsets'][1]],
-                                               np.float32).reshape(v['shape']).copy())
-             for k, v in header.items() if k != '__metadata__'}
-    model.load_state_dict(state)
 
 
 def main():
@@ -47,7 +35,8 @@ def main():
         images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
     x = torch.from_numpy(images.astype(np.float32) / 255.0)
     model = torch_models.LeNet5().eval()
-    load_weights(model, os.path.join(ROOT, 'weights', 'lenet5_fashion_mnist.safetensors'))
+    weights = load_safetensors(os.path.join(ROOT, 'weights', 'lenet5_fashion_mnist.safetensors'))
+    model.load_state_dict({key: torch.from_numpy(array) for key, array in weights.items()})
 
     # PyTorch at one thread and at every core (for a net this small one thread
     # is often faster); netc's library uses Halide's default pool (every core).

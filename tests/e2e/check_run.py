@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import torch_models
-from safetensors_io import save_safetensors
+from safetensors_io import load_safetensors, save_safetensors
 
 MODELS = {
     'lenet5': (torch_models.LeNet5, [1, 28, 28]),
@@ -67,19 +67,8 @@ def main():
                 weights = os.path.join(tmp, 'w.safetensors')
                 save_safetensors(weights, model.state_dict())
             else:
-                import json, struct
-                with open(weights, 'rb') as f:
-                    n = struct.unpack('<Q', f.read(8))[0]
-                    header = json.loads(f.read(n))
-                    data = f.read()
-                state = {}
-                for key, info in header.items():
-                    if key == '__metadata__':
-                        continue
-                    begin, end = info['data_offsets']
-                    array = np.frombuffer(data[begin:end], np.float32).reshape(info['shape'])
-                    state[key] = torch.from_numpy(array.copy())
-                model.load_state_dict(state)
+                model.load_state_dict({key: torch.from_numpy(array)
+                                       for key, array in load_safetensors(weights).items()})
             for batch in (1, 7):
                 print(f"{args.model}, {label}, batch {batch}:")
                 generator = torch.Generator().manual_seed(batch)

@@ -11,6 +11,18 @@ import struct
 import numpy as np
 
 DTYPES = {np.dtype('float32'): 'F32', np.dtype('int64'): 'I64', np.dtype('float16'): 'F16'}
+NUMPY_TYPES = {name: dtype for dtype, name in DTYPES.items()}
+
+
+def load_safetensors(path):
+    """The tensors of a safetensors file, as numpy arrays by key."""
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    return {key: np.frombuffer(data[info['data_offsets'][0]:info['data_offsets'][1]],
+                               NUMPY_TYPES[info['dtype']]).reshape(info['shape']).copy()
+            for key, info in header.items() if key != '__metadata__'}
 
 
 def save_safetensors(path, state):
