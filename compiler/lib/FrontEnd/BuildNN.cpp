@@ -123,8 +123,8 @@ private:
     case OpKind::BatchNorm2d: {
       Value gamma = weight(layer, "weight"), beta = weight(layer, "bias");
       if (!gamma || !beta) {
-        error = layer.loc.str() + ": error: bn(affine=false) is not supported by the code "
-                                  "generator yet ('" + layer.path + "')";
+        error = "bn(affine=false) is not supported by the code generator yet ('" + layer.path +
+                "' at " + layer.loc.str() + ")";
         return nullptr;
       }
       return b_.create<nn::BatchNormOp>(loc, type, in, gamma, beta,

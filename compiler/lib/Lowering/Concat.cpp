@@ -6,10 +6,8 @@ namespace netc::lowering {
 using namespace Halide;
 
 Func emitConcat(nn::ConcatOp op, EmitContext &ctx) {
-  const Vars &v = vars();
   size_t rank = ctx.inputShapes[0].size();
-  std::vector<Var> coords = rank == 4 ? std::vector<Var>{v.x, v.y, v.c, v.n}
-                                      : std::vector<Var>{v.f, v.n};
+  std::vector<Var> coords = coordsFor(rank);
   // NCHW axis a is Halide dimension rank-1-a.
   size_t dim = rank - 1 - static_cast<size_t>(op.axis());
   Func cat("concat");

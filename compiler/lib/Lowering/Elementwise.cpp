@@ -15,11 +15,12 @@ void readPair(mlir::ArrayAttr attr, int64_t out[2]) {
   out[1] = attr[1].cast<mlir::IntegerAttr>().getInt();
 }
 
-namespace {
 std::vector<Var> coordsFor(size_t rank) {
   const Vars &v = vars();
   return rank == 4 ? std::vector<Var>{v.x, v.y, v.c, v.n} : std::vector<Var>{v.f, v.n};
 }
+
+namespace {
 /// The channel coordinate: c for NCHW, f for [N, F].
 Var channelVar(size_t rank) { return rank == 4 ? vars().c : vars().f; }
 } // namespace
@@ -126,20 +127,21 @@ Func emitLocalResponseNorm(nn::LocalResponseNormOp op, EmitContext &ctx) {
   return out;
 }
 
-void scheduleOutput(Func output, int rank, int vectorWidth) {
+Var scheduleOutput(Func output, int rank, int vectorWidth) {
   const Vars &v = vars();
   if (rank == 4) {
     Var cn("cn");
     output.vectorize(v.x, vectorWidth, TailStrategy::GuardWithIf)
         .fuse(v.c, v.n, cn)
         .parallel(cn);
-  } else {
-    Var fo("fo"), fi("fi"), fon("fon");
-    output.split(v.f, fo, fi, vectorWidth, TailStrategy::GuardWithIf)
-        .vectorize(fi)
-        .fuse(fo, v.n, fon)
-        .parallel(fon);
+    return cn;
   }
+  Var fo("fo"), fi("fi"), fon("fon");
+  output.split(v.f, fo, fi, vectorWidth, TailStrategy::GuardWithIf)
+      .vectorize(fi)
+      .fuse(fo, v.n, fon)
+      .parallel(fon);
+  return fon;
 }
 
 } // namespace netc::lowering

@@ -22,6 +22,8 @@ struct Vars {
   Halide::Var x{"x"}, y{"y"}, c{"c"}, n{"n"}, f{"f"};
 };
 const Vars &vars();
+/// The coordinates of a tensor of this rank: (x, y, c, n) or (f, n).
+std::vector<Halide::Var> coordsFor(size_t rank);
 
 /// What an emitter needs: its operands and the target's vector width.
 struct EmitContext {
@@ -52,7 +54,8 @@ Halide::Func emitConcat(netc::nn::ConcatOp op, EmitContext &ctx);
 
 /// Schedules a group's output: vectorized along the innermost dimension,
 /// parallel over the outer ones. `rank` is 4 (x, y, c, n) or 2 (f, n).
-void scheduleOutput(Halide::Func output, int rank, int vectorWidth);
+/// Returns the parallel loop, where the group's producers are computed.
+Halide::Var scheduleOutput(Halide::Func output, int rank, int vectorWidth);
 
 /// [h, w] pair attribute.
 void readPair(mlir::ArrayAttr attr, int64_t out[2]);

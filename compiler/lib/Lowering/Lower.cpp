@@ -15,6 +15,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <set>
 
 namespace netc::lowering {
 
@@ -206,17 +207,14 @@ private:
     ctx.vectorWidth = vectorWidth_;
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
-      ImageParam param = makeParam(shape, "in" + std::to_string(i), /*batched=*/true);
-      group.inputs.push_back(param);
-      Func wrapper("in" + std::to_string(i) + "_f");
-      std::vector<Var> coords;
-      const Vars &v = vars();
-      coords = shape.size() == 4 ? std::vector<Var>{v.x, v.y, v.c, v.n}
-                                 : std::vector<Var>{v.f, v.n};
       if (shape.size() != 4 && shape.size() != 2) {
         error = "tensors of rank " + std::to_string(shape.size()) + " are not supported";
         return false;
       }
+      ImageParam param = makeParam(shape, "in" + std::to_string(i), /*batched=*/true);
+      group.inputs.push_back(param);
+      Func wrapper("in" + std::to_string(i) + "_f");
+      std::vector<Var> coords = coordsFor(shape.size());
       wrapper(coords) = param(coords);
       ctx.inputs.push_back(wrapper);
       ctx.inputShapes.push_back(shape);
@@ -267,9 +265,9 @@ private:
     for (size_t i = 1; i < chain.size(); ++i)
       output = emitActivation(chain[i], output);
     int rank = output.dimensions();
-    scheduleOutput(output, rank, vectorWidth_);
+    Var parallelLoop = scheduleOutput(output, rank, vectorWidth_);
     if (chain.size() > 1)
-      anchorFunc.compute_at(output, rank == 4 ? Var("cn") : Var("fon"));
+      anchorFunc.compute_at(output, parallelLoop);
     // The output's sizes are static except the batch.
     std::vector<int64_t> outShape = shapeOf(chain.back()->getResult(0));
     for (int d = 0; d < rank; ++d) {

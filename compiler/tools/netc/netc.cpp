@@ -169,10 +169,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, const Grap
   mlir::OwningOpRef<mlir::ModuleOp> module =
       netc::buildNNModule(graph, options.name, context, error);
   if (!module) {
-    llvm::errs() << (error.rfind("netc", 0) == 0 || error.find(": error: ") != std::string::npos
-                         ? ""
-                         : "netc: error: ")
-                 << error << "\n";
+    llvm::errs() << "netc: error: " << error << "\n";
     return nullptr;
   }
   if (!optimize)
