@@ -53,8 +53,8 @@ bool writeHalideRuntime(const std::string &path, const Halide::Target &target,
   return true;
 }
 
-bool writeLibrary(lowering::Program &program, const std::vector<ExpectedWeight> &expected,
-                  const CodegenOptions &options, std::string &error) {
+bool writeLibrary(lowering::Program &program, const CodegenOptions &options,
+                  std::string &error) {
   const std::string &name = program.name;
   if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir)) {
     error = options.outputDir + ": cannot create the output directory: " + ec.message();
@@ -90,13 +90,14 @@ bool writeLibrary(lowering::Program &program, const std::vector<ExpectedWeight> 
   }
 
   // The driver, compiled with the host C compiler.
-  std::string header = emitHeader(program, expected);
+  std::string header = emitHeader(program);
   if (!writeText(inTmp(name + ".h"), header, error) ||
-      !writeText(inTmp(name + "_driver.c"), emitDriver(program, expected), error) ||
+      !writeText(inTmp(name + "_driver.c"), emitDriver(program), error) ||
       !writeText(inTmp(name + ".hpp"), emitCppHeader(program), error))
     return false;
   std::string driverObject = inTmp(name + "_driver.o");
   std::vector<std::string> args = {options.cCompiler, "-std=c11", "-O2", "-fPIC", "-g0",
+                                   "-Wall", "-Wextra", "-Werror",
                                    "-ffile-prefix-map=" + tmp.path + "/=",
                                    "-c", inTmp(name + "_driver.c"), "-o", driverObject};
   for (const std::string &dir : options.includeDirs)

@@ -57,6 +57,7 @@ public:
                                b_.getFunctionType(argTypes, {resultType}));
     module.push_back(func);
     Block *entry = func.addEntryBlock();
+    func->setAttr(nn::kWeightsAttr, manifest());
     func.setArgAttr(0, nn::kInputAttr, b_.getStringAttr(input.path));
     for (size_t i = 0; i < weights.size(); ++i) {
       func.setArgAttr(i + 1, nn::kKeyAttr, b_.getStringAttr(weights[i]->key));
@@ -82,6 +83,16 @@ public:
   }
 
 private:
+  /// Every tensor a checkpoint holds, in state_dict order, as the function's
+  /// nn.weights attribute: the back end checks weights files against it.
+  ArrayAttr manifest() {
+    llvm::SmallVector<Attribute> entries;
+    for (const dsl::Weight *w : graph_.weights())
+      entries.push_back(nn::manifestEntry(b_, w->key, w->dtype == dsl::DType::F32 ? "F32" : "I64",
+                                          w->shape));
+    return b_.getArrayAttr(entries);
+  }
+
   /// Tensor type of a graph shape; the batch (dimension 0) is always dynamic.
   RankedTensorType tensorType(const dsl::Shape &shape) {
     llvm::SmallVector<int64_t> dims;

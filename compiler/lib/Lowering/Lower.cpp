@@ -85,16 +85,31 @@ class Lowerer {
 public:
   Lowerer(const LowerOptions &options, Program &program) : options_(options), p_(program) {}
 
-  bool run(mlir::FuncOp func, std::string &error) {
+  bool run(mlir::FuncOp func) {
     p_.name = func.getName().str();
     vectorWidth_ = options_.target.natural_vector_size(Float(32));
+    auto manifest = func->getAttrOfType<mlir::ArrayAttr>(nn::kWeightsAttr);
+    if (!manifest) {
+      func.emitError() << "the function has no '" << nn::kWeightsAttr
+                       << "' attribute (the checkpoint manifest)";
+      return false;
+    }
+    for (mlir::Attribute entry : manifest) {
+      CheckpointEntry e;
+      if (!nn::readManifestEntry(entry, e.key, e.dtype, e.shape)) {
+        func.emitError() << "a malformed '" << nn::kWeightsAttr << "' entry: " << entry;
+        return false;
+      }
+      p_.checkpoint.push_back(std::move(e));
+    }
     // Arguments: the input, then weights with their keys.
     p_.input = newTensor(Tensor::Kind::Input, shapeOf(func.getArgument(0)));
     tensors_[func.getArgument(0).getAsOpaquePointer()] = p_.input;
     for (unsigned i = 1; i < func.getNumArguments(); ++i) {
       auto key = func.getArgAttrOfType<mlir::StringAttr>(i, nn::kKeyAttr);
       if (!key) {
-        error = "internal error: weight argument " + std::to_string(i) + " has no nn.key";
+        func.emitError() << "argument " << i << " is neither the input nor a weight with '"
+                         << nn::kKeyAttr << "'";
         return false;
       }
       llvm::ArrayRef<int64_t> s =
@@ -123,7 +138,7 @@ public:
         absorbed_.insert(chain.back());
         out = chain.back()->getResult(0);
       }
-      if (!emitStep(chain, error))
+      if (!emitStep(chain))
         return false;
     }
     p_.output = tensorOf(result);
@@ -133,7 +148,8 @@ public:
     while (p_.tensors[owner].kind == Tensor::Kind::Alias)
       owner = p_.tensors[owner].aliasOf;
     if (p_.tensors[owner].kind != Tensor::Kind::Arena) {
-      error = "the network's output is its input (or a view of it): nothing to compute";
+      func.emitError() << "the network's output is its input (or a view of it): nothing to "
+                          "compute";
       return false;
     }
     p_.tensors[owner].kind = Tensor::Kind::Output;
@@ -152,7 +168,7 @@ private:
 
   int tensorOf(mlir::Value v) { return tensors_.at(v.getAsOpaquePointer()); }
 
-  bool emitStep(const std::vector<mlir::Operation *> &chain, std::string &error) {
+  bool emitStep(const std::vector<mlir::Operation *> &chain) {
     mlir::Operation *anchor = chain.front();
     Step step;
     if (auto name = anchor->getLoc().dyn_cast<mlir::NameLoc>())
@@ -186,10 +202,10 @@ private:
         group.description += (group.description.empty() ? "" : " + ") +
                              op->getName().stripDialect().str();
       try {
-        if (!buildPipeline(chain, activations, weights, group, error))
+        if (!buildPipeline(chain, activations, weights, group))
           return false;
       } catch (const Halide::Error &e) {
-        error = "Halide error while lowering '" + step.name + "': " + e.what();
+        anchor->emitError() << "Halide error while lowering '" << step.name << "': " << e.what();
         return false;
       }
       step.group = static_cast<int>(p_.groups.size());
@@ -202,13 +218,14 @@ private:
 
   bool buildPipeline(const std::vector<mlir::Operation *> &chain,
                      const std::vector<mlir::Value> &activations,
-                     const std::vector<mlir::Value> &weights, Group &group, std::string &error) {
+                     const std::vector<mlir::Value> &weights, Group &group) {
     EmitContext ctx;
     ctx.vectorWidth = vectorWidth_;
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
       if (shape.size() != 4 && shape.size() != 2) {
-        error = "tensors of rank " + std::to_string(shape.size()) + " are not supported";
+        chain.front()->emitError() << "the code generator supports tensors of rank 2 and 4, "
+                                      "not " << shape.size();
         return false;
       }
       ImageParam param = makeParam(shape, "in" + std::to_string(i), /*batched=*/true);
@@ -248,7 +265,8 @@ private:
       anchorFunc = emitConcat(op, ctx);
     else if (auto op = mlir::dyn_cast<nn::SoftmaxOp>(anchor)) {
       if (op.axis() != 1) {
-        error = "softmax is supported along axis 1 only";
+        op.emitError() << "the code generator supports softmax along axis 1 (channels) only, "
+                          "not axis " << op.axis();
         return false;
       }
       anchorFunc = emitSoftmax(op, ctx);
@@ -257,7 +275,8 @@ private:
     else if (isActivation(anchor))
       anchorFunc = emitActivation(anchor, ctx.inputs[0]);
     else {
-      error = "no Halide lowering for " + anchor->getName().getStringRef().str();
+      anchor->emitError() << "the code generator has no lowering for "
+                          << anchor->getName().getStringRef();
       return false;
     }
 
@@ -292,21 +311,20 @@ private:
 
 } // namespace
 
-bool lower(mlir::ModuleOp module, const LowerOptions &options, Program &program,
-           std::string &error) {
+bool lower(mlir::ModuleOp module, const LowerOptions &options, Program &program) {
   mlir::FuncOp func;
   for (auto f : module.getOps<mlir::FuncOp>()) {
     if (func) {
-      error = "the module must hold exactly one function";
+      f.emitError() << "the module must hold exactly one function";
       return false;
     }
     func = f;
   }
   if (!func) {
-    error = "the module holds no function";
+    module.emitError() << "the module holds no function";
     return false;
   }
-  return Lowerer(options, program).run(func, error);
+  return Lowerer(options, program).run(func);
 }
 
 } // namespace netc::lowering

@@ -11,7 +11,6 @@
 #ifndef NETC_CODEGEN_CODEGEN_H
 #define NETC_CODEGEN_CODEGEN_H
 
-#include "netc/Execution/Jit.h"
 #include "netc/Lowering/Program.h"
 
 #include <string>
@@ -27,18 +26,16 @@ struct CodegenOptions {
 };
 
 /// The C header text (also what --emit=header prints).
-std::string emitHeader(const lowering::Program &program,
-                       const std::vector<ExpectedWeight> &expected);
+std::string emitHeader(const lowering::Program &program);
 /// The C driver source.
-std::string emitDriver(const lowering::Program &program,
-                       const std::vector<ExpectedWeight> &expected);
+std::string emitDriver(const lowering::Program &program);
 /// The C++ wrapper header.
 std::string emitCppHeader(const lowering::Program &program);
 
 /// Writes the library and headers. False with `error` on failure (nothing
 /// written then).
-bool writeLibrary(lowering::Program &program, const std::vector<ExpectedWeight> &expected,
-                  const CodegenOptions &options, std::string &error);
+bool writeLibrary(lowering::Program &program, const CodegenOptions &options,
+                  std::string &error);
 
 /// Writes the Halide runtime that every netc model in one binary shares.
 bool writeHalideRuntime(const std::string &path, const Halide::Target &target,

@@ -1,44 +1,42 @@
 //===- Jit.h - Running a lowered Program with Halide's JIT -------*- C++ -*-===//
 //
 // `netc run` executes the very pipelines the code generator emits, compiled
-// in-process, over the same memory plan, so the JIT and the AOT library can
-// be held to agree.
+// in-process, through the runtime's step interpreter (netc_program_run) over
+// the same tables and memory plan, so the JIT and the AOT library can be held
+// to agree bit for bit.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NETC_EXECUTION_JIT_H
 #define NETC_EXECUTION_JIT_H
 
 #include "netc/Lowering/Program.h"
-#include "netc/dsl/Graph.h"
+#include "netc/Lowering/ProgramTables.h"
 
+#include <memory>
 #include <string>
-#include <vector>
 
 namespace netc {
 
-/// Every tensor a checkpoint for `graph` must hold, in state_dict order:
-/// the weights the inference path reads and the others (BatchNorm's
-/// num_batches_tracked, auxiliary heads), which are checked and ignored.
-struct ExpectedWeight {
-  std::string key;
-  std::string dtype; // "F32" or "I64"
-  std::vector<int64_t> shape;
-};
-std::vector<ExpectedWeight> expectedWeights(const dsl::Graph &graph);
-
 class JitRunner {
 public:
-  explicit JitRunner(lowering::Program &program) : program_(program) {}
+  explicit JitRunner(lowering::Program &program);
+  ~JitRunner();
+  JitRunner(const JitRunner &) = delete;
+  JitRunner &operator=(const JitRunner &) = delete;
 
-  /// Loads and strictly checks the weights, then JIT-compiles every group.
-  bool load(const std::string &weightsPath, const std::vector<ExpectedWeight> &expected,
-            std::string &error);
+  /// Loads and strictly checks the weights (against the program's checkpoint
+  /// manifest), then JIT-compiles every group.
+  bool load(const std::string &weightsPath, std::string &error);
   /// input: [batch, ...input shape] float32 NCHW; output likewise.
   bool run(const float *input, int batch, float *output, std::string &error);
 
 private:
+  static int invoke(void *self, int pipeline, void **args);
+
   lowering::Program &program_;
-  std::vector<Halide::Buffer<float>> weights_; // by Program::weights index
+  lowering::ProgramTables tables_;
+  netc_model *model_ = nullptr;
+  std::string halideError_; // the last Halide exception, for run's message
 };
 
 } // namespace netc

@@ -35,6 +35,16 @@ struct Tensor {
   int64_t perSample() const;  // elements per batch item
 };
 
+/// A tensor the weights file must hold (the checkpoint's manifest, from the
+/// function's `nn.weights` attribute): the weights the pipelines read and
+/// the others (BatchNorm's num_batches_tracked, auxiliary heads), which are
+/// checked and ignored.
+struct CheckpointEntry {
+  std::string key;
+  std::string dtype; // "F32" or "I64"
+  std::vector<int64_t> shape;
+};
+
 /// A weight the network reads: the function argument with this key.
 struct Weight {
   std::string key;
@@ -65,6 +75,7 @@ struct Step {
 struct Program {
   std::string name;
   std::vector<Tensor> tensors;
+  std::vector<CheckpointEntry> checkpoint; // state_dict order
   std::vector<Weight> weights;
   std::vector<Group> groups;
   std::vector<Step> steps;
@@ -79,10 +90,9 @@ struct LowerOptions {
 };
 
 /// Lowers the single function of `module` (nn dialect, after the graph
-/// passes). Returns false with a message in `error` for an op the back end
-/// cannot handle.
-bool lower(mlir::ModuleOp module, const LowerOptions &options, Program &program,
-           std::string &error);
+/// passes). Returns false after emitting an error, located at the offending
+/// op (its spec file:line:col), through the context's diagnostic handler.
+bool lower(mlir::ModuleOp module, const LowerOptions &options, Program &program);
 
 /// The memory plan: assigns arena offsets by tensor lifetime (first fit).
 void planMemory(Program &program);

@@ -4,7 +4,11 @@
 #include "netc/Dialect/NN/NNShapes.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+
+#include <map>
 
 using namespace mlir;
 using namespace netc::nn;
@@ -16,6 +20,78 @@ void NNDialect::initialize() {
 #define GET_OP_LIST
 #include "netc/Dialect/NN/NNOps.cpp.inc"
       >();
+}
+
+//===----------------------------------------------------------------------===//
+// The checkpoint manifest (nn.weights)
+//===----------------------------------------------------------------------===//
+
+DictionaryAttr netc::nn::manifestEntry(Builder &b, StringRef key, StringRef dtype,
+                                       ArrayRef<int64_t> shape) {
+  return b.getDictionaryAttr({b.getNamedAttr("key", b.getStringAttr(key)),
+                              b.getNamedAttr("dtype", b.getStringAttr(dtype)),
+                              b.getNamedAttr("shape", b.getI64ArrayAttr(shape))});
+}
+
+bool netc::nn::readManifestEntry(Attribute entry, std::string &key, std::string &dtype,
+                                 std::vector<int64_t> &shape) {
+  auto dict = entry.dyn_cast<DictionaryAttr>();
+  if (!dict || dict.size() != 3)
+    return false;
+  auto k = dict.getAs<StringAttr>("key");
+  auto d = dict.getAs<StringAttr>("dtype");
+  auto s = dict.getAs<ArrayAttr>("shape");
+  if (!k || !d || !s || (d.getValue() != "F32" && d.getValue() != "I64"))
+    return false;
+  shape.clear();
+  for (Attribute dim : s) {
+    auto i = dim.dyn_cast<IntegerAttr>();
+    if (!i || i.getInt() < 0)
+      return false;
+    shape.push_back(i.getInt());
+  }
+  key = k.getValue().str();
+  dtype = d.getValue().str();
+  return true;
+}
+
+LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  if (attr.getName() != kWeightsAttr)
+    return op->emitError() << "unknown nn attribute '" << attr.getName().getValue() << "'";
+  auto func = dyn_cast<FuncOp>(op);
+  auto entries = attr.getValue().dyn_cast<ArrayAttr>();
+  if (!func || !entries)
+    return op->emitError() << "'" << kWeightsAttr << "' must be an array on a function";
+  std::map<std::string, std::pair<std::string, std::vector<int64_t>>> byKey;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::string key, dtype;
+    std::vector<int64_t> shape;
+    if (!readManifestEntry(entries[i], key, dtype, shape))
+      return op->emitError() << "'" << kWeightsAttr << "' entry " << i
+                             << " must be {key = \"...\", dtype = \"F32\" or \"I64\", "
+                                "shape = [non-negative integers]}, got "
+                             << entries[i];
+    if (!byKey.emplace(key, std::make_pair(dtype, shape)).second)
+      return op->emitError() << "'" << kWeightsAttr << "' lists '" << key << "' twice";
+  }
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto key = func.getArgAttrOfType<StringAttr>(i, kKeyAttr);
+    if (!key)
+      continue;
+    auto found = byKey.find(key.getValue().str());
+    auto type = func.getArgument(i).getType().dyn_cast<RankedTensorType>();
+    if (found == byKey.end())
+      return op->emitError() << "weight argument " << i << " ('" << key.getValue()
+                             << "') is not in '" << kWeightsAttr << "'";
+    if (!type || found->second.first != "F32" ||
+        type.getShape() != llvm::makeArrayRef(found->second.second))
+      return op->emitError() << "weight argument " << i << " ('" << key.getValue()
+                             << "') has type " << func.getArgument(i).getType()
+                             << " but '" << kWeightsAttr << "' lists it as "
+                             << found->second.first << " "
+                             << netc::nn::formatDims(found->second.second);
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -2,6 +2,7 @@
 #ifndef NETC_DIALECT_NN_NNDIALECT_H
 #define NETC_DIALECT_NN_NNDIALECT_H
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
@@ -18,6 +19,17 @@ namespace netc::nn {
 /// Attribute names on the function arguments of an nn module.
 constexpr const char *kKeyAttr = "nn.key";     // a weight's state_dict key
 constexpr const char *kInputAttr = "nn.input"; // the network input's name
+/// On the function: the checkpoint's manifest, every tensor the weights file
+/// must hold in state_dict order, as [{key = "...", dtype = "F32"|"I64",
+/// shape = [...]}, ...]. Weight arguments (nn.key) must be F32 entries of it.
+constexpr const char *kWeightsAttr = "nn.weights";
+
+/// One entry of the nn.weights manifest.
+mlir::DictionaryAttr manifestEntry(mlir::Builder &b, llvm::StringRef key, llvm::StringRef dtype,
+                                   llvm::ArrayRef<int64_t> shape);
+/// Reads one entry; false when it is malformed.
+bool readManifestEntry(mlir::Attribute entry, std::string &key, std::string &dtype,
+                       std::vector<int64_t> &shape);
 
 } // namespace netc::nn
 

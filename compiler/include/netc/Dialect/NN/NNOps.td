@@ -25,7 +25,11 @@ def NN_Dialect : Dialect {
     The nn dialect is netc's graph IR: the elaborated spec, one op per layer,
     each located at its spec file:line:col (wrapped in a NameLoc carrying the
     PyTorch module path). Graph passes rewrite it; the Halide lowering reads it.
+    The function's `nn.weights` attribute is the checkpoint manifest (every
+    tensor the weights file holds, with dtype and shape), so the IR alone is
+    enough to build a library.
   }];
+  let hasOperationAttrVerify = 1;
 }
 
 def NN_Tensor : RankedTensorOf<[F32]>;

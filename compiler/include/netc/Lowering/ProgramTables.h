@@ -1,0 +1,44 @@
+//===- ProgramTables.h - A Program in the runtime's table form ---*- C++ -*-===//
+//
+// The runtime's interpreter (netc_program_run, runtime/include/netc/program.h)
+// runs a network from constant tables. ProgramTables builds those tables
+// once from a lowered Program: the JIT runs them in memory and the code
+// generator prints them as C, so both execute the same description.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_LOWERING_PROGRAMTABLES_H
+#define NETC_LOWERING_PROGRAMTABLES_H
+
+#include "netc/Lowering/Program.h"
+#include "netc/program.h"
+
+#include <string>
+#include <vector>
+
+namespace netc::lowering {
+
+/// Owns the storage the `netc_program` view points into; not copyable.
+class ProgramTables {
+public:
+  explicit ProgramTables(const Program &program);
+  ProgramTables(const ProgramTables &) = delete;
+  ProgramTables &operator=(const ProgramTables &) = delete;
+
+  /// The view: pipelines, set_num_threads and invoke are left null.
+  netc_program program{};
+
+  std::vector<netc_param_spec> expected; // the checkpoint manifest
+  std::vector<netc_param_spec> weights;  // what the pipelines read
+  std::vector<netc_program_tensor> tensors;
+  std::vector<netc_program_step> steps;
+  /// Step operands: steps[i].inputs and .weights point into this.
+  std::vector<int> operands;
+  std::vector<size_t> inputsAt, weightsAt; // offsets into `operands`, per step
+
+private:
+  std::vector<std::string> strings_; // keys and step names (stable storage)
+};
+
+} // namespace netc::lowering
+
+#endif // NETC_LOWERING_PROGRAMTABLES_H

@@ -1,0 +1,94 @@
+//===- ProgramTables.cpp - A Program in the runtime's table form ----------===//
+#include "netc/Lowering/ProgramTables.h"
+
+#include <algorithm>
+
+namespace netc::lowering {
+
+namespace {
+
+netc_param_spec spec(const char *key, const char *dtype, const std::vector<int64_t> &shape) {
+  netc_param_spec s{};
+  s.key = key;
+  s.dtype = dtype;
+  s.rank = static_cast<int>(std::min<size_t>(shape.size(), NETC_MAX_RANK));
+  std::copy(shape.begin(), shape.begin() + s.rank, s.shape);
+  return s;
+}
+
+int ownerOf(const Program &p, int t) {
+  while (p.tensors[t].kind == Tensor::Kind::Alias)
+    t = p.tensors[t].aliasOf;
+  return t;
+}
+
+} // namespace
+
+ProgramTables::ProgramTables(const Program &p) {
+  // Strings first, so the pointers into them stay valid.
+  strings_.reserve(p.checkpoint.size() * 2 + p.weights.size() + p.steps.size() + 1);
+  strings_.push_back(p.name);
+  for (const CheckpointEntry &e : p.checkpoint) {
+    strings_.push_back(e.key);
+    strings_.push_back(e.dtype);
+  }
+  for (const Weight &w : p.weights)
+    strings_.push_back(w.key);
+  for (const Step &s : p.steps)
+    strings_.push_back(s.name);
+  size_t next = 1;
+  for (const CheckpointEntry &e : p.checkpoint) {
+    const char *key = strings_[next++].c_str();
+    const char *dtype = strings_[next++].c_str();
+    expected.push_back(spec(key, dtype, e.shape));
+  }
+  for (const Weight &w : p.weights)
+    weights.push_back(spec(strings_[next++].c_str(), "F32", w.shape));
+
+  for (size_t t = 0; t < p.tensors.size(); ++t) {
+    const Tensor &owner = p.tensors[ownerOf(p, static_cast<int>(t))];
+    netc_program_tensor d{};
+    d.rank = static_cast<int>(std::min<size_t>(p.tensors[t].shape.size(), NETC_MAX_RANK));
+    std::copy(p.tensors[t].shape.begin(), p.tensors[t].shape.begin() + d.rank, d.shape);
+    d.storage = owner.kind == Tensor::Kind::Input    ? NETC_STORAGE_INPUT
+                : owner.kind == Tensor::Kind::Output ? NETC_STORAGE_OUTPUT
+                                                     : NETC_STORAGE_ARENA;
+    d.offset = owner.offset;
+    tensors.push_back(d);
+  }
+
+  for (const Step &s : p.steps) {
+    inputsAt.push_back(operands.size());
+    operands.insert(operands.end(), s.inputs.begin(), s.inputs.end());
+    weightsAt.push_back(operands.size());
+    operands.insert(operands.end(), s.weights.begin(), s.weights.end());
+  }
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const Step &s = p.steps[i];
+    netc_program_step d{};
+    d.pipeline = s.group;
+    d.num_inputs = static_cast<int>(s.inputs.size());
+    d.inputs = operands.data() + inputsAt[i];
+    d.num_weights = static_cast<int>(s.weights.size());
+    d.weights = operands.data() + weightsAt[i];
+    d.output = s.output;
+    d.name = strings_[next++].c_str();
+    steps.push_back(d);
+  }
+
+  program.name = strings_[0].c_str();
+  program.expected = expected.data();
+  program.num_expected = expected.size();
+  program.weights = weights.data();
+  program.num_weights = weights.size();
+  program.tensors = tensors.data();
+  program.num_tensors = tensors.size();
+  program.steps = steps.data();
+  program.num_steps = steps.size();
+  program.num_pipelines = p.groups.size();
+  program.input = p.input;
+  program.output = p.output;
+  program.arena_floats_per_sample = p.arenaPerSample;
+}
+
+} // namespace netc::lowering

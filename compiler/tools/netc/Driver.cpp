@@ -1,0 +1,211 @@
+//===- Driver.cpp - netc's stages: front end, graph passes, back end, JIT -===//
+#include "Driver.h"
+
+#include "netc/Codegen/Codegen.h"
+#include "netc/Execution/Jit.h"
+#include "netc/FrontEnd/BuildNN.h"
+#include "netc/Lowering/Program.h"
+#include "netc/Transforms/Passes.h"
+#include "netc/runtime.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace netc::driver {
+
+using namespace netc::dsl;
+
+bool Options::isModule() const { return llvm::StringRef(spec).endswith(".mlir"); }
+
+int fail(const std::string &message) {
+  llvm::errs() << "netc: error: " << message << "\n";
+  return 1;
+}
+
+std::optional<Graph> elaborateEntry(const Options &options, Sources &sources) {
+  Diagnostic diag;
+  const dsl::Module *module = nullptr;
+  if (!options.spec.empty()) {
+    sources.spec = loadSpec(options.spec, diag);
+    module = sources.spec.get();
+  } else if (sources.zoo.load(options.zoo, diag)) {
+    std::string callee = entryCallee(options.entry);
+    if (callee.empty()) {
+      // Let the elaborator explain what is wrong with the entry text.
+      static const dsl::Module empty{std::make_unique<SourceFile>("<zoo>", ""), {}};
+      module = &empty;
+    } else {
+      module = sources.zoo.find(callee, diag);
+    }
+  }
+  if (!module) {
+    llvm::errs() << diag.render();
+    return std::nullopt;
+  }
+  std::optional<Graph> graph = elaborate(*module, options.entry, options.elaborate, diag);
+  if (!graph)
+    llvm::errs() << diag.render();
+  return graph;
+}
+
+namespace {
+
+/// nn IR written by `netc --emit=nn[-opt]` or netc-opt: one function, named
+/// by --entry, renamed to --name.
+mlir::OwningOpRef<mlir::ModuleOp> parseModule(const Options &options, CompilerContext &context) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(options.spec, context.sourceMgr(), &context.mlir());
+  if (!module)
+    return nullptr;
+  std::vector<mlir::FuncOp> funcs(module->getOps<mlir::FuncOp>().begin(),
+                                  module->getOps<mlir::FuncOp>().end());
+  if (funcs.size() != 1) {
+    fail(options.spec + ": expected one function, found " + std::to_string(funcs.size()));
+    return nullptr;
+  }
+  if (funcs[0].getName() != options.entry) {
+    fail(options.spec + ": the module's function is '" + funcs[0].getName().str() +
+         "', not '" + options.entry + "'; give --entry " + funcs[0].getName().str());
+    return nullptr;
+  }
+  if (options.name != options.entry)
+    mlir::SymbolTable::setSymbolName(funcs[0], options.name);
+  return module;
+}
+
+} // namespace
+
+mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerContext &context,
+                                              bool optimize, std::optional<Graph> *graphOut) {
+  loadNetcDialects(context.mlir());
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (options.isModule()) {
+    module = parseModule(options, context);
+  } else {
+    Sources sources;
+    std::optional<Graph> graph = elaborateEntry(options, sources);
+    if (!graph)
+      return nullptr;
+    std::string error;
+    module = netc::buildNNModule(*graph, options.name, context.mlir(), error);
+    if (!module)
+      fail(error);
+    if (graphOut)
+      *graphOut = std::move(graph);
+  }
+  if (!module || !optimize)
+    return module;
+  mlir::PassManager pm(&context.mlir());
+  pm.addNestedPass<mlir::FuncOp>(netc::nn::createStripInferenceIdentitiesPass());
+  pm.addPass(mlir::createCanonicalizerPass());
+  if (mlir::failed(pm.run(*module))) {
+    fail("the graph passes failed");
+    return nullptr;
+  }
+  return module;
+}
+
+int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
+  netc::lowering::Program program;
+  netc::lowering::LowerOptions lowerOptions;
+  lowerOptions.target = options.target;
+  if (!netc::lowering::lower(module, lowerOptions, program))
+    return 1;
+  if (output == Output::Header) {
+    llvm::outs() << netc::codegen::emitHeader(program);
+    return 0;
+  }
+  if (output == Output::HalideStmt) {
+    llvm::SmallString<128> path;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("netc", "stmt", path))
+      return fail("cannot create a temporary file: " + ec.message());
+    for (netc::lowering::Group &group : program.groups) {
+      group.pipeline.compile_to_lowered_stmt(std::string(path), group.arguments(),
+                                             Halide::StmtOutputFormat::Text, options.target);
+      auto text = llvm::MemoryBuffer::getFile(path);
+      llvm::outs() << "// " << group.function << ": " << group.description << "\n"
+                   << (text ? (*text)->getBuffer() : "") << "\n";
+    }
+    llvm::sys::fs::remove(path);
+    return 0;
+  }
+  netc::codegen::CodegenOptions codegen;
+  codegen.outputDir = options.outputDir.empty() ? "." : options.outputDir;
+  codegen.target = options.target;
+  codegen.cCompiler = options.cCompiler;
+  codegen.includeDirs = {NETC_RUNTIME_INCLUDE_DIR, NETC_HALIDE_INCLUDE_DIR};
+  std::string error;
+  if (!netc::codegen::writeLibrary(program, codegen, error))
+    return fail(error);
+  return 0;
+}
+
+namespace {
+
+std::string formatDims(const int64_t *dims, int rank) {
+  std::string out = "[";
+  for (int i = 0; i < rank; ++i)
+    out += (i ? "," : "") + std::to_string(dims[i]);
+  return out + "]";
+}
+
+} // namespace
+
+int runJit(Options &options, const std::string &weightsPath, const std::string &inputPath,
+           const std::string &outputPath) {
+  netc_error err{};
+  netc_array input{};
+  if (netc_npy_read(inputPath.c_str(), &input, &err) != NETC_OK)
+    return fail(err.message);
+  std::unique_ptr<netc_array, void (*)(netc_array *)> inputOwner(&input, netc_array_free);
+  if (options.elaborate.inputShape.empty())
+    options.elaborate.inputShape.assign(input.shape, input.shape + input.rank);
+  CompilerContext context;
+  auto module = buildModule(options, context, /*optimize=*/true);
+  if (!module)
+    return 1;
+  // The function's input type says what the network takes (the batch is ?).
+  mlir::FuncOp func = *module->getOps<mlir::FuncOp>().begin();
+  llvm::ArrayRef<int64_t> declared =
+      func.getArgument(0).getType().cast<mlir::RankedTensorType>().getShape();
+  bool matches = static_cast<size_t>(input.rank) == declared.size() && input.rank > 0 &&
+                 input.shape[0] >= 1 && input.shape[0] <= INT32_MAX;
+  for (size_t i = 1; matches && i < declared.size(); ++i)
+    matches = declared[i] == input.shape[i];
+  if (!matches) {
+    std::string takes = "[N";
+    for (size_t i = 1; i < declared.size(); ++i)
+      takes += "," + std::to_string(declared[i]);
+    return fail(inputPath + ": the input has shape " + formatDims(input.shape, input.rank) +
+                " but '" + options.entry + "' takes " + takes + "]");
+  }
+  netc::lowering::Program program;
+  if (!netc::lowering::lower(*module, netc::lowering::LowerOptions{}, program))
+    return 1;
+  netc::JitRunner runner(program);
+  std::string error;
+  if (!runner.load(weightsPath, error))
+    return fail(error);
+  int batch = static_cast<int>(input.shape[0]);
+  std::vector<int64_t> outShape = program.tensors[program.output].shape;
+  outShape[0] = batch;
+  std::vector<float> result(static_cast<size_t>(program.tensors[program.output].perSample()) *
+                            batch);
+  if (!runner.run(input.data, batch, result.data(), error))
+    return fail(error);
+  if (netc_npy_write(outputPath.c_str(), result.data(), static_cast<int>(outShape.size()),
+                     outShape.data(), &err) != NETC_OK)
+    return fail(err.message);
+  return 0;
+}
+
+} // namespace netc::driver

@@ -1,0 +1,93 @@
+//===- Driver.h - netc's stages over one options struct ----------*- C++ -*-===//
+//
+// The driver is a chain of stage functions: the front end (a spec, or nn IR
+// from netc-opt) builds the nn module, the graph passes optimize it, the back
+// end lowers it and prints or writes what was asked. Each stage reports its
+// own errors (located where the spec says) and returns null / false.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_TOOLS_NETC_DRIVER_H
+#define NETC_TOOLS_NETC_DRIVER_H
+
+#include "netc/dsl/Elaborator.h"
+#include "netc/dsl/Graph.h"
+#include "netc/dsl/Spec.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <Halide.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace netc::driver {
+
+/// What one invocation asks for, validated by main.
+struct Options {
+  std::string spec;  // a .nn spec, a .mlir module, or empty: the zoo
+  std::string entry; // net, alias or call; for .mlir the function's name
+  std::string zoo;
+  std::string name;  // the generated function's name
+  dsl::ElaborateOptions elaborate;
+  Halide::Target target;
+  std::string outputDir;
+  std::string cCompiler;
+  bool isModule() const; // the spec is nn IR (.mlir)
+};
+
+/// An MLIR context whose diagnostics print as "file:line:col: error: ..."
+/// followed by the spec's source line and a caret, like the front end's.
+class CompilerContext {
+public:
+  CompilerContext() : handler_(sourceMgr_, &context_, llvm::errs()) {}
+  mlir::MLIRContext &mlir() { return context_; }
+  llvm::SourceMgr &sourceMgr() { return sourceMgr_; }
+
+private:
+  llvm::SourceMgr sourceMgr_;
+  mlir::MLIRContext context_;
+  mlir::SourceMgrDiagnosticHandler handler_;
+};
+
+/// Prints "netc: error: MESSAGE" and returns 1.
+int fail(const std::string &message);
+
+/// The spec files an invocation reads: SPEC alone, or the whole zoo.
+struct Sources {
+  std::unique_ptr<dsl::Module> spec;
+  dsl::Zoo zoo;
+};
+
+/// Front end: loads the spec (or the zoo) and elaborates the entry.
+std::optional<dsl::Graph> elaborateEntry(const Options &options, Sources &sources);
+
+/// The nn module of the entry: elaborated from a spec, or parsed from a
+/// .mlir file; after the graph passes when `optimize`. Errors are printed
+/// at their spec location. `graph` receives the elaborated graph (specs only).
+mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerContext &context,
+                                              bool optimize,
+                                              std::optional<dsl::Graph> *graph = nullptr);
+
+/// What the back end produces.
+enum class Output { Header, HalideStmt, Library };
+int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
+
+/// `netc run`: the JIT over one .npy batch.
+int runJit(Options &options, const std::string &weights, const std::string &input,
+           const std::string &output);
+
+// Print.cpp
+int listEntries(const Options &options);
+void printKeyList(const dsl::Graph &graph);
+void printShapeList(const dsl::Graph &graph);
+void printDot(mlir::ModuleOp module);
+
+} // namespace netc::driver
+
+#endif // NETC_TOOLS_NETC_DRIVER_H

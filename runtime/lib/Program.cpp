@@ -1,0 +1,254 @@
+//===- Program.cpp - Loading weights for and running a netc_program -------===//
+//
+// The one interpreter of netc's step tables: generated libraries and the JIT
+// both call it. Halide sees an NCHW tensor with its dimensions reversed:
+// dimension 0 is the innermost (W), the last one is the batch.
+//
+//===----------------------------------------------------------------------===//
+#include "netc/program.h"
+
+#include "Error.h"
+
+#include <HalideRuntime.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+using netc::runtime::fail;
+
+struct netc_model {
+  const netc_program *program = nullptr;
+  std::vector<float *> weights; // by program->weights index, 64-byte aligned
+  ~netc_model() {
+    for (float *w : weights)
+      std::free(w);
+  }
+};
+
+namespace {
+
+std::string prefix(const netc_program *program, const char *function) {
+  return std::string(program && program->name ? program->name : "netc_program") + "_" + function +
+         ": ";
+}
+
+/// The tables are generated, but a bad index would be memory corruption, so
+/// they are checked once, at load.
+bool consistent(const netc_program &p, std::string &why) {
+  auto tensorOk = [&](int t) { return t >= 0 && static_cast<size_t>(t) < p.num_tensors; };
+  if (!tensorOk(p.input) || !tensorOk(p.output)) {
+    why = "the input or output tensor index is out of range";
+    return false;
+  }
+  for (size_t t = 0; t < p.num_tensors; ++t) {
+    const netc_program_tensor &d = p.tensors[t];
+    if (d.rank < 1 || d.rank > NETC_MAX_RANK || d.offset < 0) {
+      why = "tensor " + std::to_string(t) + " has rank " + std::to_string(d.rank);
+      return false;
+    }
+  }
+  for (size_t w = 0; w < p.num_weights; ++w) {
+    if (p.weights[w].rank < 0 || p.weights[w].rank > NETC_MAX_RANK) {
+      why = "weight " + std::to_string(w) + " has rank " + std::to_string(p.weights[w].rank);
+      return false;
+    }
+  }
+  for (size_t s = 0; s < p.num_steps; ++s) {
+    const netc_program_step &step = p.steps[s];
+    bool ok = step.pipeline >= 0 && static_cast<size_t>(step.pipeline) < p.num_pipelines &&
+              (p.invoke || p.pipelines[step.pipeline]) && tensorOk(step.output) &&
+              step.num_inputs >= 0 && step.num_weights >= 0;
+    for (int i = 0; ok && i < step.num_inputs; ++i)
+      ok = tensorOk(step.inputs[i]);
+    for (int i = 0; ok && i < step.num_weights; ++i)
+      ok = step.weights[i] >= 0 && static_cast<size_t>(step.weights[i]) < p.num_weights;
+    if (!ok) {
+      why = "step " + std::to_string(s) + " ('" + (step.name ? step.name : "") +
+            "') refers to a missing pipeline, tensor or weight";
+      return false;
+    }
+  }
+  return true;
+}
+
+int64_t elementsPerSample(const int64_t *shape, int rank) {
+  int64_t n = 1;
+  for (int d = 1; d < rank; ++d)
+    n *= shape[d];
+  return n;
+}
+
+/// Describes `data` as a halide_buffer_t of this NCHW shape; `batch` > 0
+/// replaces shape[0].
+void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, int rank,
+              const int64_t *shape, int64_t batch) {
+  b = halide_buffer_t();
+  b.host = static_cast<uint8_t *>(const_cast<void *>(data));
+  b.type.code = halide_type_float;
+  b.type.bits = 32;
+  b.type.lanes = 1;
+  b.dimensions = rank;
+  b.dim = dims;
+  int32_t stride = 1;
+  for (int d = 0; d < rank; ++d) {
+    int64_t size = (batch > 0 && d == rank - 1) ? batch : shape[rank - 1 - d];
+    dims[d].min = 0;
+    dims[d].extent = static_cast<int32_t>(size);
+    dims[d].stride = stride;
+    dims[d].flags = 0;
+    stride *= static_cast<int32_t>(size);
+  }
+}
+
+} // namespace
+
+extern "C" netc_status netc_program_load(const netc_program *program, const char *weights_path,
+                                         netc_model **out, netc_error *error) {
+  if (!program || !weights_path || !out)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, prefix(program, "load") + "null argument");
+  *out = nullptr;
+  std::string why;
+  if (!consistent(*program, why))
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                prefix(program, "load") + "inconsistent program tables: " + why);
+  netc_safetensors *file = nullptr;
+  netc_status status = netc_safetensors_open(weights_path, &file, error);
+  if (status != NETC_OK)
+    return status;
+  std::unique_ptr<netc_safetensors, void (*)(netc_safetensors *)> closer(file,
+                                                                         netc_safetensors_close);
+  status = netc_safetensors_check(file, program->expected, program->num_expected, error);
+  if (status != NETC_OK)
+    return status;
+  std::unique_ptr<netc_model> model(new (std::nothrow) netc_model);
+  if (!model)
+    return fail(error, NETC_ERROR_OUT_OF_MEMORY, prefix(program, "load") + "out of memory");
+  model->program = program;
+  model->weights.assign(program->num_weights, nullptr);
+  for (size_t i = 0; i < program->num_weights; ++i) {
+    const netc_param_spec &spec = program->weights[i];
+    netc_tensor_info info;
+    if (netc_safetensors_find(file, spec.key, &info) != NETC_OK ||
+        std::strcmp(info.dtype, "F32") != 0 || info.rank != spec.rank ||
+        std::memcmp(info.shape, spec.shape, sizeof(int64_t) * spec.rank) != 0)
+      return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                  prefix(program, "load") + "weight '" + spec.key +
+                      "' is read by the pipelines but is not in the expected list as F32 " +
+                      netc::runtime::formatShape(spec.shape, spec.rank));
+    void *copy = nullptr;
+    if (posix_memalign(&copy, 64, info.bytes ? info.bytes : 4) != 0)
+      return fail(error, NETC_ERROR_OUT_OF_MEMORY,
+                  prefix(program, "load") + "cannot allocate " + std::to_string(info.bytes) +
+                      " bytes for weight '" + spec.key + "'");
+    std::memcpy(copy, info.data, info.bytes); // the mapping may be unaligned
+    model->weights[i] = static_cast<float *>(copy);
+  }
+  *out = model.release();
+  return NETC_OK;
+}
+
+extern "C" void netc_model_free(netc_model *model) { delete model; }
+
+extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t batch) {
+  if (!program || batch < 1)
+    return 0;
+  return static_cast<size_t>(batch) * static_cast<size_t>(program->arena_floats_per_sample) *
+         sizeof(float);
+}
+
+extern "C" netc_status netc_program_run(const netc_model *model, const float *input,
+                                        int input_rank, const int64_t *input_shape,
+                                        float *output, void *arena, size_t arena_bytes,
+                                        int threads, netc_error *error) {
+  const netc_program *program = model ? model->program : nullptr;
+  std::string where = prefix(program, "run");
+  if (!model || !input || !output || !input_shape)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, where + "null argument");
+  const netc_program &p = *program;
+  const netc_program_tensor &in = p.tensors[p.input];
+  if (input_rank != in.rank)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                where + "the input has rank " + std::to_string(input_rank) + ", expected " +
+                    std::to_string(in.rank));
+  std::string expected = "[N";
+  for (int d = 1; d < in.rank; ++d)
+    expected += "," + std::to_string(in.shape[d]);
+  expected += "]";
+  for (int d = 1; d < input_rank; ++d)
+    if (input_shape[d] != in.shape[d])
+      return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                  where + "input dimension " + std::to_string(d) + " is " +
+                      std::to_string(input_shape[d]) + ", expected " + expected);
+  // Halide indexes with 32-bit integers: every tensor of the batch must fit.
+  int64_t batch = input_shape[0];
+  int64_t largest = p.arena_floats_per_sample;
+  for (size_t t = 0; t < p.num_tensors; ++t)
+    largest = std::max(largest, elementsPerSample(p.tensors[t].shape, p.tensors[t].rank));
+  if (batch < 1 || batch > INT32_MAX / std::max<int64_t>(largest, 1))
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                where + "batch " + std::to_string(batch) + " is out of range (1 to " +
+                    std::to_string(INT32_MAX / std::max<int64_t>(largest, 1)) + ")");
+  size_t needed = netc_program_arena_bytes(&p, batch);
+  std::unique_ptr<void, void (*)(void *)> owned(nullptr, std::free);
+  if (!arena) {
+    owned.reset(std::malloc(needed ? needed : 4));
+    if (!owned)
+      return fail(error, NETC_ERROR_OUT_OF_MEMORY,
+                  where + "cannot allocate " + std::to_string(needed) + " arena bytes");
+    arena = owned.get();
+  } else if (arena_bytes < needed) {
+    return fail(error, NETC_ERROR_ARENA_TOO_SMALL,
+                where + "the arena has " + std::to_string(arena_bytes) + " bytes, the batch needs " +
+                    std::to_string(needed));
+  } else if (reinterpret_cast<uintptr_t>(arena) % alignof(float) != 0) {
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, where + "the arena is not 4-byte aligned");
+  }
+  if (threads < 0)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                where + "threads is " + std::to_string(threads) + ", expected 0 (keep) or more");
+  if (threads > 0 && p.set_num_threads)
+    p.set_num_threads(threads);
+
+  size_t most = 1;
+  for (size_t s = 0; s < p.num_steps; ++s)
+    most = std::max(most, static_cast<size_t>(p.steps[s].num_inputs + p.steps[s].num_weights + 1));
+  std::vector<halide_buffer_t> buffers(most);
+  std::vector<halide_dimension_t> dims(most * NETC_MAX_RANK);
+  std::vector<void *> args(most);
+  auto tensorData = [&](int t) -> void * {
+    const netc_program_tensor &d = p.tensors[t];
+    switch (d.storage) {
+    case NETC_STORAGE_INPUT: return const_cast<float *>(input);
+    case NETC_STORAGE_OUTPUT: return output;
+    default: return static_cast<float *>(arena) + d.offset * batch;
+    }
+  };
+  for (size_t s = 0; s < p.num_steps; ++s) {
+    const netc_program_step &step = p.steps[s];
+    size_t count = 0;
+    auto push = [&](const void *data, int rank, const int64_t *shape, int64_t n) {
+      describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n);
+      args[count] = &buffers[count];
+      ++count;
+    };
+    for (int i = 0; i < step.num_inputs; ++i) {
+      const netc_program_tensor &d = p.tensors[step.inputs[i]];
+      push(tensorData(step.inputs[i]), d.rank, d.shape, batch);
+    }
+    for (int i = 0; i < step.num_weights; ++i) {
+      const netc_param_spec &w = p.weights[step.weights[i]];
+      push(model->weights[step.weights[i]], w.rank, w.shape, 0);
+    }
+    const netc_program_tensor &o = p.tensors[step.output];
+    push(tensorData(step.output), o.rank, o.shape, batch);
+    int rc = p.invoke ? p.invoke(p.invoke_context, step.pipeline, args.data())
+                      : p.pipelines[step.pipeline](args.data());
+    if (rc != 0)
+      return fail(error, NETC_ERROR_EXECUTION,
+                  where + "the pipeline of '" + (step.name ? step.name : "") + "' failed (step " +
+                      std::to_string(s) + ", status " + std::to_string(rc) + ")");
+  }
+  return NETC_OK;
+}
