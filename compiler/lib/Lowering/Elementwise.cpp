@@ -26,15 +26,39 @@ Var channelVar(size_t rank) { return rank == 4 ? vars().c : vars().f; }
 } // namespace
 
 Func emitActivation(mlir::Operation *op, Func input) {
+  // PyTorch's semantics at the edges: NaN stays NaN (max() may drop it, so
+  // it is passed through explicitly), and the results are exact at +-inf
+  // and at huge magnitudes. strict_float keeps LLVM's fast-math flags (which
+  // assume no NaN and no Inf) off these few instructions. The Func names keep clear of libm's
+  // symbols (a Func named "tanh" collides with tanh in the JIT).
   std::vector<Var> coords = coordsFor(static_cast<size_t>(input.dimensions()));
-  Func act(op->getName().stripDialect().str());
-  Expr x = input(coords);
-  if (mlir::isa<nn::ReluOp>(op))
-    act(coords) = max(x, 0.0f);
-  else if (mlir::isa<nn::SigmoidOp>(op))
-    act(coords) = 1.0f / (1.0f + exp(-x));
-  else
-    act(coords) = tanh(x);
+  Expr x = strict_float(input(coords));
+  Expr a = strict_float(abs(x));
+  // exp(-t) for t >= 0, exactly 0 where the float result underflows anyway
+  // (and at t = inf), so exp never sees an argument out of its range.
+  auto decay = [](Expr t, float limit) {
+    return strict_float(select(t > limit, 0.0f, strict_float(exp(strict_float(-t)))));
+  };
+  Expr y;
+  std::string name;
+  if (mlir::isa<nn::ReluOp>(op)) {
+    name = "relu_act";
+    y = strict_float(max(x, 0.0f));
+  } else if (mlir::isa<nn::SigmoidOp>(op)) {
+    // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: no overflow.
+    name = "sigmoid_act";
+    Expr e = decay(a, 87.0f);
+    Expr one = strict_float(1.0f + e);
+    y = strict_float(select(x >= 0.0f, strict_float(1.0f / one), strict_float(e / one)));
+  } else {
+    // tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|).
+    name = "tanh_act";
+    Expr e = decay(strict_float(2.0f * a), 87.0f);
+    Expr t = strict_float(strict_float(1.0f - e) / strict_float(1.0f + e));
+    y = strict_float(select(x < 0.0f, strict_float(-t), t));
+  }
+  Func act(name);
+  act(coords) = strict_float(select(is_nan(x), x, y));
   return act;
 }
 
@@ -96,10 +120,15 @@ Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
     return args;
   };
   Func peak("softmax_max"), e("softmax_exp"), total("softmax_sum"), out("softmax");
+  // A NaN anywhere along the axis makes the whole row NaN, as in PyTorch:
+  // the NaN reaches `total` through exp even when the max dropped it.
   peak(rest) = maximum(ctx.inputs[0](at(r.x)));
-  e(coords) = exp(ctx.inputs[0](coords) - peak(rest));
-  total(rest) = sum(e(at(r.x)));
-  out(coords) = e(coords) / total(rest);
+  Expr d = strict_float(ctx.inputs[0](coords) - peak(rest)); // <= 0, or NaN
+  e(coords) = strict_float(select(is_nan(d), d,
+                                  select(d < -87.0f, 0.0f, strict_float(exp(d)))));
+  total(rest) = 0.0f;
+  total(rest) = strict_float(total(rest) + e(at(r.x)));
+  out(coords) = strict_float(e(coords) / total(rest));
   peak.compute_root();
   e.compute_root();
   total.compute_root();
@@ -115,15 +144,23 @@ Func emitLocalResponseNorm(nn::LocalResponseNormOp op, EmitContext &ctx) {
   float beta = static_cast<float>(op.beta().convertToDouble());
   float k = static_cast<float>(op.k().convertToDouble());
   Func squared("lrn_squared");
-  squared(v.x, v.y, v.c, v.n) = ctx.inputs[0](v.x, v.y, v.c, v.n) * ctx.inputs[0](v.x, v.y, v.c, v.n);
+  squared(v.x, v.y, v.c, v.n) =
+      strict_float(ctx.inputs[0](v.x, v.y, v.c, v.n) * ctx.inputs[0](v.x, v.y, v.c, v.n));
   Func bounded = BoundaryConditions::constant_exterior(
       squared, 0.0f,
       {{0, static_cast<int>(in[3])}, {0, static_cast<int>(in[2])}, {0, static_cast<int>(in[1])}});
   RDom r(0, size, "r");
   Func total("lrn_sum"), out("lrn");
-  total(v.x, v.y, v.c, v.n) = sum(bounded(v.x, v.y, v.c - size / 2 + r.x, v.n));
-  out(v.x, v.y, v.c, v.n) = ctx.inputs[0](v.x, v.y, v.c, v.n) /
-                            pow(k + (alpha / static_cast<float>(size)) * total(v.x, v.y, v.c, v.n), beta);
+  total(v.x, v.y, v.c, v.n) = 0.0f;
+  total(v.x, v.y, v.c, v.n) =
+      strict_float(total(v.x, v.y, v.c, v.n) + bounded(v.x, v.y, v.c - size / 2 + r.x, v.n));
+  // Strict, and pow (a fast exp/log pair in Halide) only on finite bases:
+  // an infinite or NaN denominator divides directly, so an Inf input gives
+  // Inf / Inf = NaN and a huge one x / Inf = 0, as in PyTorch.
+  Expr x = strict_float(ctx.inputs[0](v.x, v.y, v.c, v.n));
+  Expr d = strict_float(k + (alpha / static_cast<float>(size)) * total(v.x, v.y, v.c, v.n));
+  out(v.x, v.y, v.c, v.n) =
+      strict_float(select(is_finite(d), strict_float(x / pow(d, beta)), strict_float(x / d)));
   return out;
 }
 

@@ -18,18 +18,24 @@ Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
   readPair(op.stride(), s);
   readPair(op.pad(), p);
   readPair(op.dilation(), d);
-  // Padding and the ceil-mode overhang read -inf, so they never win.
+  // Padding and the ceil-mode overhang read -inf, so they never win. A NaN
+  // in the window wins, as in PyTorch: max() alone may drop it, so once the
+  // running value or the candidate is NaN, their sum (NaN) is kept.
   Func padded = BoundaryConditions::constant_exterior(ctx.inputs[0], Float(32).min(),
                                                       spatial(ctx.inputShapes[0]));
   RDom r(0, static_cast<int>(k[1]), 0, static_cast<int>(k[0]), "r");
   Func pool("max_pool");
-  pool(v.x, v.y, v.c, v.n) =
-      maximum(padded(v.x * static_cast<int>(s[1]) - static_cast<int>(p[1]) +
-                         r.x * static_cast<int>(d[1]),
-                     v.y * static_cast<int>(s[0]) - static_cast<int>(p[0]) +
-                         r.y * static_cast<int>(d[0]),
-                     v.c, v.n));
+  Expr candidate = padded(v.x * static_cast<int>(s[1]) - static_cast<int>(p[1]) +
+                              r.x * static_cast<int>(d[1]),
+                          v.y * static_cast<int>(s[0]) - static_cast<int>(p[0]) +
+                              r.y * static_cast<int>(d[0]),
+                          v.c, v.n);
+  pool(v.x, v.y, v.c, v.n) = Float(32).min();
+  Expr current = pool(v.x, v.y, v.c, v.n);
+  pool(v.x, v.y, v.c, v.n) = strict_float(select(is_nan(current) || is_nan(candidate),
+                                                 current + candidate, max(current, candidate)));
   pool.vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
+  pool.update().vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
   return pool;
 }
 

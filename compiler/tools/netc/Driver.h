@@ -45,7 +45,9 @@ struct Options {
 /// followed by the spec's source line and a caret, like the front end's.
 class CompilerContext {
 public:
-  CompilerContext() : handler_(sourceMgr_, &context_, llvm::errs()) {}
+  CompilerContext() : handler_(sourceMgr_, &context_, llvm::errs()) {
+    context_.printOpOnDiagnostic(false);
+  }
   mlir::MLIRContext &mlir() { return context_; }
   llvm::SourceMgr &sourceMgr() { return sourceMgr_; }
 
@@ -86,6 +88,8 @@ int runJit(Options &options, const std::string &weights, const std::string &inpu
 int listEntries(const Options &options);
 void printKeyList(const dsl::Graph &graph);
 void printShapeList(const dsl::Graph &graph);
+/// A per-layer table (path, op, output shape, parameters, MACs) with totals.
+int printSummary(const dsl::Graph &graph);
 void printDot(mlir::ModuleOp module);
 
 } // namespace netc::driver

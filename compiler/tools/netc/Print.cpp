@@ -61,6 +61,92 @@ void printShapeList(const Graph &graph) {
   llvm::outs() << "output: " << formatShape(graph.layers[graph.output].shape) << "\n";
 }
 
+namespace {
+
+/// "25,557,032"
+std::string grouped(int64_t v) {
+  std::string digits = std::to_string(v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+/// Trainable parameters, as torch's model.parameters() counts them: weights
+/// and biases, not BatchNorm's running statistics (buffers).
+int64_t parameterCount(const Layer &layer) {
+  int64_t total = 0;
+  for (const Weight &w : layer.weights) {
+    llvm::StringRef key(w.key);
+    if (!key.endswith(".weight") && !key.endswith(".bias"))
+      continue;
+    int64_t n = 1;
+    for (int64_t d : w.shape)
+      n *= d;
+    total += n;
+  }
+  return total;
+}
+
+/// Multiply-accumulates per batch item of a conv or linear layer.
+int64_t macCount(const Layer &layer) {
+  if ((layer.kind != OpKind::Conv2d && layer.kind != OpKind::Linear) || layer.weights.empty())
+    return 0;
+  int64_t outputs = 1;
+  for (size_t i = 1; i < layer.shape.size(); ++i)
+    outputs *= layer.shape[i].value;
+  int64_t perOutput = 1; // weight elements per output channel or feature
+  const std::vector<int64_t> &w = layer.weights[0].shape;
+  for (size_t i = 1; i < w.size(); ++i)
+    perOutput *= w[i];
+  return outputs * perOutput;
+}
+
+/// The shape with the batch written as N: the table is per batch item.
+Shape perItem(Shape shape) {
+  if (!shape.empty())
+    shape[0] = Dim::sym("N");
+  return shape;
+}
+
+} // namespace
+
+int printSummary(const Graph &graph) {
+  for (const Layer &layer : graph.layers)
+    for (size_t i = 1; i < layer.shape.size(); ++i)
+      if (!layer.shape[i].known()) {
+        llvm::errs() << "netc: error: --summary needs static sizes; '" << displayName(layer)
+                     << "' has shape " << formatShape(layer.shape)
+                     << ": give --input-shape, e.g. --input-shape 1,3,224,224\n";
+        return 1;
+      }
+  llvm::outs() << llvm::left_justify("layer", 34) << " " << llvm::left_justify("op", 17) << " "
+               << llvm::left_justify("output", 20) << " " << llvm::right_justify("params", 13)
+               << " " << llvm::right_justify("MACs", 16) << "\n";
+  int64_t params = 0, auxParams = 0, macs = 0;
+  for (size_t i = 1; i < graph.layers.size(); ++i) {
+    const Layer &layer = graph.layers[i];
+    int64_t p = parameterCount(layer), m = layer.auxiliary ? 0 : macCount(layer);
+    (layer.auxiliary ? auxParams : params) += p;
+    macs += m;
+    llvm::outs() << llvm::left_justify(displayName(layer), 34) << " "
+                 << llvm::left_justify(opName(layer.kind), 17) << " "
+                 << llvm::left_justify(formatShape(perItem(layer.shape)), 20) << " "
+                 << llvm::right_justify(p ? grouped(p) : "", 13) << " "
+                 << llvm::right_justify(m ? grouped(m) : "", 16)
+                 << (layer.auxiliary ? "  (auxiliary)" : "") << "\n";
+  }
+  llvm::outs() << "parameters: " << grouped(params + auxParams) << " ("
+                 << llvm::format("%.1f", (params + auxParams) * 4.0 / 1e6) << " MB as float32)";
+  if (auxParams)
+    llvm::outs() << ", of which " << grouped(auxParams) << " in auxiliary heads (training only)";
+  llvm::outs() << "\nMACs per batch item: " << grouped(macs) << " ("
+               << llvm::format("%.2f", macs / 1e9) << " G; conv and linear layers)\n";
+  return 0;
+}
+
 void printDot(mlir::ModuleOp module) {
   llvm::outs() << "digraph net {\n  node [shape=box, fontname=\"monospace\"];\n";
   llvm::DenseMap<mlir::Value, std::string> names;

@@ -47,6 +47,11 @@ cl::opt<bool> printKeys("print-keys",
                         cl::desc("Print one line per parameter: KEY DTYPE [d0,d1,...], "
                                  "in state_dict order"),
                         cl::cat(category));
+cl::opt<bool> printSummaryTable(
+    "summary",
+    cl::desc("Print a per-layer table (module path, op, output shape, parameters, MACs)\n"
+             "with totals; needs static sizes (--input-shape)"),
+    cl::cat(category));
 cl::opt<bool> printShapes("print-shapes",
                           cl::desc("Print every layer's output shape"), cl::cat(category));
 enum class Emit { None, NN, NNOpt, HalideStmt, Header, Lib, Dot };
@@ -138,6 +143,7 @@ int main(int argc, char **argv) {
       "  netc --entry resnet50 --print-keys           parameters, as state_dict keys\n"
       "  netc --entry 'resnet(50, groups=32, wpg=4)' --print-shapes --input-shape 1,3,224,224\n"
       "  netc my_net.nn --entry mynet --print-keys    a spec of your own\n"
+      "  netc --entry resnet50 --summary --input-shape 1,3,224,224   parameters and MACs\n"
       "  netc --entry lenet5 --emit=nn-opt > l.mlir   the nn IR (edit it, or run netc-opt)\n"
       "  netc l.mlir --entry lenet5 -o out/           a library from nn IR\n");
 
@@ -176,7 +182,7 @@ int main(int argc, char **argv) {
       return 0;
   }
   if (listZoo) {
-    if (!options.entry.empty() || printKeys || printShapes)
+    if (!options.entry.empty() || printKeys || printShapes || printSummaryTable)
       return usageError("--list cannot be combined with --entry or --print-*");
     return listEntries(options);
   }
@@ -184,24 +190,27 @@ int main(int argc, char **argv) {
     return usageError("no --entry given; 'netc --list' shows the zoo's entries");
   if (!outputDir.empty() && emit == Emit::None)
     emit = Emit::Lib;
-  int actions = printKeys + printShapes + (emit != Emit::None);
+  int actions = printKeys + printShapes + printSummaryTable + (emit != Emit::None);
   if (actions == 0)
-    return usageError("nothing to do: give -o DIR, --emit, --print-keys or --print-shapes");
+    return usageError("nothing to do: give -o DIR, --emit, --print-keys, --print-shapes or "
+                      "--summary");
   if (actions > 1)
-    return usageError("give only one of --print-keys, --print-shapes and --emit");
-  if (options.isModule() && (printKeys || printShapes))
-    return usageError("--print-keys and --print-shapes read a spec (.nn), not nn IR");
+    return usageError("give only one of --print-keys, --print-shapes, --summary and --emit");
+  if (options.isModule() && (printKeys || printShapes || printSummaryTable))
+    return usageError("--print-keys, --print-shapes and --summary read a spec (.nn), not nn IR");
   if (options.isModule() && !options.elaborate.inputShape.empty())
     return usageError("--input-shape binds a spec's sizes; nn IR has static sizes already");
 
-  if (printKeys || printShapes) {
+  if (printKeys || printShapes || printSummaryTable) {
     Sources sources;
     std::optional<netc::dsl::Graph> graph = elaborateEntry(options, sources);
     if (!graph)
       return 1;
+    if (printSummaryTable && printSummary(*graph) != 0)
+      return 1;
     if (printKeys)
       printKeyList(*graph);
-    else
+    else if (printShapes)
       printShapeList(*graph);
     llvm::outs().flush();
     return 0;

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Every op the README lists as supported, against PyTorch, through the
+generated library (AOT, a plain C program) and `netc run` (JIT): random
+inputs, then inputs holding NaN, +-Inf and huge magnitudes, at batch 1 and 3.
+max |ours - torch| <= 1e-4 * max|torch| + 1e-5 at finite values, NaN and
+Inf exactly where PyTorch puts them, AOT and JIT equal bit for bit.
+
+    check_ops.py HARNESS-FLAGS [CASE ...]
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn
+
+import netc_harness
+from safetensors_io import save_safetensors
+
+SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops.nn')
+
+
+class Named(nn.Module):
+    """A module whose children carry the spec's names."""
+
+    def __init__(self, forward, **children):
+        super().__init__()
+        for name, child in children.items():
+            setattr(self, name, child)
+        self._forward = forward
+
+    def forward(self, x):
+        return self._forward(self, x)
+
+
+def bn_module():
+    b = nn.BatchNorm2d(3)
+    with torch.no_grad():
+        b.running_mean.uniform_(-0.5, 0.5)
+        b.running_var.uniform_(0.5, 1.5)
+        b.weight.uniform_(0.5, 1.5)
+        b.bias.uniform_(-0.2, 0.2)
+    return Named(lambda m, x: torch.relu(m.b(x)), b=b)
+
+
+def specials_module():
+    body = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2, 2),
+        nn.Conv2d(8, 8, 3, padding=1), nn.Sigmoid(), nn.AvgPool2d(2, 2, ceil_mode=True),
+        nn.LocalResponseNorm(3), nn.Tanh(), nn.AdaptiveAvgPool2d((2, 2)))
+    return Named(lambda m, x: torch.softmax(m.fc(torch.flatten(m.body(x), 1)), 1),
+                 body=body, fc=nn.Linear(32, 5))
+
+
+def branches_module(count, make, join):
+    return Named(lambda m, x: join([getattr(m, f'b{i}')(x) for i in range(count)]),
+                 **{f'b{i}': make(i) for i in range(count)})
+
+
+# name -> (entry, PyTorch module factory, input shape without the batch)
+CASES = {
+    'avgpool_incl': ('avgpool_net(incl=true)', lambda: nn.AvgPool2d(3, 2, 1), [3, 11, 13]),
+    'avgpool_excl': ('avgpool_net(incl=false)',
+                     lambda: nn.AvgPool2d(3, 2, 1, count_include_pad=False), [3, 11, 13]),
+    'avgpool_ceil': ('avgpool_net(incl=true, ceil=true)',
+                     lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True), [3, 11, 13]),
+    'avgpool_ceil_excl': ('avgpool_net(incl=false, ceil=true)',
+                          lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+                          [3, 11, 13]),
+    'maxpool_ceil_pad': ('maxpool_net', lambda: nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+                         [3, 11, 13]),
+    'adaptive_uneven': ('adaptive_net', lambda: nn.AdaptiveAvgPool2d((4, 5)), [3, 11, 13]),
+    'softmax': ('softmax_net', lambda: nn.Softmax(1), [5, 3, 4]),
+    'sigmoid': ('sigmoid_net', nn.Sigmoid, [3, 11, 13]),
+    'tanh': ('tanh_net', nn.Tanh, [3, 11, 13]),
+    'relu': ('relu_net', nn.ReLU, [3, 11, 13]),
+    'lrn': ('lrn_net', lambda: nn.LocalResponseNorm(5, alpha=0.001, beta=0.75, k=2.0),
+            [7, 6, 5]),
+    'conv_dilated_grouped': ('conv_net', lambda: Named(
+        lambda m, x: m.c(x), c=nn.Conv2d(4, 6, 3, stride=(1, 2), padding=2, dilation=2,
+                                        groups=2)), [4, 11, 13]),
+    'linear_no_bias': ('linear_net', lambda: Named(
+        lambda m, x: m.fc(torch.flatten(x, 1)), fc=nn.Linear(60, 7, bias=False)), [3, 4, 5]),
+    'batchnorm': ('bn_net', bn_module, [3, 11, 13]),
+    'specials': ('specials_net', specials_module, [3, 12, 14]),
+    'concat12': ('concat12_net', lambda: branches_module(
+        12, lambda i: nn.Conv2d(3, i + 1, 1), lambda ys: torch.cat(ys, 1)), [3, 5, 6]),
+    'add9': ('add9_net', lambda: branches_module(
+        9, lambda i: nn.Conv2d(3, 4, 3, padding=1), lambda ys: sum(ys[1:], ys[0])), [3, 5, 6]),
+}
+
+
+def inputs(shape, batch, seed):
+    """A random batch, and the same with NaN, +-Inf and huge values planted."""
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand([batch] + shape, generator=g) * 4 - 2).numpy()
+    specials = x.copy()
+    flat = specials.reshape(batch, -1)
+    n = flat.shape[1]
+    for b in range(batch):
+        for offset, value in ((1, np.nan), (n // 3, np.inf), (n // 2, -np.inf), (2 * n // 3, -3e9),
+                              (n - 2, 5e9), (n // 5, -1e30), (n // 7, 1e30)):
+            flat[b, (offset + 7 * b) % n] = value
+    return [('random', x), ('NaN/Inf/huge', specials)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    netc_harness.add_arguments(parser)
+    parser.add_argument('cases', nargs='*', choices=[[]] + sorted(CASES), default=[])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    failures = []
+    selected = args.cases or sorted(CASES)
+    with tempfile.TemporaryDirectory() as tmp:
+        netc = netc_harness.Netc(args, tmp)
+        for name in selected:
+            entry, factory, shape = CASES[name]
+            torch.manual_seed(0)
+            model = factory().eval()
+            weights = os.path.join(tmp, f'{name}.safetensors')
+            save_safetensors(weights, model.state_dict())
+            runner = netc.compile(SPEC, entry, name)
+            for batch in (1, 3):
+                for label, x in inputs(shape, batch, seed=batch):
+                    print(f"{name}, batch {batch}, {label} input:")
+                    with torch.no_grad():
+                        reference = model(torch.from_numpy(x)).numpy()
+                    aot = netc.aot(runner, weights, x)
+                    jit = netc.jit(SPEC, entry, weights, x)
+                    for error in (netc_harness.compare('AOT vs torch', aot, reference),
+                                  netc_harness.compare('JIT vs torch', jit, reference),
+                                  netc_harness.bitwise('AOT vs JIT', aot, jit)):
+                        if error:
+                            failures.append(f"{name}, batch {batch}, {label}: {error}")
+    for f in failures:
+        print("FAILED:", f, file=sys.stderr)
+    failed = {f.split(',')[0] for f in failures}
+    print(f"{len(selected) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Compiles specs with netc, links their libraries into the plain-C runner
+(aot_run.c), and runs networks through the generated library (AOT) and
+`netc run` (JIT); compares outputs with PyTorch's, NaN and Inf included.
+
+The command-line flags every such test takes are added by add_arguments().
+"""
+import os
+import subprocess
+
+import numpy as np
+
+
+def add_arguments(parser):
+    parser.add_argument('--netc', required=True)
+    parser.add_argument('--runtime-lib', required=True, help='libnetc_runtime.a')
+    parser.add_argument('--halide-runtime', required=True, help='libnetc_halide_runtime.a')
+    parser.add_argument('--include', required=True, help="the runtime's include directory")
+    parser.add_argument('--runner', required=True, help='aot_run.c')
+    parser.add_argument('--cc', default='cc')
+
+
+def run(command):
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n"
+                           f"{result.stdout}{result.stderr}")
+    return result
+
+
+class Netc:
+    def __init__(self, args, workdir):
+        self.args = args
+        self.workdir = workdir
+
+    def compile(self, spec, entry, name, input_shape=None):
+        """netc SPEC --entry ENTRY -o DIR, then the C runner; returns the runner."""
+        out = os.path.join(self.workdir, name)
+        command = [self.args.netc, '--entry', entry, '--name', name, '-o', out]
+        if spec:
+            command.insert(1, spec)
+        if input_shape:
+            command += ['--input-shape', ','.join(str(d) for d in input_shape)]
+        run(command)
+        runner = os.path.join(out, 'run')
+        # The README's link line for a C program: the model, the runtime (which
+        # needs libstdc++), the shared Halide runtime, pthreads, dl and libm.
+        run([self.args.cc, '-std=c11', '-O1', '-Wall', '-Wextra', '-Werror',
+             f'-DNETC_MODEL={name}', f'-DNETC_MODEL_UPPER={name.upper()}',
+             '-I', out, '-I', self.args.include, self.args.runner, '-o', runner,
+             os.path.join(out, f'lib{name}.a'), self.args.runtime_lib,
+             self.args.halide_runtime, '-lstdc++', '-lpthread', '-ldl', '-lm'])
+        return runner
+
+    def aot(self, runner, weights, x, threads=None):
+        xp, yp = (os.path.join(self.workdir, f) for f in ('aot_x.npy', 'aot_y.npy'))
+        np.save(xp, np.ascontiguousarray(x, dtype=np.float32))
+        run([runner, weights, xp, yp] + ([str(threads)] if threads else []))
+        return np.load(yp)
+
+    def jit(self, spec, entry, weights, x):
+        xp, yp = (os.path.join(self.workdir, f) for f in ('jit_x.npy', 'jit_y.npy'))
+        np.save(xp, np.ascontiguousarray(x, dtype=np.float32))
+        command = [self.args.netc, 'run', '--entry', entry, '--weights', weights,
+                   '--input', xp, '--output', yp]
+        if spec:
+            command.insert(2, spec)
+        run(command)
+        return np.load(yp)
+
+
+def compare(name, ours, reference, rtol=1e-4, atol=1e-5):
+    """None when |ours - torch| <= rtol * max|torch| + atol at every finite
+    reference value and NaN / +-Inf sit exactly where PyTorch has them;
+    otherwise a message naming the first offending index."""
+    if ours.shape != reference.shape:
+        return f"{name}: shape {ours.shape}, torch {reference.shape}"
+    special = ~np.isfinite(reference)
+    mismatch = (np.isnan(ours) != np.isnan(reference)) | \
+        (np.isinf(reference) & (ours != reference)) | (np.isinf(ours) & ~special)
+    if mismatch.any():
+        at = tuple(int(i) for i in np.argwhere(mismatch)[0])
+        return (f"{name}: at index {at} ours is {ours[at]!r}, torch {reference[at]!r} "
+                f"({int(mismatch.sum())} such elements)")
+    finite = ~special
+    if not finite.any():
+        print(f"  {name}: every value NaN/Inf, placed as in torch")
+        return None
+    error = np.where(finite, np.abs(ours - np.where(finite, reference, 0)), 0)
+    bound = rtol * np.abs(reference[finite]).max() + atol
+    worst = np.unravel_index(np.argmax(error), error.shape)
+    if error[worst] > bound:
+        return (f"{name}: |ours - torch| = {error[worst]:.3g} at index "
+                f"{tuple(int(i) for i in worst)} (ours {ours[worst]:.7g}, torch "
+                f"{reference[worst]:.7g}) exceeds {bound:.3g}")
+    rel = error.max() / max(np.abs(reference[finite]).max(), 1e-30)
+    print(f"  {name}: max error {error.max():.3g} (relative {rel:.2g}) <= {bound:.3g}"
+          + (f", {int(special.sum())} NaN/Inf as in torch" if special.any() else ""))
+    return None
+
+
+def bitwise(name, a, b):
+    """None when AOT and JIT agree bit for bit (NaN payloads aside)."""
+    if a.shape == b.shape and np.array_equal(a, b, equal_nan=True):
+        print(f"  {name}: identical")
+        return None
+    if a.shape != b.shape:
+        return f"{name}: shapes {a.shape} and {b.shape}"
+    differ = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+    at = tuple(int(i) for i in np.argwhere(differ)[0])
+    return f"{name}: {int(differ.sum())} elements differ, first at {at}: {a[at]!r} vs {b[at]!r}"
