@@ -96,7 +96,7 @@ TEST(Branches, AddChecksShapesAndEmptyBranchIsIdentity) {
   auto bad = elaborateSpec("net n(x: f32[N,3,8,8]) {\n  add { c: conv(4, 3, pad=1); relu() }\n}", "n");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error(),
-            "t.nn:2:3: error: add: branch 1 has shape [N,3,8,8] but branch 0 has [N,4,8,8]");
+            "t.nn:2:3: error: add: input 1 has shape [N,3,8,8] but input 0 has [N,4,8,8]");
 }
 
 TEST(Branches, CatSumsChannelsAndForMakesOneBranchPerIteration) {

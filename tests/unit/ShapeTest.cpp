@@ -77,8 +77,8 @@ TEST(Shapes, AdaptivePoolFlattenAndLinear) {
             "fc.weight float32 [4,48]\nfc.bias float32 [4]\n");
   // Without the adaptive pool the feature count depends on the symbolic size.
   auto sym = elaborateSpec("net n(x: f32[N,3,H,W]) { flatten(1); fc: linear(4) }", "n");
-  EXPECT_EQ(sym.error(), "t.nn:1:42: error: linear 'fc': the input's feature count is "
-                         "symbolic ('?'); it must be known to size the weights");
+  EXPECT_EQ(sym.error(), "t.nn:1:42: error: linear 'fc': the input's feature count is not known "
+                         "(it depends on a symbolic input size), but the weights need it");
 }
 
 TEST(Shapes, GroupedConvolutionWeights) {

@@ -38,7 +38,7 @@ func @conv_bias(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>, %b: tensor<4xf
 // -----
 
 func @conv_stride(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
-  // expected-error @+1 {{stride must be at least 1, got [0, 1]}}
+  // expected-error @+1 {{stride must be at least 1, got (0, 1)}}
   %0 = nn.conv2d %x, %w {stride = [0, 1], pad = [0, 0], dilation = [1, 1], groups = 1}
        : (tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>) -> tensor<?x8x6x6xf32>
   return
@@ -65,7 +65,7 @@ func @conv_too_small(%x: tensor<?x3x2x8xf32>, %w: tensor<8x3x3x3xf32>) {
 // -----
 
 func @conv_rank(%x: tensor<?x3x8xf32>, %w: tensor<8x3x3x3xf32>) {
-  // expected-error @+1 {{input must be 4-d NCHW, got ?x3x8}}
+  // expected-error @+1 {{expects a 4-d NCHW input, got [N,3,8]}}
   %0 = nn.conv2d %x, %w {stride = [1, 1], pad = [0, 0], dilation = [1, 1], groups = 1}
        : (tensor<?x3x8xf32>, tensor<8x3x3x3xf32>) -> tensor<?x8x6x6xf32>
   return
@@ -82,7 +82,7 @@ func @linear_features(%x: tensor<?x31xf32>, %w: tensor<10x32xf32>) {
 // -----
 
 func @linear_rank(%x: tensor<?x2x16xf32>, %w: tensor<10x32xf32>) {
-  // expected-error @+1 {{input must be 2-d [N, features], got ?x2x16}}
+  // expected-error @+1 {{expects a 2-d [N, features] input, got [N,2,16]}}
   %0 = nn.linear %x, %w : (tensor<?x2x16xf32>, tensor<10x32xf32>) -> tensor<?x10xf32>
   return
 }
@@ -108,7 +108,7 @@ func @bn_channels(%x: tensor<?x8x4x4xf32>, %g: tensor<8xf32>, %v: tensor<7xf32>)
 // -----
 
 func @bn_eps(%x: tensor<?x8x4x4xf32>, %g: tensor<8xf32>) {
-  // expected-error @+1 {{eps must be positive}}
+  // expected-error @+1 {{eps must be positive, got}}
   %0 = nn.batch_norm %x, %g, %g, %g, %g {eps = 0.0 : f64}
        : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
        -> tensor<?x8x4x4xf32>
@@ -136,7 +136,7 @@ func @pool_ceil(%x: tensor<?x8x112x112xf32>) {
 // -----
 
 func @avg_pool_kernel(%x: tensor<?x8x8x8xf32>) {
-  // expected-error @+1 {{kernel must be at least 1, got [0, 2]}}
+  // expected-error @+1 {{k must be at least 1, got (0, 2)}}
   %0 = nn.avg_pool2d %x {kernel = [0, 2], stride = [1, 1], pad = [0, 0], ceil_mode = false,
                          count_include_pad = true} : (tensor<?x8x8x8xf32>) -> tensor<?x8x8x8xf32>
   return
@@ -145,7 +145,7 @@ func @avg_pool_kernel(%x: tensor<?x8x8x8xf32>) {
 // -----
 
 func @adaptive_size(%x: tensor<?x8x8x8xf32>) {
-  // expected-error @+1 {{output_size must be at least 1, got [0, 1]}}
+  // expected-error @+1 {{h must be at least 1, got (0, 1)}}
   %0 = nn.adaptive_avg_pool2d %x {output_size = [0, 1]} : (tensor<?x8x8x8xf32>) -> tensor<?x8x1x1xf32>
   return
 }
@@ -153,7 +153,7 @@ func @adaptive_size(%x: tensor<?x8x8x8xf32>) {
 // -----
 
 func @add_shapes(%a: tensor<?x8x4x4xf32>, %b: tensor<?x4x4x4xf32>) {
-  // expected-error @+1 {{operand 1 has shape ?x4x4x4 but operand 0 has ?x8x4x4}}
+  // expected-error @+1 {{input 1 has shape [N,4,4,4] but input 0 has [N,8,4,4]}}
   %0 = nn.add %a, %b : tensor<?x8x4x4xf32>, tensor<?x4x4x4xf32> -> tensor<?x8x4x4xf32>
   return
 }
@@ -161,7 +161,7 @@ func @add_shapes(%a: tensor<?x8x4x4xf32>, %b: tensor<?x4x4x4xf32>) {
 // -----
 
 func @add_one(%a: tensor<?x8x4x4xf32>) {
-  // expected-error @+1 {{needs at least two operands, got 1}}
+  // expected-error @+1 {{needs at least two inputs, got 1}}
   %0 = nn.add %a : tensor<?x8x4x4xf32> -> tensor<?x8x4x4xf32>
   return
 }
@@ -169,7 +169,7 @@ func @add_one(%a: tensor<?x8x4x4xf32>) {
 // -----
 
 func @concat_shapes(%a: tensor<?x8x4x4xf32>, %b: tensor<?x4x2x4xf32>) {
-  // expected-error @+1 {{operand 1 has shape ?x4x2x4 but operand 0 has ?x8x4x4; only dimension 1 may differ}}
+  // expected-error @+1 {{input 1 has shape [N,4,2,4] but input 0 has [N,8,4,4]; only dimension 1 may differ}}
   %0 = nn.concat %a, %b {axis = 1} : tensor<?x8x4x4xf32>, tensor<?x4x2x4xf32> -> tensor<?x12x4x4xf32>
   return
 }
@@ -177,7 +177,7 @@ func @concat_shapes(%a: tensor<?x8x4x4xf32>, %b: tensor<?x4x2x4xf32>) {
 // -----
 
 func @concat_axis(%a: tensor<?x8x4x4xf32>, %b: tensor<?x8x4x4xf32>) {
-  // expected-error @+1 {{axis 4 is out of range [1, 4)}}
+  // expected-error @+1 {{axis 4 is out of range [1, 4) for input}}
   %0 = nn.concat %a, %b {axis = 4} : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32> -> tensor<?x8x4x4xf32>
   return
 }
@@ -185,7 +185,7 @@ func @concat_axis(%a: tensor<?x8x4x4xf32>, %b: tensor<?x8x4x4xf32>) {
 // -----
 
 func @flatten_start(%x: tensor<?x8x4x4xf32>) {
-  // expected-error @+1 {{start 0 is out of range [1, 4)}}
+  // expected-error @+1 {{start 0 is out of range [1, 4) for input}}
   %0 = nn.flatten %x {start = 0} : (tensor<?x8x4x4xf32>) -> tensor<?x128xf32>
   return
 }
@@ -209,7 +209,7 @@ func @dropout_p(%x: tensor<?x8xf32>) {
 // -----
 
 func @softmax_axis(%x: tensor<?x8xf32>) {
-  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{axis 2 is out of range [1, 2) for input [N,8]}}
   %0 = nn.softmax %x {axis = 2} : tensor<?x8xf32>
   return
 }
@@ -226,7 +226,7 @@ func @lrn_size(%x: tensor<?x8x4x4xf32>) {
 // -----
 
 func @lrn_rank(%x: tensor<?x8xf32>) {
-  // expected-error @+1 {{input must have at least 3 dimensions}}
+  // expected-error @+1 {{expects a 4-d NCHW input, got}}
   %0 = nn.local_response_norm %x {size = 3, alpha = 1.0e-4 : f64, beta = 0.75 : f64, k = 2.0 : f64}
        : tensor<?x8xf32>
   return
@@ -235,7 +235,7 @@ func @lrn_rank(%x: tensor<?x8xf32>) {
 // -----
 
 func @affine_channels(%x: tensor<?x3x4x4xf32>) {
-  // expected-error @+1 {{scale and shift need 3 values each, got 2 and 3}}
+  // expected-error @+1 {{scale and shift need one value per channel (3), got 2 and 3}}
   %0 = nn.channel_affine %x {scale = [1.0, 2.0], shift = [0.0, 0.0, 0.0]} : tensor<?x3x4x4xf32>
   return
 }

@@ -150,12 +150,11 @@ static LogicalResult verify(LinearOp op) {
 }
 
 static LogicalResult verify(BatchNormOp op) {
-  if (!(op.eps().convertToDouble() > 0))
-    return op.emitOpError() << "eps must be positive";
   llvm::ArrayRef<int64_t> params[] = {shapeOf(op.weight()), shapeOf(op.bias()),
                                       shapeOf(op.mean()), shapeOf(op.variance())};
   const char *names[] = {"weight", "bias", "mean", "variance"};
-  return checkResult(op, inferPerChannel(shapeOf(op.input()), params, names));
+  return checkResult(op, inferBatchNorm(shapeOf(op.input()), op.eps().convertToDouble(), params,
+                                        names));
 }
 
 static LogicalResult verify(MaxPool2dOp op) {
@@ -187,37 +186,21 @@ static LogicalResult verify(AdaptiveAvgPool2dOp op) {
 }
 
 static LogicalResult verify(DropoutOp op) {
-  double p = op.p().convertToDouble();
-  if (!(p >= 0 && p <= 1))
-    return op.emitOpError() << "p must be between 0 and 1, got " << p;
-  return success();
+  return checkResult(op, inferDropout(shapeOf(op.input()), op.p().convertToDouble()));
 }
 
 static LogicalResult verify(SoftmaxOp op) {
-  int64_t rank = static_cast<int64_t>(shapeOf(op.input()).size());
-  if (op.axis() < 0 || op.axis() >= rank)
-    return op.emitOpError() << "axis " << op.axis() << " is out of range for rank " << rank;
-  return success();
+  return checkResult(op, inferSoftmax(shapeOf(op.input()), op.axis()));
 }
 
 static LogicalResult verify(LocalResponseNormOp op) {
-  if (op.size() < 1)
-    return op.emitOpError() << "size must be at least 1, got " << op.size();
-  if (shapeOf(op.input()).size() < 3)
-    return op.emitOpError() << "input must have at least 3 dimensions";
-  return success();
+  return checkResult(op, inferLocalResponseNorm(shapeOf(op.input()), op.size()));
 }
 
 static LogicalResult verify(ChannelAffineOp op) {
-  llvm::ArrayRef<int64_t> input = shapeOf(op.input());
-  if (input.size() < 2)
-    return op.emitOpError() << "input needs a channel dimension";
-  int64_t channels = input[1];
-  if (static_cast<int64_t>(op.scale().size()) != channels ||
-      static_cast<int64_t>(op.shift().size()) != channels)
-    return op.emitOpError() << "scale and shift need " << channels << " values each, got "
-                            << op.scale().size() << " and " << op.shift().size();
-  return success();
+  return checkResult(op, inferChannelAffine(shapeOf(op.input()),
+                                            static_cast<int64_t>(op.scale().size()),
+                                            static_cast<int64_t>(op.shift().size())));
 }
 
 static LogicalResult verify(AddOp op) {

@@ -1,8 +1,9 @@
 //===- NNShapes.h - Shape inference for the nn ops ---------------*- C++ -*-===//
 //
 // One function per op computes the result shape from operand shapes and
-// attributes, or says in words why they do not fit together. The builders
-// use it to type new ops; the verifiers use it to check parsed IR.
+// attributes, or says in words why they do not fit together. The rules are
+// netc::shapes (netc/Support/Shapes.h), shared with the spec elaborator, so
+// the two can never disagree; these adapters also check weight operands.
 // Dimension sizes are static except the batch, which may be
 // mlir::ShapedType::kDynamicSize.
 //
@@ -46,9 +47,13 @@ ShapeOrError inferLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> 
 ShapeOrError inferPool2d(llvm::ArrayRef<int64_t> input, const Window &window);
 ShapeOrError inferAdaptivePool2d(llvm::ArrayRef<int64_t> input, int64_t outH, int64_t outW);
 /// Every per-channel operand must have the input's channel count.
-ShapeOrError inferPerChannel(llvm::ArrayRef<int64_t> input,
-                             llvm::ArrayRef<llvm::ArrayRef<int64_t>> perChannel,
-                             llvm::ArrayRef<const char *> names);
+ShapeOrError inferBatchNorm(llvm::ArrayRef<int64_t> input, double eps,
+                            llvm::ArrayRef<llvm::ArrayRef<int64_t>> perChannel,
+                            llvm::ArrayRef<const char *> names);
+ShapeOrError inferChannelAffine(llvm::ArrayRef<int64_t> input, int64_t scales, int64_t shifts);
+ShapeOrError inferDropout(llvm::ArrayRef<int64_t> input, double p);
+ShapeOrError inferSoftmax(llvm::ArrayRef<int64_t> input, int64_t axis);
+ShapeOrError inferLocalResponseNorm(llvm::ArrayRef<int64_t> input, int64_t size);
 ShapeOrError inferAdd(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs);
 ShapeOrError inferConcat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis);
 ShapeOrError inferFlatten(llvm::ArrayRef<int64_t> input, int64_t start);
