@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tests', 'e2e'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tools'))
 import torch_models  # noqa: E402
 from safetensors_io import load_safetensors  # noqa: E402
 

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 import torch_models
-from safetensors_io import save_safetensors
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
+from safetensors_io import save_safetensors  # noqa: E402
 
 
 def main():

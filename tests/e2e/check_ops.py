@@ -17,7 +17,9 @@ import torch
 from torch import nn
 
 import netc_harness
-from safetensors_io import save_safetensors
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
+from safetensors_io import save_safetensors  # noqa: E402
 
 SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'ops.nn')
 

@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 import torch_models
-from safetensors_io import load_safetensors, save_safetensors
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
+from safetensors_io import load_safetensors, save_safetensors  # noqa: E402
 
 MODELS = {
     'lenet5': (torch_models.LeNet5, [1, 28, 28]),

@@ -12,7 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from safetensors_io import save_safetensors
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
+from safetensors_io import save_safetensors  # noqa: E402
+
 
 
 class Tiny(nn.Module):

@@ -21,7 +21,9 @@ import torchvision.models as tvm
 
 import netc_harness
 import torch_models
-from safetensors_io import save_safetensors
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
+from safetensors_io import save_safetensors  # noqa: E402
 
 MODELS = {
     'lenet5': torch_models.LeNet5,

@@ -194,7 +194,7 @@ int runJit(Options &options, const std::string &weightsPath, const std::string &
   netc::JitRunner runner(program);
   std::string error;
   if (!runner.load(weightsPath, error))
-    return fail(error);
+    return fail(error + (options.isModule() ? "" : fittingEntries(options, weightsPath)));
   int batch = static_cast<int>(input.shape[0]);
   std::vector<int64_t> outShape = program.tensors[program.output].shape;
   outShape[0] = batch;

@@ -84,6 +84,14 @@ int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
 int runJit(Options &options, const std::string &weights, const std::string &input,
            const std::string &output);
 
+// Weights.cpp
+/// "\n  these weights fit --entry 'resnet34' of the zoo", or "" when no other
+/// entry of the spec (or zoo) fits the file either.
+std::string fittingEntries(const Options &options, const std::string &weightsPath);
+/// `--check-weights W`: does W fit the entry? If not, every problem and the
+/// entries it does fit.
+int checkWeights(const Options &options, const std::string &weightsPath);
+
 // Print.cpp
 int listEntries(const Options &options);
 void printKeyList(const dsl::Graph &graph);

@@ -52,6 +52,11 @@ cl::opt<bool> printSummaryTable(
     cl::desc("Print a per-layer table (module path, op, output shape, parameters, MACs)\n"
              "with totals; needs static sizes (--input-shape)"),
     cl::cat(category));
+cl::opt<std::string> checkWeightsPath(
+    "check-weights", cl::value_desc("W.safetensors"),
+    cl::desc("Check that a weights file fits the entry (names, dtypes, shapes); when it\n"
+             "does not, list every problem and the entries it does fit"),
+    cl::cat(category));
 cl::opt<bool> printShapes("print-shapes",
                           cl::desc("Print every layer's output shape"), cl::cat(category));
 enum class Emit { None, NN, NNOpt, HalideStmt, Header, Lib, Dot };
@@ -144,6 +149,7 @@ int main(int argc, char **argv) {
       "  netc --entry 'resnet(50, groups=32, wpg=4)' --print-shapes --input-shape 1,3,224,224\n"
       "  netc my_net.nn --entry mynet --print-keys    a spec of your own\n"
       "  netc --entry resnet50 --summary --input-shape 1,3,224,224   parameters and MACs\n"
+      "  netc --entry resnet18 --check-weights w.safetensors          does a checkpoint fit?\n"
       "  netc --entry lenet5 --emit=nn-opt > l.mlir   the nn IR (edit it, or run netc-opt)\n"
       "  netc l.mlir --entry lenet5 -o out/           a library from nn IR\n");
 
@@ -190,14 +196,20 @@ int main(int argc, char **argv) {
     return usageError("no --entry given; 'netc --list' shows the zoo's entries");
   if (!outputDir.empty() && emit == Emit::None)
     emit = Emit::Lib;
-  int actions = printKeys + printShapes + printSummaryTable + (emit != Emit::None);
+  int actions = printKeys + printShapes + printSummaryTable + !checkWeightsPath.empty() +
+                (emit != Emit::None);
   if (actions == 0)
     return usageError("nothing to do: give -o DIR, --emit, --print-keys, --print-shapes or "
                       "--summary");
   if (actions > 1)
-    return usageError("give only one of --print-keys, --print-shapes, --summary and --emit");
-  if (options.isModule() && (printKeys || printShapes || printSummaryTable))
-    return usageError("--print-keys, --print-shapes and --summary read a spec (.nn), not nn IR");
+    return usageError("give only one of --print-keys, --print-shapes, --summary, "
+                      "--check-weights and --emit");
+  if (options.isModule() && (printKeys || printShapes || printSummaryTable ||
+                             !checkWeightsPath.empty()))
+    return usageError("--print-keys, --print-shapes, --summary and --check-weights read a spec "
+                      "(.nn), not nn IR");
+  if (!checkWeightsPath.empty())
+    return checkWeights(options, checkWeightsPath);
   if (options.isModule() && !options.elaborate.inputShape.empty())
     return usageError("--input-shape binds a spec's sizes; nn IR has static sizes already");
 

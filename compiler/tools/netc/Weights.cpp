@@ -1,0 +1,111 @@
+//===- Weights.cpp - Does a weights file fit an entry, and which does? ----===//
+//
+// The runtime checks a checkpoint against one manifest and names every
+// problem; only the compiler knows the other entries. When a file does not
+// fit, netc elaborates the entries of the spec (or the zoo) and names those
+// whose manifest it does fit: resnet34 weights given to resnet18, or a
+// GoogLeNet checkpoint with aux heads given to googlenet(aux=false).
+//
+//===----------------------------------------------------------------------===//
+#include "Driver.h"
+
+#include "netc/runtime.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace netc::driver {
+
+using namespace netc::dsl;
+
+namespace {
+
+using File = std::unique_ptr<netc_safetensors, void (*)(netc_safetensors *)>;
+
+/// The runtime's view of the tensors `graph` implies (pointing into it).
+std::vector<netc_param_spec> manifestOf(const Graph &graph) {
+  std::vector<netc_param_spec> specs;
+  for (const Weight *w : graph.weights()) {
+    netc_param_spec s{};
+    s.key = w->key.c_str();
+    s.dtype = w->dtype == DType::F32 ? "F32" : "I64";
+    s.rank = static_cast<int>(std::min<size_t>(w->shape.size(), NETC_MAX_RANK));
+    std::copy(w->shape.begin(), w->shape.begin() + s.rank, s.shape);
+    specs.push_back(s);
+  }
+  return specs;
+}
+
+/// Whether `file` holds exactly the tensors `graph` implies.
+bool fits(const netc_safetensors *file, const Graph &graph) {
+  std::vector<netc_param_spec> specs = manifestOf(graph);
+  return netc_safetensors_check(file, specs.data(), specs.size(), nullptr) == NETC_OK;
+}
+
+} // namespace
+
+std::string fittingEntries(const Options &options, const std::string &weightsPath) {
+  netc_safetensors *raw = nullptr;
+  if (netc_safetensors_open(weightsPath.c_str(), &raw, nullptr) != NETC_OK)
+    return "";
+  File file(raw, netc_safetensors_close);
+  // The entries to try: those of the spec, or of the whole zoo.
+  Diagnostic diag;
+  Sources sources;
+  struct Candidate {
+    std::string name, signature;
+    const dsl::Module *module;
+  };
+  std::vector<Candidate> entries;
+  if (!options.spec.empty()) {
+    sources.spec = loadSpec(options.spec, diag);
+    if (!sources.spec)
+      return "";
+    for (const EntryInfo &e : listEntries(*sources.spec))
+      entries.push_back({e.name, e.signature, sources.spec.get()});
+  } else {
+    if (!sources.zoo.load(options.zoo, diag))
+      return "";
+    for (const Zoo::Entry &e : sources.zoo.entries())
+      entries.push_back({e.info.name, e.info.signature, e.module});
+  }
+  std::vector<std::string> found;
+  for (const Candidate &c : entries) {
+    if (c.name == options.entry)
+      continue;
+    Diagnostic ignored;
+    // Nets that need arguments do not elaborate bare; their aliases do.
+    std::optional<Graph> graph = elaborate(*c.module, c.name, options.elaborate, ignored);
+    if (graph && fits(file.get(), *graph))
+      found.push_back("--entry '" + c.name + "' (" +
+                      c.signature + ")");
+  }
+  if (found.empty())
+    return "";
+  std::string text = "\n  these weights fit ";
+  for (size_t i = 0; i < found.size(); ++i)
+    text += (i ? (i + 1 == found.size() ? " and " : ", ") : "") + found[i];
+  return text + (options.spec.empty() ? " of the zoo" : " of " + options.spec);
+}
+
+int checkWeights(const Options &options, const std::string &weightsPath) {
+  Sources sources;
+  std::optional<Graph> graph = elaborateEntry(options, sources);
+  if (!graph)
+    return 1;
+  netc_error error{};
+  netc_safetensors *raw = nullptr;
+  if (netc_safetensors_open(weightsPath.c_str(), &raw, &error) != NETC_OK)
+    return fail(error.message);
+  File file(raw, netc_safetensors_close);
+  std::vector<netc_param_spec> specs = manifestOf(*graph);
+  if (netc_safetensors_check(file.get(), specs.data(), specs.size(), &error) != NETC_OK)
+    return fail(std::string(error.message) + fittingEntries(options, weightsPath));
+  llvm::outs() << weightsPath << ": fits '" << options.entry << "' (" << specs.size()
+               << " tensors)\n";
+  return 0;
+}
+
+} // namespace netc::driver
