@@ -26,18 +26,6 @@ ShapeOrError from(const shapes::Result &r) {
   return ShapeOrError{Dims(r.dims.begin(), r.dims.end()), ""};
 }
 
-shapes::Window window(const Window &w) {
-  shapes::Window out;
-  for (int i = 0; i < 2; ++i) {
-    out.kernel[i] = w.kernel[i];
-    out.stride[i] = w.stride[i];
-    out.pad[i] = w.pad[i];
-    out.dilation[i] = w.dilation[i];
-  }
-  out.ceilMode = w.ceilMode;
-  return out;
-}
-
 /// A bias must be [out].
 std::string biasError(llvm::Optional<llvm::ArrayRef<int64_t>> bias, int64_t out,
                       const char *what) {
@@ -63,10 +51,10 @@ ShapeOrError inferConv2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> 
   Window withKernel = w;
   withKernel.kernel[0] = weight[2];
   withKernel.kernel[1] = weight[3];
-  shapes::Result r = shapes::conv2d(dims(input), weight[0], window(withKernel), groups);
+  shapes::Result r = shapes::conv2d(dims(input), weight[0], withKernel, groups);
   if (!r.ok())
     return from(r);
-  shapes::Dims expected = shapes::conv2dWeight(dims(input), weight[0], window(withKernel), groups);
+  shapes::Dims expected = shapes::conv2dWeight(dims(input), weight[0], withKernel, groups);
   if (dims(weight) != expected)
     return ShapeOrError::fail("input has " + std::to_string(input[1]) + " channels but the weight " +
                               formatDims(weight) + " with groups=" + std::to_string(groups) +
@@ -91,7 +79,7 @@ ShapeOrError inferLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> 
 }
 
 ShapeOrError inferPool2d(llvm::ArrayRef<int64_t> input, const Window &w) {
-  return from(shapes::pool2d(dims(input), window(w)));
+  return from(shapes::pool2d(dims(input), w));
 }
 
 ShapeOrError inferAdaptivePool2d(llvm::ArrayRef<int64_t> input, int64_t outH, int64_t outW) {

@@ -11,6 +11,8 @@
 #ifndef NETC_DIALECT_NN_NNSHAPES_H
 #define NETC_DIALECT_NN_NNSHAPES_H
 
+#include "netc/Support/Shapes.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/Optional.h"
 #include "llvm/ADT/SmallVector.h"
@@ -31,13 +33,7 @@ struct ShapeOrError {
 };
 
 /// Attributes of a 2-d sliding window, each a [height, width] pair.
-struct Window {
-  int64_t kernel[2] = {1, 1};
-  int64_t stride[2] = {1, 1};
-  int64_t pad[2] = {0, 0};
-  int64_t dilation[2] = {1, 1};
-  bool ceilMode = false;
-};
+using Window = shapes::Window;
 
 ShapeOrError inferConv2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
                          llvm::Optional<llvm::ArrayRef<int64_t>> bias, const Window &window,
