@@ -17,6 +17,8 @@ def add_arguments(parser):
     parser.add_argument('--include', required=True, help="the runtime's include directory")
     parser.add_argument('--runner', required=True, help='aot_run.c')
     parser.add_argument('--cc', default='cc')
+    parser.add_argument('--ldflags', default='',
+                        help='extra link flags (a sanitized runtime needs -fsanitize=...)')
 
 
 def run(command):
@@ -48,7 +50,8 @@ class Netc:
              f'-DNETC_MODEL={name}', f'-DNETC_MODEL_UPPER={name.upper()}',
              '-I', out, '-I', self.args.include, self.args.runner, '-o', runner,
              os.path.join(out, f'lib{name}.a'), self.args.runtime_lib,
-             self.args.halide_runtime, '-lstdc++', '-lpthread', '-ldl', '-lm'])
+             self.args.halide_runtime, '-lstdc++', '-lpthread', '-ldl', '-lm']
+            + self.args.ldflags.split())
         return runner
 
     def aot(self, runner, weights, x, threads=None):
