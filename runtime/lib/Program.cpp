@@ -162,11 +162,25 @@ extern "C" netc_status netc_program_run(const netc_model *model, const float *in
                                         int input_rank, const int64_t *input_shape,
                                         float *output, void *arena, size_t arena_bytes,
                                         int threads, netc_error *error) {
+  return netc_program_run_steps(model, 0, model ? model->program->num_steps : 0, input,
+                                input_rank, input_shape, output, arena, arena_bytes, threads,
+                                error);
+}
+
+extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t first, size_t last,
+                                              const float *input, int input_rank,
+                                              const int64_t *input_shape, float *output,
+                                              void *arena, size_t arena_bytes, int threads,
+                                              netc_error *error) {
   const netc_program *program = model ? model->program : nullptr;
   std::string where = prefix(program, "run");
   if (!model || !input || !output || !input_shape)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT, where + "null argument");
   const netc_program &p = *program;
+  if (first > last || last > p.num_steps)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                where + "steps [" + std::to_string(first) + ", " + std::to_string(last) +
+                    ") are out of range (the program has " + std::to_string(p.num_steps) + ")");
   const netc_program_tensor &in = p.tensors[p.input];
   if (input_rank != in.rank)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
@@ -225,7 +239,7 @@ extern "C" netc_status netc_program_run(const netc_model *model, const float *in
     default: return static_cast<float *>(arena) + d.offset * batch;
     }
   };
-  for (size_t s = 0; s < p.num_steps; ++s) {
+  for (size_t s = first; s < last; ++s) {
     const netc_program_step &step = p.steps[s];
     size_t count = 0;
     auto push = [&](const void *data, int rank, const int64_t *shape, int64_t n) {

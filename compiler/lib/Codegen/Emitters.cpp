@@ -96,6 +96,9 @@ std::string emitHeader(const Program &p) {
     << "netc_status " << n << "_run(const " << n << "_model *model, const float *input,\n"
     << "    int input_rank, const int64_t *input_shape, float *output, void *arena,\n"
     << "    size_t arena_bytes, int threads, netc_error *error);\n\n"
+    << "/* The model's step tables, for netc's generic tools (netc/program.h:\n"
+    << " * netc_program_load, netc_program_run). */\n"
+    << "const struct netc_program *" << n << "_program(void);\n\n"
     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return h.str();
 }
@@ -192,6 +195,8 @@ std::string emitDriver(const Program &p) {
 void MODEL_free(MODEL_model *model) { netc_model_free((netc_model *)model); }
 
 size_t MODEL_arena_bytes(int64_t batch) { return netc_program_arena_bytes(&kProgram, batch); }
+
+const netc_program *MODEL_program(void) { return &kProgram; }
 
 netc_status MODEL_run(const MODEL_model *model, const float *input, int input_rank,
                       const int64_t *input_shape, float *output, void *arena, size_t arena_bytes,

@@ -91,6 +91,14 @@ netc_status netc_program_run(const netc_model *model, const float *input, int in
                              const int64_t *input_shape, float *output, void *arena,
                              size_t arena_bytes, int threads, netc_error *error);
 
+/* Runs only steps [first, last) over the same buffers, as netc_program_run
+ * would run them (for per-step profiles: the arena holds what earlier steps
+ * of an earlier run left there). */
+netc_status netc_program_run_steps(const netc_model *model, size_t first, size_t last,
+                                   const float *input, int input_rank, const int64_t *input_shape,
+                                   float *output, void *arena, size_t arena_bytes, int threads,
+                                   netc_error *error);
+
 #ifdef __cplusplus
 }
 #endif

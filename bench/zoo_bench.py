@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""netc against PyTorch and ONNX Runtime on the same machine, in one run.
+
+For each network and batch: the same random weights (seeded) and input size
+for all three; measurements interleaved round by round (netc, PyTorch, ONNX
+Runtime, then again), each at least --seconds long and reporting its median
+run; the line shows the median over --rounds rounds:
+
+  NETWORK batch=B netc_ms=X torch_ms=Y ort_ms=Z vs_torch=X/Y vs_ort=X/Z gflops=G peak_fraction=F
+
+gflops is netc's (2 x MACs of its conv and linear layers, from `netc
+--summary`, per second); peak_fraction divides it by the FMA peak that
+netc-fma-peak measures here. --profile NETWORK prints netc's per-step times
+and GFLOP/s instead, biggest first. tools/bench.sh builds what this needs.
+
+    /usr/bin/python3 bench/zoo_bench.py --build build --ort-dir bench/ort [--networks resnet50,...]
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import torch
+import torchvision.models as tvm
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'e2e'))
+import torch_models  # noqa: E402
+from safetensors_io import save_safetensors  # noqa: E402
+
+# name -> (PyTorch constructor, netc entry, sample shape without the batch)
+NETWORKS = {
+    'lenet5': (torch_models.LeNet5, 'lenet5', [1, 28, 28]),
+    'alexnet': (tvm.alexnet, 'alexnet', [3, 224, 224]),
+    'vgg16': (tvm.vgg16, 'vgg16', [3, 224, 224]),
+    'googlenet': (lambda: tvm.googlenet(aux_logits=False, init_weights=True),
+                  'googlenet(aux=false)', [3, 224, 224]),
+    'resnet18': (tvm.resnet18, 'resnet18', [3, 224, 224]),
+    'resnet50': (tvm.resnet50, 'resnet50', [3, 224, 224]),
+}
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+    return result.stdout
+
+
+def median_ms(text):
+    return float(re.search(r'median_ms=([0-9.]+)', text).group(1))
+
+
+def torch_ms(model, x, seconds):
+    with torch.no_grad():
+        model(x)
+        times, start = [], time.perf_counter()
+        while time.perf_counter() - start < seconds or len(times) < 3:
+            t0 = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def macs(netc, entry, sample):
+    text = run([netc, '--entry', entry, '--summary', '--input-shape',
+                ','.join(str(d) for d in [1] + sample)])
+    return int(re.search(r'MACs per batch item: ([0-9,]+)', text).group(1).replace(',', ''))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--build', default=os.path.join(ROOT, 'build'))
+    parser.add_argument('--ort-dir', default=os.path.join(ROOT, 'bench', 'ort'),
+                        help='where npm installed onnxruntime-node')
+    parser.add_argument('--networks', default=','.join(NETWORKS))
+    parser.add_argument('--batches', default='1,16')
+    parser.add_argument('--seconds', type=float, default=3.0)
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--profile', metavar='NETWORK', choices=sorted(NETWORKS))
+    args = parser.parse_args()
+    netc = os.path.join(args.build, 'compiler', 'tools', 'netc', 'netc')
+    bench = os.path.join(args.build, 'bench', 'netc-bench')
+    torch.set_num_threads(args.threads)
+    warnings.simplefilter('ignore')
+    names = [args.profile] if args.profile else args.networks.split(',')
+    for name in names:
+        if name not in NETWORKS:
+            parser.error(f"unknown network '{name}' (choose from {', '.join(NETWORKS)})")
+    peak = float(re.search(r'gflops=([0-9.]+)', run(
+        [os.path.join(args.build, 'bench', 'netc-fma-peak'), str(args.threads)])).group(1))
+    print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {args.threads} threads, "
+          f"measured FMA peak {peak:.0f} GFLOP/s; torch {torch.__version__}; "
+          f"medians of {args.rounds} rounds of >= {args.seconds:g} s", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            constructor, entry, sample = NETWORKS[name]
+            torch.manual_seed(0)
+            model = constructor().eval()
+            weights = os.path.join(tmp, f'{name}.safetensors')
+            save_safetensors(weights, model.state_dict())
+            flops = 2 * macs(netc, entry, sample)
+            if args.profile:
+                out = run([bench, name, weights, '1', str(args.seconds), str(args.threads),
+                           '--profile'])
+                steps = [dict(re.findall(r'(\w+)=(\S+)', line)) for line in out.splitlines()]
+                total = sum(float(s['ms']) for s in steps)
+                print(f"# {name}: per step, batch 1 (best of rounds); sum {total:.2f} ms")
+                for s in sorted(steps, key=lambda s: -float(s['ms'])):
+                    print(f"{s['name']:<28} pipeline={s['pipeline']:<4} ms={float(s['ms']):9.3f} "
+                          f"share={float(s['ms']) / total:6.1%}")
+                continue
+            onnx = os.path.join(tmp, f'{name}.onnx')
+            torch.onnx.export(model, torch.rand([1] + sample), onnx, opset_version=13,
+                              input_names=['x'], output_names=['y'],
+                              dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}})
+            for batch in (int(b) for b in args.batches.split(',')):
+                x = torch.rand([batch] + sample, generator=torch.Generator().manual_seed(1))
+                results = {'netc': [], 'torch': [], 'ort': []}
+                for _ in range(args.rounds):
+                    results['netc'].append(median_ms(run(
+                        [bench, name, weights, str(batch), str(args.seconds), str(args.threads)])))
+                    results['torch'].append(torch_ms(model, x, args.seconds))
+                    results['ort'].append(median_ms(run(
+                        ['node', os.path.join(ROOT, 'bench', 'ort_bench.js'), onnx, str(batch),
+                         ','.join(map(str, sample)), str(args.seconds), str(args.threads)],
+                        env=dict(os.environ, NODE_PATH=os.path.join(
+                            os.path.abspath(args.ort_dir), 'node_modules')))))
+                n, t, o = (statistics.median(results[k]) for k in ('netc', 'torch', 'ort'))
+                gflops = flops * batch / (n / 1e3) / 1e9
+                print(f"{name} batch={batch} netc_ms={n:.3f} torch_ms={t:.3f} ort_ms={o:.3f} "
+                      f"vs_torch={n / t:.2f} vs_ort={n / o:.2f} gflops={gflops:.1f} "
+                      f"peak_fraction={gflops / peak:.3f}", flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
