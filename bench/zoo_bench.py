@@ -69,9 +69,16 @@ def torch_ms(model, x, seconds):
 
 
 def macs(netc, entry, sample):
+    """Total MACs per item, and MACs by module path (conv and linear layers)."""
     text = run([netc, '--entry', entry, '--summary', '--input-shape',
                 ','.join(str(d) for d in [1] + sample)])
-    return int(re.search(r'MACs per batch item: ([0-9,]+)', text).group(1).replace(',', ''))
+    total = int(re.search(r'MACs per batch item: ([0-9,]+)', text).group(1).replace(',', ''))
+    by_layer = {}
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 5 and re.fullmatch(r'[0-9,]+', fields[-1]) and '[' in fields[2]:
+            by_layer[fields[0]] = int(fields[-1].replace(',', ''))
+    return total, by_layer
 
 
 def main():
@@ -106,7 +113,8 @@ def main():
             model = constructor().eval()
             weights = os.path.join(tmp, f'{name}.safetensors')
             save_safetensors(weights, model.state_dict())
-            flops = 2 * macs(netc, entry, sample)
+            total_macs, layer_macs = macs(netc, entry, sample)
+            flops = 2 * total_macs
             if args.profile:
                 out = run([bench, name, weights, '1', str(args.seconds), str(args.threads),
                            '--profile'])
@@ -114,8 +122,11 @@ def main():
                 total = sum(float(s['ms']) for s in steps)
                 print(f"# {name}: per step, batch 1 (best of rounds); sum {total:.2f} ms")
                 for s in sorted(steps, key=lambda s: -float(s['ms'])):
-                    print(f"{s['name']:<28} pipeline={s['pipeline']:<4} ms={float(s['ms']):9.3f} "
-                          f"share={float(s['ms']) / total:6.1%}")
+                    ms = float(s['ms'])
+                    rate = 2 * layer_macs.get(s['name'], 0) / ms / 1e6
+                    print(f"{s['name']:<28} pipeline={s['pipeline']:<4} ms={ms:9.3f} "
+                          f"share={ms / total:6.1%} gflops={rate:7.1f} "
+                          f"peak_fraction={rate / peak:.3f}")
                 continue
             onnx = os.path.join(tmp, f'{name}.onnx')
             torch.onnx.export(model, torch.rand([1] + sample), onnx, opset_version=13,
