@@ -34,6 +34,13 @@ std::string prefix(const netc_program *program, const char *function) {
          ": ";
 }
 
+int64_t elementsPerSample(const int64_t *shape, int rank) {
+  int64_t n = 1;
+  for (int d = 1; d < rank; ++d)
+    n *= shape[d];
+  return n;
+}
+
 /// The tables are generated, but a bad index would be memory corruption, so
 /// they are checked once, at load.
 bool consistent(const netc_program &p, std::string &why) {
@@ -42,10 +49,22 @@ bool consistent(const netc_program &p, std::string &why) {
     why = "the input or output tensor index is out of range";
     return false;
   }
+  if (!p.tensors || !p.steps || (!p.pipelines && !p.invoke) || p.arena_floats_per_sample < 0) {
+    why = "a table is missing";
+    return false;
+  }
   for (size_t t = 0; t < p.num_tensors; ++t) {
     const netc_program_tensor &d = p.tensors[t];
-    if (d.rank < 1 || d.rank > NETC_MAX_RANK || d.offset < 0) {
-      why = "tensor " + std::to_string(t) + " has rank " + std::to_string(d.rank);
+    bool ok = d.rank >= 1 && d.rank <= NETC_MAX_RANK && d.offset >= 0 &&
+              (d.storage == NETC_STORAGE_INPUT || d.storage == NETC_STORAGE_OUTPUT ||
+               d.storage == NETC_STORAGE_ARENA);
+    for (int i = 0; ok && i < d.rank; ++i)
+      ok = d.shape[i] >= 1;
+    // An arena tensor lies inside the arena: offset + size <= floats per item.
+    if (ok && d.storage == NETC_STORAGE_ARENA)
+      ok = elementsPerSample(d.shape, d.rank) <= p.arena_floats_per_sample - d.offset;
+    if (!ok) {
+      why = "tensor " + std::to_string(t) + " has a bad rank, size, storage or arena offset";
       return false;
     }
   }
@@ -71,13 +90,6 @@ bool consistent(const netc_program &p, std::string &why) {
     }
   }
   return true;
-}
-
-int64_t elementsPerSample(const int64_t *shape, int rank) {
-  int64_t n = 1;
-  for (int d = 1; d < rank; ++d)
-    n *= shape[d];
-  return n;
 }
 
 /// Describes `data` as a halide_buffer_t of this NCHW shape; `batch` > 0
@@ -177,6 +189,10 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
   if (!model || !input || !output || !input_shape)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT, where + "null argument");
   const netc_program &p = *program;
+  if (first > 0 && !arena)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                where + "running from step " + std::to_string(first) +
+                    " needs the caller's arena, which holds what earlier steps wrote");
   if (first > last || last > p.num_steps)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
                 where + "steps [" + std::to_string(first) + ", " + std::to_string(last) +

@@ -77,6 +77,9 @@ CASES = {
     'softmax': ('softmax_net', lambda: nn.Softmax(1), [5, 3, 4]),
     'sigmoid': ('sigmoid_net', nn.Sigmoid, [3, 11, 13]),
     'tanh': ('tanh_net', nn.Tanh, [3, 11, 13]),
+    # Tiny inputs, compared without an absolute floor: tanh(1e-7) must be ~1e-7.
+    'tanh_tiny': ('tanh_net', nn.Tanh, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
+    'sigmoid_tiny': ('sigmoid_net', nn.Sigmoid, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'relu': ('relu_net', nn.ReLU, [3, 11, 13]),
     'lrn': ('lrn_net', lambda: nn.LocalResponseNorm(5, alpha=0.001, beta=0.75, k=2.0),
             [7, 6, 5]),
@@ -119,7 +122,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         netc = netc_harness.Netc(args, tmp)
         for name in selected:
-            entry, factory, shape = CASES[name]
+            entry, factory, shape = CASES[name][:3]
+            extra = CASES[name][3] if len(CASES[name]) > 3 else {}
+            scale, atol = extra.get('scale', 1.0), extra.get('atol', 1e-5)
             torch.manual_seed(0)
             model = factory().eval()
             weights = os.path.join(tmp, f'{name}.safetensors')
@@ -127,13 +132,14 @@ def main():
             runner = netc.compile(SPEC, entry, name)
             for batch in (1, 3):
                 for label, x in inputs(shape, batch, seed=batch):
+                    x = x * np.float32(scale)
                     print(f"{name}, batch {batch}, {label} input:")
                     with torch.no_grad():
                         reference = model(torch.from_numpy(x)).numpy()
                     aot = netc.aot(runner, weights, x)
                     jit = netc.jit(SPEC, entry, weights, x)
-                    for error in (netc_harness.compare('AOT vs torch', aot, reference),
-                                  netc_harness.compare('JIT vs torch', jit, reference),
+                    for error in (netc_harness.compare('AOT vs torch', aot, reference, atol=atol),
+                                  netc_harness.compare('JIT vs torch', jit, reference, atol=atol),
                                   netc_harness.bitwise('AOT vs JIT', aot, jit)):
                         if error:
                             failures.append(f"{name}, batch {batch}, {label}: {error}")

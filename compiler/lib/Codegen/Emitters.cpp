@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <sstream>
 
 namespace netc::codegen {
@@ -38,12 +39,21 @@ std::string bracketed(const std::vector<int64_t> &shape) {
   return out + "]";
 }
 
+/// A C string literal: quotes, backslashes, '?' (trigraphs) and control
+/// characters escaped.
 std::string cString(const std::string &s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\')
+    if (c == '"' || c == '\\' || c == '?') {
       out += '\\';
-    out += c;
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "\\%03o", static_cast<unsigned char>(c));
+      out += octal;
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }
@@ -205,7 +215,9 @@ netc_status MODEL_run(const MODEL_model *model, const float *input, int input_ra
                           arena, arena_bytes, threads, error);
 }
 )DRIVER";
-  for (size_t at = body.find("MODEL_"); at != std::string::npos; at = body.find("MODEL_", at))
+  // Past each replacement: the name itself may contain "MODEL_".
+  for (size_t at = body.find("MODEL_"); at != std::string::npos;
+       at = body.find("MODEL_", at + n.size() + 1))
     body.replace(at, 6, n + "_");
   c << body;
   return c.str();

@@ -86,6 +86,8 @@ public:
   Lowerer(const LowerOptions &options, Program &program) : options_(options), p_(program) {}
 
   bool run(mlir::FuncOp func) {
+    if (!validate(func))
+      return false;
     p_.name = func.getName().str();
     vectorWidth_ = options_.target.natural_vector_size(Float(32));
     auto manifest = func->getAttrOfType<mlir::ArrayAttr>(nn::kWeightsAttr);
@@ -158,6 +160,64 @@ public:
   }
 
 private:
+  /// What the lowering relies on, checked on IR that may be hand-written:
+  /// a body, the input first, every tensor ranked and static but for the
+  /// batch, one returned value, and weights (arguments with nn.key) only in
+  /// the operand slots that take weights.
+  bool validate(mlir::FuncOp func) {
+    if (func.isExternal() || func.getNumArguments() < 1) {
+      func.emitError() << "the function needs a body and the network input as argument 0";
+      return false;
+    }
+    std::set<const void *> weightArgs;
+    for (unsigned i = 1; i < func.getNumArguments(); ++i)
+      weightArgs.insert(func.getArgument(i).getAsOpaquePointer());
+    if (func.getArgAttr(0, nn::kKeyAttr)) {
+      func.emitError() << "argument 0 is the network input; it cannot carry '" << nn::kKeyAttr
+                       << "'";
+      return false;
+    }
+    auto checkType = [&](mlir::Value v, mlir::Location loc, bool batched) {
+      auto type = v.getType().dyn_cast<mlir::RankedTensorType>();
+      bool ok = type && type.getElementType().isF32();
+      for (int64_t d = 0; ok && d < (type ? type.getRank() : 0); ++d)
+        ok = (batched && d == 0) || !type.isDynamicDim(d);
+      if (!ok)
+        mlir::emitError(loc) << "the code generator needs float32 tensors with static sizes "
+                                "(only the batch, dimension 0, may be ?), got "
+                             << v.getType();
+      return ok;
+    };
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (!checkType(func.getArgument(i), func.getLoc(), i == 0))
+        return false;
+    bool ok = true;
+    func.walk([&](mlir::Operation *op) {
+      if (!ok || op == func.getOperation())
+        return;
+      for (mlir::Value r : op->getResults())
+        ok = ok && checkType(r, op->getLoc(), true);
+      // Weight operand slots: conv2d / linear (weight, bias), batch_norm (4).
+      size_t firstWeight = mlir::isa<nn::Conv2dOp, nn::LinearOp, nn::BatchNormOp>(op)
+                               ? 1
+                               : op->getNumOperands();
+      for (size_t i = 0; ok && i < op->getNumOperands(); ++i) {
+        bool isWeight = weightArgs.count(op->getOperand(i).getAsOpaquePointer()) != 0;
+        if (isWeight != (i >= firstWeight)) {
+          op->emitError() << "operand " << i << " of " << op->getName()
+                          << (isWeight ? " is a weight argument where an activation is expected"
+                                       : " must be a weight argument (with nn.key)");
+          ok = false;
+        }
+      }
+      if (ok && mlir::isa<mlir::ReturnOp>(op) && op->getNumOperands() != 1) {
+        op->emitError() << "the function must return exactly one tensor";
+        ok = false;
+      }
+    });
+    return ok;
+  }
+
   int newTensor(Tensor::Kind kind, std::vector<int64_t> shape) {
     Tensor t;
     t.kind = kind;
@@ -283,9 +343,19 @@ private:
     Func output = anchorFunc;
     for (size_t i = 1; i < chain.size(); ++i)
       output = emitActivation(chain[i], output);
+    // A reduction scheduled as the output itself would parallelize only its
+    // pure (init) stage: the update would run on one core. Computed inside
+    // the output's parallel loop, every stage is split across the cores.
+    bool separate = chain.size() > 1;
+    if (!separate && anchorFunc.has_update_definition()) {
+      std::vector<Var> coords = coordsFor(static_cast<size_t>(anchorFunc.dimensions()));
+      output = Func(anchorFunc.name() + "_out");
+      output(coords) = anchorFunc(coords);
+      separate = true;
+    }
     int rank = output.dimensions();
     Var parallelLoop = scheduleOutput(output, rank, vectorWidth_);
-    if (chain.size() > 1)
+    if (separate)
       anchorFunc.compute_at(output, parallelLoop);
     // The output's sizes are static except the batch.
     std::vector<int64_t> outShape = shapeOf(chain.back()->getResult(0));

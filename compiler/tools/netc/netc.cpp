@@ -163,6 +163,12 @@ int main(int argc, char **argv) {
     options.name = funcName.empty() ? options.entry : std::string(funcName);
   if (!funcName.empty() && !isIdentifier(funcName))
     return usageError("--name '" + funcName + "' is not a C identifier");
+  if (llvm::StringRef(options.name).startswith("netc_"))
+    return usageError("the name '" + options.name + "' starts with 'netc_', which the runtime's "
+                      "symbols use; give another with --name");
+  if (options.isModule() && !options.entry.empty() && !isIdentifier(options.name))
+    return usageError("the function '" + options.name + "' is not a C identifier; give the "
+                      "library's name with --name");
   const char *envCC = std::getenv("NETC_CC");
   options.cCompiler = !cCompiler.empty() ? std::string(cCompiler)
                       : envCC && *envCC  ? std::string(envCC)

@@ -43,10 +43,18 @@ bool netc::nn::readManifestEntry(Attribute entry, std::string &key, std::string 
   auto s = dict.getAs<ArrayAttr>("shape");
   if (!k || !d || !s || (d.getValue() != "F32" && d.getValue() != "I64"))
     return false;
+  // Keys land in generated C (strings and comments): printable, no "*/".
+  llvm::StringRef text = k.getValue();
+  if (text.empty() || text.contains("*/") ||
+      llvm::any_of(text, [](char c) { return c < 0x20 || c > 0x7e; }))
+    return false;
+  constexpr size_t kMaxRank = 8; // NETC_MAX_RANK of the runtime
+  if (s.size() > kMaxRank)
+    return false;
   shape.clear();
   for (Attribute dim : s) {
     auto i = dim.dyn_cast<IntegerAttr>();
-    if (!i || i.getInt() < 0)
+    if (!i || !i.getType().isSignlessInteger(64) || i.getInt() < 0)
       return false;
     shape.push_back(i.getInt());
   }
@@ -68,8 +76,8 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
     std::vector<int64_t> shape;
     if (!readManifestEntry(entries[i], key, dtype, shape))
       return op->emitError() << "'" << kWeightsAttr << "' entry " << i
-                             << " must be {key = \"...\", dtype = \"F32\" or \"I64\", "
-                                "shape = [non-negative integers]}, got "
+                             << " must be {key = \"printable text\", dtype = \"F32\" or "
+                                "\"I64\", shape = [at most 8 non-negative i64]}, got "
                              << entries[i];
     if (!byKey.emplace(key, std::make_pair(dtype, shape)).second)
       return op->emitError() << "'" << kWeightsAttr << "' lists '" << key << "' twice";
