@@ -21,6 +21,9 @@ using netc::runtime::fail;
 struct netc_model {
   const netc_program *program = nullptr;
   std::vector<float *> weights; // by program->weights index, 64-byte aligned
+  // Derived from the tables once, at load, for every run:
+  int64_t largestPerSample = 1; // floats per batch item of the largest tensor or arena
+  size_t mostOperands = 1;      // buffers of the widest step
   ~netc_model() {
     for (float *w : weights)
       std::free(w);
@@ -138,6 +141,15 @@ extern "C" netc_status netc_program_load(const netc_program *program, const char
   if (!model)
     return fail(error, NETC_ERROR_OUT_OF_MEMORY, prefix(program, "load") + "out of memory");
   model->program = program;
+  model->largestPerSample = std::max<int64_t>(program->arena_floats_per_sample, 1);
+  for (size_t t = 0; t < program->num_tensors; ++t)
+    model->largestPerSample =
+        std::max(model->largestPerSample,
+                 elementsPerSample(program->tensors[t].shape, program->tensors[t].rank));
+  for (size_t s = 0; s < program->num_steps; ++s)
+    model->mostOperands =
+        std::max(model->mostOperands, static_cast<size_t>(program->steps[s].num_inputs +
+                                                          program->steps[s].num_weights + 1));
   model->weights.assign(program->num_weights, nullptr);
   for (size_t i = 0; i < program->num_weights; ++i) {
     const netc_param_spec &spec = program->weights[i];
@@ -185,65 +197,58 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
                                               void *arena, size_t arena_bytes, int threads,
                                               netc_error *error) {
   const netc_program *program = model ? model->program : nullptr;
-  std::string where = prefix(program, "run");
+  // Messages are built only on failure: this is every inference's path.
+  auto where = [&] { return prefix(program, "run"); };
   if (!model || !input || !output || !input_shape)
-    return fail(error, NETC_ERROR_INVALID_ARGUMENT, where + "null argument");
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, where() + "null argument");
   const netc_program &p = *program;
   if (first > 0 && !arena)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where + "running from step " + std::to_string(first) +
+                where() + "running from step " + std::to_string(first) +
                     " needs the caller's arena, which holds what earlier steps wrote");
   if (first > last || last > p.num_steps)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where + "steps [" + std::to_string(first) + ", " + std::to_string(last) +
+                where() + "steps [" + std::to_string(first) + ", " + std::to_string(last) +
                     ") are out of range (the program has " + std::to_string(p.num_steps) + ")");
   const netc_program_tensor &in = p.tensors[p.input];
   if (input_rank != in.rank)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where + "the input has rank " + std::to_string(input_rank) + ", expected " +
+                where() + "the input has rank " + std::to_string(input_rank) + ", expected " +
                     std::to_string(in.rank));
-  std::string expected = "[N";
-  for (int d = 1; d < in.rank; ++d)
-    expected += "," + std::to_string(in.shape[d]);
-  expected += "]";
   for (int d = 1; d < input_rank; ++d)
     if (input_shape[d] != in.shape[d])
       return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                  where + "input dimension " + std::to_string(d) + " is " +
-                      std::to_string(input_shape[d]) + ", expected " + expected);
+                  where() + "input dimension " + std::to_string(d) + " is " +
+                      std::to_string(input_shape[d]) + ", expected " +
+                      netc::runtime::formatShape(in.shape, in.rank).replace(1, 1, "N"));
   // Halide indexes with 32-bit integers: every tensor of the batch must fit.
   int64_t batch = input_shape[0];
-  int64_t largest = p.arena_floats_per_sample;
-  for (size_t t = 0; t < p.num_tensors; ++t)
-    largest = std::max(largest, elementsPerSample(p.tensors[t].shape, p.tensors[t].rank));
-  if (batch < 1 || batch > INT32_MAX / std::max<int64_t>(largest, 1))
+  if (batch < 1 || batch > INT32_MAX / model->largestPerSample)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where + "batch " + std::to_string(batch) + " is out of range (1 to " +
-                    std::to_string(INT32_MAX / std::max<int64_t>(largest, 1)) + ")");
+                where() + "batch " + std::to_string(batch) + " is out of range (1 to " +
+                    std::to_string(INT32_MAX / model->largestPerSample) + ")");
   size_t needed = netc_program_arena_bytes(&p, batch);
   std::unique_ptr<void, void (*)(void *)> owned(nullptr, std::free);
   if (!arena) {
     owned.reset(std::malloc(needed ? needed : 4));
     if (!owned)
       return fail(error, NETC_ERROR_OUT_OF_MEMORY,
-                  where + "cannot allocate " + std::to_string(needed) + " arena bytes");
+                  where() + "cannot allocate " + std::to_string(needed) + " arena bytes");
     arena = owned.get();
   } else if (arena_bytes < needed) {
     return fail(error, NETC_ERROR_ARENA_TOO_SMALL,
-                where + "the arena has " + std::to_string(arena_bytes) + " bytes, the batch needs " +
+                where() + "the arena has " + std::to_string(arena_bytes) + " bytes, the batch needs " +
                     std::to_string(needed));
   } else if (reinterpret_cast<uintptr_t>(arena) % alignof(float) != 0) {
-    return fail(error, NETC_ERROR_INVALID_ARGUMENT, where + "the arena is not 4-byte aligned");
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, where() + "the arena is not 4-byte aligned");
   }
   if (threads < 0)
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where + "threads is " + std::to_string(threads) + ", expected 0 (keep) or more");
+                where() + "threads is " + std::to_string(threads) + ", expected 0 (keep) or more");
   if (threads > 0 && p.set_num_threads)
     p.set_num_threads(threads);
 
-  size_t most = 1;
-  for (size_t s = 0; s < p.num_steps; ++s)
-    most = std::max(most, static_cast<size_t>(p.steps[s].num_inputs + p.steps[s].num_weights + 1));
+  size_t most = model->mostOperands;
   std::vector<halide_buffer_t> buffers(most);
   std::vector<halide_dimension_t> dims(most * NETC_MAX_RANK);
   std::vector<void *> args(most);
@@ -277,7 +282,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
                       : p.pipelines[step.pipeline](args.data());
     if (rc != 0)
       return fail(error, NETC_ERROR_EXECUTION,
-                  where + "the pipeline of '" + (step.name ? step.name : "") + "' failed (step " +
+                  where() + "the pipeline of '" + (step.name ? step.name : "") + "' failed (step " +
                       std::to_string(s) + ", status " + std::to_string(rc) + ")");
   }
   return NETC_OK;

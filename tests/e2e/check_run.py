@@ -9,13 +9,13 @@ the same tolerance.
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import torch
 
+import netc_harness
 import torch_models
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
@@ -25,25 +25,6 @@ MODELS = {
     'lenet5': (torch_models.LeNet5, [1, 28, 28]),
     'nin': (torch_models.NIN, [1, 224, 224]),
 }
-
-
-def compare(name, ours, reference):
-    if ours.shape != reference.shape:
-        return f"{name}: shape {ours.shape}, torch {reference.shape}"
-    error = np.abs(ours - reference)
-    bound = 1e-4 * np.abs(reference).max() + 1e-6
-    worst = np.unravel_index(np.argmax(error), error.shape)
-    if error[worst] > bound:
-        return (f"{name}: |ours - torch| = {error[worst]:.3g} at index {tuple(int(i) for i in worst)} "
-                f"(ours {ours[worst]:.7g}, torch {reference[worst]:.7g}) exceeds {bound:.3g}")
-    print(f"  {name}: max error {error.max():.3g} <= {bound:.3g}")
-    return None
-
-
-def run(command):
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
 
 
 def main():
@@ -79,14 +60,14 @@ def main():
                     reference = model(x).numpy()
                 xp, jit, aot = (os.path.join(tmp, f) for f in ('x.npy', 'jit.npy', 'aot.npy'))
                 np.save(xp, x.numpy())
-                run([args.netc, 'run', '--entry', args.model, '--weights', weights,
+                netc_harness.run([args.netc, 'run', '--entry', args.model, '--weights', weights,
                      '--input', xp, '--output', jit])
-                run([args.aot, weights, xp, aot])
+                netc_harness.run([args.aot, weights, xp, aot])
                 jit_out, aot_out = np.load(jit), np.load(aot)
                 for name, ours, ref in (('JIT vs torch', jit_out, reference),
                                         ('AOT vs torch', aot_out, reference),
                                         ('AOT vs JIT', aot_out, jit_out)):
-                    error = compare(name, ours, ref)
+                    error = netc_harness.compare(name, ours, ref, atol=1e-6)
                     if error:
                         failures.append(f"{label}, batch {batch}: {error}")
     for f in failures:

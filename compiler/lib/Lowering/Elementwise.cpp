@@ -57,13 +57,12 @@ Func emitActivation(mlir::Operation *op, Func input) {
     name = "tanh_act";
     Expr e = decay(strict_float(2.0f * a), 87.0f);
     Expr t = strict_float(strict_float(1.0f - e) / strict_float(1.0f + e));
+    // x (1 - x^2/3 + 2x^4/15 - 17x^6/315 + 62x^8/2835), by Horner's rule.
     Expr x2 = strict_float(x * x);
-    Expr series = strict_float(
-        x * strict_float(
-                1.0f + x2 * strict_float(
-                           -1.0f / 3 + x2 * strict_float(
-                                            2.0f / 15 + x2 * strict_float(
-                                                             -17.0f / 315 + x2 * (62.0f / 2835))))));
+    Expr poly = strict_float(-17.0f / 315 + x2 * (62.0f / 2835));
+    for (float c : {2.0f / 15, -1.0f / 3, 1.0f})
+      poly = strict_float(c + x2 * poly);
+    Expr series = strict_float(x * poly);
     y = strict_float(select(a < 0.125f, series, select(x < 0.0f, strict_float(-t), t)));
   }
   Func act(name);

@@ -7,15 +7,6 @@ namespace netc::lowering {
 
 namespace {
 
-netc_param_spec spec(const char *key, const char *dtype, const std::vector<int64_t> &shape) {
-  netc_param_spec s{};
-  s.key = key;
-  s.dtype = dtype;
-  s.rank = static_cast<int>(std::min<size_t>(shape.size(), NETC_MAX_RANK));
-  std::copy(shape.begin(), shape.begin() + s.rank, s.shape);
-  return s;
-}
-
 int ownerOf(const Program &p, int t) {
   while (p.tensors[t].kind == Tensor::Kind::Alias)
     t = p.tensors[t].aliasOf;
@@ -23,6 +14,15 @@ int ownerOf(const Program &p, int t) {
 }
 
 } // namespace
+
+netc_param_spec paramSpec(const char *key, const char *dtype, const std::vector<int64_t> &shape) {
+  netc_param_spec s{};
+  s.key = key;
+  s.dtype = dtype;
+  s.rank = static_cast<int>(std::min<size_t>(shape.size(), NETC_MAX_RANK));
+  std::copy(shape.begin(), shape.begin() + s.rank, s.shape);
+  return s;
+}
 
 ProgramTables::ProgramTables(const Program &p) {
   // Strings first, so the pointers into them stay valid.
@@ -40,10 +40,10 @@ ProgramTables::ProgramTables(const Program &p) {
   for (const CheckpointEntry &e : p.checkpoint) {
     const char *key = strings_[next++].c_str();
     const char *dtype = strings_[next++].c_str();
-    expected.push_back(spec(key, dtype, e.shape));
+    expected.push_back(paramSpec(key, dtype, e.shape));
   }
   for (const Weight &w : p.weights)
-    weights.push_back(spec(strings_[next++].c_str(), "F32", w.shape));
+    weights.push_back(paramSpec(strings_[next++].c_str(), "F32", w.shape));
 
   for (size_t t = 0; t < p.tensors.size(); ++t) {
     const Tensor &owner = p.tensors[ownerOf(p, static_cast<int>(t))];

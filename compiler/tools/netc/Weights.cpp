@@ -9,11 +9,11 @@
 //===----------------------------------------------------------------------===//
 #include "Driver.h"
 
+#include "netc/Lowering/ProgramTables.h"
 #include "netc/runtime.h"
 
 #include "llvm/Support/raw_ostream.h"
 
-#include <algorithm>
 #include <memory>
 
 namespace netc::driver {
@@ -27,14 +27,9 @@ using File = std::unique_ptr<netc_safetensors, void (*)(netc_safetensors *)>;
 /// The runtime's view of the tensors `graph` implies (pointing into it).
 std::vector<netc_param_spec> manifestOf(const Graph &graph) {
   std::vector<netc_param_spec> specs;
-  for (const Weight *w : graph.weights()) {
-    netc_param_spec s{};
-    s.key = w->key.c_str();
-    s.dtype = w->dtype == DType::F32 ? "F32" : "I64";
-    s.rank = static_cast<int>(std::min<size_t>(w->shape.size(), NETC_MAX_RANK));
-    std::copy(w->shape.begin(), w->shape.begin() + s.rank, s.shape);
-    specs.push_back(s);
-  }
+  for (const Weight *w : graph.weights())
+    specs.push_back(
+        lowering::paramSpec(w->key.c_str(), w->dtype == DType::F32 ? "F32" : "I64", w->shape));
   return specs;
 }
 

@@ -17,6 +17,9 @@
 
 namespace netc::lowering {
 
+/// The runtime's description of one tensor; `key` and `dtype` are borrowed.
+netc_param_spec paramSpec(const char *key, const char *dtype, const std::vector<int64_t> &shape);
+
 /// Owns the storage the `netc_program` view points into; not copyable.
 class ProgramTables {
 public:
