@@ -3,7 +3,7 @@
 #
 # Compiles a network with netc at build time into a library target: link it
 # and include "<NAME>.h" (C) or "<NAME>.hpp" (C++). NAME defaults to <target>.
-# The library is rebuilt when the spec (or netc) changes. All models in one
+# The library is rebuilt when the spec or the netc executable changes. All models in one
 # binary share one Halide runtime (target netc_halide_runtime).
 #
 # Needs NETC_EXECUTABLE (the netc driver), NETC_RUNTIME_TARGET (the netc
@@ -19,7 +19,7 @@ function(_netc_halide_runtime target_spec)
   add_custom_command(OUTPUT ${file}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/netc
     COMMAND ${NETC_EXECUTABLE} --halide-runtime ${file} --target ${target_spec}
-    DEPENDS ${NETC_EXECUTABLE_TARGET}
+    DEPENDS ${NETC_EXECUTABLE_TARGET} ${NETC_EXECUTABLE}
     COMMENT "netc: writing the shared Halide runtime" VERBATIM)
   add_custom_target(netc_halide_runtime_file DEPENDS ${file})
   add_library(netc_halide_runtime INTERFACE)
@@ -68,7 +68,7 @@ function(netc_add_model target)
   add_custom_command(OUTPUT ${outputs}
     COMMAND ${NETC_EXECUTABLE} ${spec} --entry ${ARG_ENTRY} --name ${name}
             --target ${target_spec} -o ${dir} ${extra}
-    DEPENDS ${spec} ${NETC_EXECUTABLE_TARGET}
+    DEPENDS ${spec} ${NETC_EXECUTABLE_TARGET} ${NETC_EXECUTABLE}
     COMMENT "netc: compiling ${ARG_ENTRY} from ${ARG_SPEC}" VERBATIM)
   add_custom_target(${target}_netc DEPENDS ${outputs})
   add_library(${target} INTERFACE)

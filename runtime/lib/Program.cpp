@@ -1,8 +1,9 @@
 //===- Program.cpp - Loading weights for and running a netc_program -------===//
 //
 // The one interpreter of netc's step tables: generated libraries and the JIT
-// both call it. Halide sees an NCHW tensor with its dimensions reversed:
-// dimension 0 is the innermost (W), the last one is the batch.
+// both call it. Halide sees a tensor with its NCHW dimensions reversed,
+// (x, y, c, n): dimension 0 is W, the last one is the batch; the layout only
+// sets the strides.
 //
 //===----------------------------------------------------------------------===//
 #include "netc/program.h"
@@ -20,7 +21,9 @@ using netc::runtime::fail;
 
 struct netc_model {
   const netc_program *program = nullptr;
-  std::vector<float *> weights; // by program->weights index, 64-byte aligned
+  // By step weight index (the file's weights, then the packs), 64-byte
+  // aligned; null for a file weight only packs read.
+  std::vector<float *> weights;
   // Derived from the tables once, at load, for every run:
   int64_t largestPerSample = 1; // floats per batch item of the largest tensor or arena
   size_t mostOperands = 1;      // buffers of the widest step
@@ -60,20 +63,38 @@ bool consistent(const netc_program &p, std::string &why) {
     const netc_program_tensor &d = p.tensors[t];
     bool ok = d.rank >= 1 && d.rank <= NETC_MAX_RANK && d.offset >= 0 &&
               (d.storage == NETC_STORAGE_INPUT || d.storage == NETC_STORAGE_OUTPUT ||
-               d.storage == NETC_STORAGE_ARENA);
+               d.storage == NETC_STORAGE_ARENA) &&
+              (d.layout == NETC_LAYOUT_NCHW ||
+               (d.layout == NETC_LAYOUT_NHWC && d.rank == 4 && d.storage == NETC_STORAGE_ARENA));
     for (int i = 0; ok && i < d.rank; ++i)
       ok = d.shape[i] >= 1;
     // An arena tensor lies inside the arena: offset + size <= floats per item.
     if (ok && d.storage == NETC_STORAGE_ARENA)
       ok = elementsPerSample(d.shape, d.rank) <= p.arena_floats_per_sample - d.offset;
     if (!ok) {
-      why = "tensor " + std::to_string(t) + " has a bad rank, size, storage or arena offset";
+      why = "tensor " + std::to_string(t) +
+            " has a bad rank, size, storage, layout or arena offset";
       return false;
     }
   }
   for (size_t w = 0; w < p.num_weights; ++w) {
     if (p.weights[w].rank < 0 || p.weights[w].rank > NETC_MAX_RANK) {
       why = "weight " + std::to_string(w) + " has rank " + std::to_string(p.weights[w].rank);
+      return false;
+    }
+  }
+  for (size_t k = 0; k < p.num_packs; ++k) {
+    const netc_program_pack &pack = p.packs[k];
+    bool ok = pack.pipeline >= 0 && static_cast<size_t>(pack.pipeline) < p.num_pipelines &&
+              (p.invoke || p.pipelines[pack.pipeline]) && pack.num_sources >= 0 &&
+              pack.rank >= 1 && pack.rank <= NETC_MAX_RANK;
+    for (int i = 0; ok && i < pack.num_sources; ++i)
+      ok = pack.sources[i] >= 0 && static_cast<size_t>(pack.sources[i]) < p.num_weights;
+    for (int i = 0; ok && i < pack.rank; ++i)
+      ok = pack.shape[i] >= 1 && pack.shape[i] <= INT32_MAX;
+    if (!ok) {
+      why = "pack " + std::to_string(k) + " ('" + (pack.name ? pack.name : "") +
+            "') refers to a missing pipeline or weight, or has a bad shape";
       return false;
     }
   }
@@ -85,7 +106,8 @@ bool consistent(const netc_program &p, std::string &why) {
     for (int i = 0; ok && i < step.num_inputs; ++i)
       ok = tensorOk(step.inputs[i]);
     for (int i = 0; ok && i < step.num_weights; ++i)
-      ok = step.weights[i] >= 0 && static_cast<size_t>(step.weights[i]) < p.num_weights;
+      ok = step.weights[i] >= 0 &&
+           static_cast<size_t>(step.weights[i]) < p.num_weights + p.num_packs;
     if (!ok) {
       why = "step " + std::to_string(s) + " ('" + (step.name ? step.name : "") +
             "') refers to a missing pipeline, tensor or weight";
@@ -95,10 +117,10 @@ bool consistent(const netc_program &p, std::string &why) {
   return true;
 }
 
-/// Describes `data` as a halide_buffer_t of this NCHW shape; `batch` > 0
-/// replaces shape[0].
+/// Describes `data` as a halide_buffer_t of this NCHW shape in `layout`;
+/// `batch` > 0 replaces shape[0].
 void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, int rank,
-              const int64_t *shape, int64_t batch) {
+              const int64_t *shape, int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW) {
   b = halide_buffer_t();
   b.host = static_cast<uint8_t *>(const_cast<void *>(data));
   b.type.code = halide_type_float;
@@ -115,6 +137,63 @@ void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, in
     dims[d].flags = 0;
     stride *= static_cast<int32_t>(size);
   }
+  if (layout == NETC_LAYOUT_NHWC && rank == 4) {
+    // (x, y, c, n) with c innermost: strides C, C*W, 1, C*H*W.
+    int32_t c = dims[2].extent, w = dims[0].extent;
+    dims[2].stride = 1;
+    dims[0].stride = c;
+    dims[1].stride = c * w;
+  }
+}
+
+int64_t elements(const int64_t *shape, int rank) {
+  int64_t n = 1;
+  for (int d = 0; d < rank; ++d)
+    n *= shape[d];
+  return n;
+}
+
+float *allocateFloats(int64_t count) {
+  void *memory = nullptr;
+  size_t bytes = static_cast<size_t>(count > 0 ? count : 1) * sizeof(float);
+  return posix_memalign(&memory, 64, bytes) == 0 ? static_cast<float *>(memory) : nullptr;
+}
+
+/// Runs every pack pipeline once, on the file's weights, into its own
+/// aligned buffer (model.weights[num_weights + k]).
+netc_status computePacks(netc_model &model, netc_error *error) {
+  const netc_program &p = *model.program;
+  std::vector<halide_buffer_t> buffers;
+  std::vector<halide_dimension_t> dims;
+  std::vector<void *> args;
+  for (size_t k = 0; k < p.num_packs; ++k) {
+    const netc_program_pack &pack = p.packs[k];
+    float *result = allocateFloats(elements(pack.shape, pack.rank));
+    if (!result)
+      return fail(error, NETC_ERROR_OUT_OF_MEMORY,
+                  prefix(&p, "load") + "cannot allocate the packed weights of '" +
+                      (pack.name ? pack.name : "") + "'");
+    model.weights[p.num_weights + k] = result;
+    size_t count = static_cast<size_t>(pack.num_sources) + 1;
+    buffers.assign(count, halide_buffer_t());
+    dims.assign(count * NETC_MAX_RANK, halide_dimension_t());
+    args.assign(count, nullptr);
+    for (size_t i = 0; i < count; ++i) {
+      bool isResult = i + 1 == count;
+      const int64_t *shape = isResult ? pack.shape : p.weights[pack.sources[i]].shape;
+      int rank = isResult ? pack.rank : p.weights[pack.sources[i]].rank;
+      const void *data = isResult ? result : model.weights[pack.sources[i]];
+      describe(buffers[i], &dims[i * NETC_MAX_RANK], data, rank, shape, 0);
+      args[i] = &buffers[i];
+    }
+    int rc = p.invoke ? p.invoke(p.invoke_context, pack.pipeline, args.data())
+                      : p.pipelines[pack.pipeline](args.data());
+    if (rc != 0)
+      return fail(error, NETC_ERROR_EXECUTION,
+                  prefix(&p, "load") + "packing the weights of '" + (pack.name ? pack.name : "") +
+                      "' failed (status " + std::to_string(rc) + ")");
+  }
+  return NETC_OK;
 }
 
 } // namespace
@@ -150,7 +229,14 @@ extern "C" netc_status netc_program_load(const netc_program *program, const char
     model->mostOperands =
         std::max(model->mostOperands, static_cast<size_t>(program->steps[s].num_inputs +
                                                           program->steps[s].num_weights + 1));
-  model->weights.assign(program->num_weights, nullptr);
+  // The file's weights a step reads directly are kept; those only packs
+  // read are freed once every pack is computed.
+  std::vector<bool> readByStep(program->num_weights, false);
+  for (size_t s = 0; s < program->num_steps; ++s)
+    for (int i = 0; i < program->steps[s].num_weights; ++i)
+      if (static_cast<size_t>(program->steps[s].weights[i]) < program->num_weights)
+        readByStep[static_cast<size_t>(program->steps[s].weights[i])] = true;
+  model->weights.assign(program->num_weights + program->num_packs, nullptr);
   for (size_t i = 0; i < program->num_weights; ++i) {
     const netc_param_spec &spec = program->weights[i];
     netc_tensor_info info;
@@ -161,14 +247,23 @@ extern "C" netc_status netc_program_load(const netc_program *program, const char
                   prefix(program, "load") + "weight '" + spec.key +
                       "' is read by the pipelines but is not in the expected list as F32 " +
                       netc::runtime::formatShape(spec.shape, spec.rank));
-    void *copy = nullptr;
-    if (posix_memalign(&copy, 64, info.bytes ? info.bytes : 4) != 0)
+    float *copy = allocateFloats(static_cast<int64_t>(info.bytes / sizeof(float)));
+    if (!copy)
       return fail(error, NETC_ERROR_OUT_OF_MEMORY,
                   prefix(program, "load") + "cannot allocate " + std::to_string(info.bytes) +
                       " bytes for weight '" + spec.key + "'");
     std::memcpy(copy, info.data, info.bytes); // the mapping may be unaligned
-    model->weights[i] = static_cast<float *>(copy);
+    model->weights[i] = copy;
   }
+  closer.reset();
+  status = computePacks(*model, error);
+  if (status != NETC_OK)
+    return status;
+  for (size_t i = 0; i < program->num_weights; ++i)
+    if (!readByStep[i]) {
+      std::free(model->weights[i]);
+      model->weights[i] = nullptr;
+    }
   *out = model.release();
   return NETC_OK;
 }
@@ -263,21 +358,26 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
   for (size_t s = first; s < last; ++s) {
     const netc_program_step &step = p.steps[s];
     size_t count = 0;
-    auto push = [&](const void *data, int rank, const int64_t *shape, int64_t n) {
-      describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n);
+    auto push = [&](const void *data, int rank, const int64_t *shape, int64_t n,
+                    netc_layout layout) {
+      describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n, layout);
       args[count] = &buffers[count];
       ++count;
     };
     for (int i = 0; i < step.num_inputs; ++i) {
       const netc_program_tensor &d = p.tensors[step.inputs[i]];
-      push(tensorData(step.inputs[i]), d.rank, d.shape, batch);
+      push(tensorData(step.inputs[i]), d.rank, d.shape, batch, d.layout);
     }
     for (int i = 0; i < step.num_weights; ++i) {
-      const netc_param_spec &w = p.weights[step.weights[i]];
-      push(model->weights[step.weights[i]], w.rank, w.shape, 0);
+      size_t w = static_cast<size_t>(step.weights[i]);
+      if (w < p.num_weights)
+        push(model->weights[w], p.weights[w].rank, p.weights[w].shape, 0, NETC_LAYOUT_NCHW);
+      else
+        push(model->weights[w], p.packs[w - p.num_weights].rank, p.packs[w - p.num_weights].shape,
+             0, NETC_LAYOUT_NCHW);
     }
     const netc_program_tensor &o = p.tensors[step.output];
-    push(tensorData(step.output), o.rank, o.shape, batch);
+    push(tensorData(step.output), o.rank, o.shape, batch, o.layout);
     int rc = p.invoke ? p.invoke(p.invoke_context, step.pipeline, args.data())
                       : p.pipelines[step.pipeline](args.data());
     if (rc != 0)

@@ -153,17 +153,18 @@ std::string emitDriver(const Program &p) {
   c << "/* The weights the pipelines read, by index. */\n";
   std::string weights = table("netc_param_spec", "kWeights", tables.weights.size(),
                               [&] { specRows(tables.weights); });
-  c << "/* Tensors: rank, shape (batch as 1), storage, arena offset in floats per\n"
-    << " * batch item. Views share their owner's storage. */\n";
+  c << "/* Tensors: rank, NCHW shape (batch as 1), storage, arena offset in floats\n"
+    << " * per batch item, layout. Views share their owner's storage. */\n";
   std::string tensors = table("netc_program_tensor", "kTensors", tables.tensors.size(), [&] {
     static const char *storage[] = {"NETC_STORAGE_INPUT", "NETC_STORAGE_OUTPUT",
                                     "NETC_STORAGE_ARENA"};
     for (const netc_program_tensor &t : tables.tensors)
       c << "  {" << t.rank << ", {"
         << shapeList(std::vector<int64_t>(t.shape, t.shape + t.rank), false) << "}, "
-        << storage[t.storage] << ", " << t.offset << "},\n";
+        << storage[t.storage] << ", " << t.offset << ", "
+        << (t.layout == NETC_LAYOUT_NHWC ? "NETC_LAYOUT_NHWC" : "NETC_LAYOUT_NCHW") << "},\n";
   });
-  c << "/* Each step's input tensors, then its weights. */\n";
+  c << "/* Each step's input tensors, then its weights; then each pack's sources. */\n";
   std::string operands = table("int", "kOperands", tables.operands.size(), [&] {
     for (size_t i = 0; i < tables.operands.size(); i += 16) {
       c << " ";
@@ -181,11 +182,22 @@ std::string emitDriver(const Program &p) {
         << tables.weightsAt[i] << ", " << s.output << ", " << cString(s.name) << "},\n";
     }
   });
+  c << "/* Weights computed at load: pipeline, sources, shape, name */\n";
+  std::string packs = table("netc_program_pack", "kPacks", tables.packs.size(), [&] {
+    for (size_t i = 0; i < tables.packs.size(); ++i) {
+      const netc_program_pack &k = tables.packs[i];
+      c << "  {" << k.pipeline << ", " << k.num_sources << ", " << operands << " + "
+        << tables.sourcesAt[i] << ", " << k.rank << ", {"
+        << shapeList(std::vector<int64_t>(k.shape, k.shape + k.rank), false) << "}, "
+        << cString(k.name) << "},\n";
+    }
+  });
   const netc_program &t = tables.program;
   c << "static const netc_program kProgram = {\n"
     << "  " << cString(n) << ",\n"
     << "  " << expected << ", " << t.num_expected << ",\n"
     << "  " << weights << ", " << t.num_weights << ",\n"
+    << "  " << packs << ", " << t.num_packs << ",\n"
     << "  " << tensors << ", " << t.num_tensors << ",\n"
     << "  " << steps << ", " << t.num_steps << ",\n"
     << "  " << pipelines << ", " << t.num_pipelines << ",\n"

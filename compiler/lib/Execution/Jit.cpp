@@ -13,14 +13,7 @@ JitRunner::JitRunner(lowering::Program &program) : program_(program), tables_(pr
 JitRunner::~JitRunner() { netc_model_free(model_); }
 
 bool JitRunner::load(const std::string &weightsPath, std::string &error) {
-  netc_error err{};
-  netc_model *model = nullptr;
-  if (netc_program_load(&tables_.program, weightsPath.c_str(), &model, &err) != NETC_OK) {
-    error = err.message;
-    return false;
-  }
-  netc_model_free(model_);
-  model_ = model;
+  // Compiled first: loading runs the packs' pipelines.
   try {
     for (lowering::Group &group : program_.groups)
       group.pipeline.compile_jit(Halide::get_host_target());
@@ -28,6 +21,17 @@ bool JitRunner::load(const std::string &weightsPath, std::string &error) {
     error = std::string("Halide JIT compilation failed: ") + e.what();
     return false;
   }
+  netc_error err{};
+  netc_model *model = nullptr;
+  halideError_.clear();
+  if (netc_program_load(&tables_.program, weightsPath.c_str(), &model, &err) != NETC_OK) {
+    error = err.message;
+    if (!halideError_.empty())
+      error += ": " + halideError_;
+    return false;
+  }
+  netc_model_free(model_);
+  model_ = model;
   return true;
 }
 

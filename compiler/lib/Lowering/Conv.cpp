@@ -1,9 +1,31 @@
 //===- Conv.cpp - 2-d convolution ------------------------------------------===//
+//
+// One template for every conv: output channels in vector lanes, a register
+// tile of output channels x output columns, the reduction (input channels
+// innermost, then the kernel window) inside it. The weights are packed once
+// at load, output channels innermost and padded to whole vectors, with a
+// BatchNorm that follows the conv folded in; the input is copied with a zero
+// halo next to the parallel loop, so the hot loop has no boundary test.
+//
+//===----------------------------------------------------------------------===//
 #include "Emit.h"
 
 namespace netc::lowering {
 
 using namespace Halide;
+
+namespace {
+
+/// Output columns per register tile: a divisor of the width in [4, 8] if
+/// there is one (no ragged tile), else 8, or the whole row when narrower.
+int columnsPerTile(int64_t width) {
+  for (int t = 8; t >= 4; --t)
+    if (width % t == 0)
+      return t;
+  return static_cast<int>(std::min<int64_t>(width, 8));
+}
+
+} // namespace
 
 Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
   const Vars &v = vars();
@@ -13,35 +35,88 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
   readPair(op.stride(), stride);
   readPair(op.pad(), pad);
   readPair(op.dilation(), dilation);
-  int64_t groups = op.groups();
-  int cinPerGroup = static_cast<int>(w[1]);
-  int coutPerGroup = static_cast<int>(w[0] / groups);
+  const int V = ctx.vectorWidth;
+  int groups = static_cast<int>(op.groups());
+  int cout = static_cast<int>(w[0]), cinPerGroup = static_cast<int>(w[1]);
+  int kh = static_cast<int>(w[2]), kw = static_cast<int>(w[3]);
+  int coutPerGroup = cout / groups;
+  // Whole tiles of `vectors` x V output channels; the packed weights are
+  // zero past `cout`, so the last tile needs no guard.
+  int vectors = cout > V ? 2 : 1;
+  int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
+  bool hasBias = static_cast<bool>(op.bias());
 
-  // Algorithm: zero padding outside the input, then the direct sum over the
-  // kernel window and the group's input channels. The weight is OIHW, seen
-  // by Halide as (kx, ky, ci, co).
-  Func padded = BoundaryConditions::constant_exterior(
-      ctx.inputs[0], 0.0f, {{0, static_cast<int>(in[3])}, {0, static_cast<int>(in[2])}});
-  ImageParam weight = ctx.weights[0];
-  RDom r(0, static_cast<int>(w[3]), 0, static_cast<int>(w[2]), 0, cinPerGroup, "r");
-  Expr ci = groups == 1 ? Expr(r.z) : (v.c / coutPerGroup) * cinPerGroup + r.z;
+  // Pack: packed(co, ci, kx, ky) = W[co, ci, ky, kx] * bn_scale[co], output
+  // channels innermost, zero past `cout`; bias likewise.
+  Var pc("pc"), pi("pi"), px("px"), py("py");
+  Expr co = clamp(pc, 0, cout - 1);
+  Expr scale = 1.0f, bias = hasBias ? Expr(ctx.weights[1](co)) : Expr(0.0f);
+  if (ctx.foldedBatchNorm) {
+    const std::vector<ImageParam> &bn = ctx.weights;
+    size_t b = ctx.bnFirst; // gamma, beta, mean, var
+    float eps = static_cast<float>(ctx.foldedBatchNorm.eps().convertToDouble());
+    scale = bn[b](co) / sqrt(bn[b + 3](co) + eps);
+    bias = (bias - bn[b + 2](co)) * scale + bn[b + 1](co);
+  }
+  Func packW("conv_pack_weight"), packB("conv_pack_bias");
+  packW(pc, pi, px, py) = select(pc < cout, ctx.weights[0](px, py, pi, co) * scale, 0.0f);
+  packB(pc) = select(pc < cout, bias, 0.0f);
+  ImageParam weight = ctx.addPack(packW, {kh, kw, cinPerGroup, coutPadded});
+  ImageParam shift = ctx.addPack(packB, {coutPadded});
+
+  // Algorithm: the input with a zero halo, then the sum over the group's
+  // input channels and the kernel window.
+  int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
+  Func padded("conv_padded");
+  padded(v.x, v.y, v.c, v.n) =
+      BoundaryConditions::constant_exterior(ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c,
+                                                                                    v.n);
+  RDom r(0, cinPerGroup, 0, kw, 0, kh, "r");
+  Expr ci = groups == 1 ? Expr(r.x) : (v.c / coutPerGroup) * cinPerGroup + r.x;
   Func conv("conv");
-  conv(v.x, v.y, v.c, v.n) = ctx.weights.size() > 1 ? ctx.weights[1](v.c) : Expr(0.0f);
+  conv(v.x, v.y, v.c, v.n) = shift(v.c);
   conv(v.x, v.y, v.c, v.n) +=
       padded(v.x * static_cast<int>(stride[1]) - static_cast<int>(pad[1]) +
-                 r.x * static_cast<int>(dilation[1]),
+                 r.y * static_cast<int>(dilation[1]),
              v.y * static_cast<int>(stride[0]) - static_cast<int>(pad[0]) +
-                 r.y * static_cast<int>(dilation[0]),
+                 r.z * static_cast<int>(dilation[0]),
              ci, v.n) *
-      weight(r.x, r.y, r.z, v.c);
+      weight(v.c, r.x, r.y, r.z);
 
-  // Schedule: vectors along x, the reduction inside them.
-  Var xo("xo"), xi("xi");
-  conv.vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
-  conv.update()
-      .split(v.x, xo, xi, ctx.vectorWidth, TailStrategy::GuardWithIf)
-      .reorder(xi, r.x, r.y, r.z, xo)
-      .vectorize(xi);
+  // Schedule: a tile of `vectors` x V output channels by `columns` output
+  // columns, accumulated in registers. When the weights outweigh the input
+  // (deep layers, small images), each task owns a block of output channels
+  // for the whole image, so its weights stay in cache; otherwise each task
+  // owns an output row.
+  const std::vector<int64_t> &out = ctx.outputShape;
+  int columns = columnsPerTile(out[3]);
+  int64_t weightBytes = int64_t{4} * kh * kw * cinPerGroup * coutPadded;
+  int64_t inputBytes = int64_t{4} * in[1] * in[2] * in[3];
+  bool channelBlocksOuter = weightBytes > inputBytes;
+  Layout inputLayout = ctx.inputLayouts[0];
+  ctx.schedule = [=](Func output) mutable {
+    Var co("co"), cv("cv"), xo("xo"), xi("xi"), task("task");
+    output.split(v.c, co, cv, V * vectors, TailStrategy::GuardWithIf)
+        .split(v.x, xo, xi, columns, TailStrategy::GuardWithIf);
+    if (channelBlocksOuter)
+      output.reorder(cv, xi, xo, v.y, co, v.n).fuse(co, v.n, task);
+    else
+      output.reorder(cv, xi, xo, co, v.y, v.n).fuse(v.y, v.n, task);
+    output.parallel(task).vectorize(cv, V).unroll(cv).unroll(xi);
+    conv.compute_at(output, xo)
+        .reorder_storage(v.c, v.x, v.y, v.n)
+        .reorder(v.c, v.x, v.y, v.n)
+        .vectorize(v.c, V, TailStrategy::RoundUp)
+        .unroll(v.c)
+        .unroll(v.x);
+    conv.update()
+        .reorder(v.c, v.x, r.x, r.y, r.z, v.y, v.n)
+        .vectorize(v.c, V, TailStrategy::RoundUp)
+        .unroll(v.c)
+        .unroll(v.x);
+    padded.compute_at(output, task);
+    vectorizeInner(padded, inputLayout, V);
+  };
   return conv;
 }
 

@@ -172,8 +172,16 @@ Func emitLocalResponseNorm(nn::LocalResponseNormOp op, EmitContext &ctx) {
   return out;
 }
 
-Var scheduleOutput(Func output, int rank, int vectorWidth) {
+Var scheduleOutput(Func output, int rank, int vectorWidth, Layout layout) {
   const Vars &v = vars();
+  if (rank == 4 && layout == Layout::NHWC) {
+    Var yn("yn");
+    output.reorder(v.c, v.x, v.y, v.n)
+        .vectorize(v.c, vectorWidth, TailStrategy::GuardWithIf)
+        .fuse(v.y, v.n, yn)
+        .parallel(yn);
+    return yn;
+  }
   if (rank == 4) {
     Var cn("cn");
     output.vectorize(v.x, vectorWidth, TailStrategy::GuardWithIf)
@@ -187,6 +195,29 @@ Var scheduleOutput(Func output, int rank, int vectorWidth) {
       .fuse(fo, v.n, fon)
       .parallel(fon);
   return fon;
+}
+
+void vectorizeInner(Func f, Layout layout, int vectorWidth) {
+  const Vars &v = vars();
+  if (f.dimensions() != 4 || layout == Layout::NCHW) {
+    Var inner = f.dimensions() == 4 ? v.x : v.f;
+    f.vectorize(inner, vectorWidth, TailStrategy::GuardWithIf);
+    for (int u = 0; u < f.num_update_definitions(); ++u)
+      f.update(u).vectorize(inner, vectorWidth, TailStrategy::GuardWithIf);
+    return;
+  }
+  // Channels innermost in memory and in every loop nest, reductions inside.
+  f.reorder_storage(v.c, v.x, v.y, v.n);
+  f.reorder(v.c, v.x, v.y, v.n).vectorize(v.c, vectorWidth, TailStrategy::GuardWithIf);
+  for (int u = 0; u < f.num_update_definitions(); ++u) {
+    std::vector<VarOrRVar> order = {v.c};
+    for (const Internal::Dim &d : f.update(u).get_schedule().dims())
+      if (d.is_rvar())
+        order.push_back(RVar(d.var));
+    for (const Var &pure : {v.x, v.y, v.n})
+      order.push_back(pure);
+    f.update(u).reorder(order).vectorize(v.c, vectorWidth, TailStrategy::GuardWithIf);
+  }
 }
 
 } // namespace netc::lowering

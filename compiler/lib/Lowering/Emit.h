@@ -10,9 +10,11 @@
 #define NETC_LIB_LOWERING_EMIT_H
 
 #include "netc/Dialect/NN/NNDialect.h"
+#include "netc/Lowering/Program.h"
 
 #include <Halide.h>
 
+#include <functional>
 #include <vector>
 
 namespace netc::lowering {
@@ -25,12 +27,35 @@ const Vars &vars();
 /// The coordinates of a tensor of this rank: (x, y, c, n) or (f, n).
 std::vector<Halide::Var> coordsFor(size_t rank);
 
-/// What an emitter needs: its operands and the target's vector width.
+/// A weight an emitter wants computed once, at load (Program::packs): `func`
+/// over the file weights it reads, of this static shape (outermost first).
+struct PackRequest {
+  Halide::Func func;
+  std::vector<int64_t> shape;
+  Halide::ImageParam param; // how the group's pipeline reads the result
+};
+
+/// What an emitter needs: its operands, their layouts and the target's
+/// vector width; what it may give back: packs and its own schedule.
 struct EmitContext {
   std::vector<Halide::Func> inputs;          // activations, in operand order
-  std::vector<Halide::ImageParam> weights;   // weight operands, in order
+  std::vector<Halide::ImageParam> weights;   // the chain's weight operands, in order
   std::vector<std::vector<int64_t>> inputShapes; // NCHW / NF, batch as 1
+  std::vector<Layout> inputLayouts;
+  std::vector<int64_t> outputShape;          // the group's result, NCHW / NF
+  Layout outputLayout = Layout::NCHW;
   int vectorWidth = 8;
+  /// A BatchNorm that follows a conv and is folded into its packed weights:
+  /// its four weights are weights[bnFirst .. bnFirst + 4).
+  nn::BatchNormOp foldedBatchNorm;
+  size_t bnFirst = 0;
+
+  std::vector<PackRequest> packs;
+  /// Registers `func` as a pack and returns the parameter that reads it.
+  Halide::ImageParam addPack(Halide::Func func, std::vector<int64_t> shape);
+  /// Set by an emitter that schedules the group itself, given the group's
+  /// output Func (its epilogue: residual add, activation).
+  std::function<void(Halide::Func output)> schedule;
 };
 
 // Conv.cpp
@@ -52,10 +77,14 @@ Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
 // Concat.cpp
 Halide::Func emitConcat(netc::nn::ConcatOp op, EmitContext &ctx);
 
-/// Schedules a group's output: vectorized along the innermost dimension,
-/// parallel over the outer ones. `rank` is 4 (x, y, c, n) or 2 (f, n).
-/// Returns the parallel loop, where the group's producers are computed.
-Halide::Var scheduleOutput(Halide::Func output, int rank, int vectorWidth);
+/// Schedules a group's output: vectorized along the innermost dimension of
+/// `layout` (x for NCHW, c for NHWC), parallel over the outer ones. `rank`
+/// is 4 (x, y, c, n) or 2 (f, n). Returns the parallel loop, where the
+/// group's producers are computed.
+Halide::Var scheduleOutput(Halide::Func output, int rank, int vectorWidth, Layout layout);
+/// Vectorizes every stage of `f` (computed inside a group) along the
+/// innermost dimension of `layout`.
+void vectorizeInner(Halide::Func f, Layout layout, int vectorWidth);
 
 /// [h, w] pair attribute.
 void readPair(mlir::ArrayAttr attr, int64_t out[2]);

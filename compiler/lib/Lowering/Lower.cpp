@@ -14,6 +14,7 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -54,20 +55,56 @@ bool isActivation(mlir::Operation *op) {
 /// Ops that move no data.
 bool isView(mlir::Operation *op) { return mlir::isa<nn::FlattenOp, nn::DropoutOp>(op); }
 
-/// An ImageParam over a tensor of this NCHW / NF shape: static sizes, the
-/// batch (last Halide dimension) free.
-ImageParam makeParam(const std::vector<int64_t> &shape, const std::string &name, bool batched) {
+/// Halide strides of a dense tensor of this NCHW / NF shape, dimensions
+/// reversed: (x, y, c, n) or (f, n).
+std::vector<int> stridesOf(const std::vector<int64_t> &shape, Layout layout) {
   int rank = static_cast<int>(shape.size());
-  ImageParam p(Float(32), rank, name);
+  std::vector<int> strides(static_cast<size_t>(rank));
+  int stride = 1;
   for (int d = 0; d < rank; ++d) {
-    int64_t size = shape[static_cast<size_t>(rank - 1 - d)];
-    if (batched && d == rank - 1)
-      p.dim(d).set_min(0);
-    else
-      p.dim(d).set_bounds(0, static_cast<int>(size));
+    strides[static_cast<size_t>(d)] = stride;
+    stride *= static_cast<int>(shape[static_cast<size_t>(rank - 1 - d)]);
   }
+  if (rank == 4 && layout == Layout::NHWC) {
+    int c = static_cast<int>(shape[1]), w = static_cast<int>(shape[3]);
+    strides = {c, c * w, 1, stride};
+  }
+  return strides;
+}
+
+/// Constrains a buffer to this NCHW / NF shape and layout: static sizes
+/// and strides, the batch (last Halide dimension) free when `batched`.
+template <typename Dims>
+void constrain(Dims &&dim, const std::vector<int64_t> &shape, Layout layout, bool batched) {
+  int rank = static_cast<int>(shape.size());
+  std::vector<int> strides = stridesOf(shape, layout);
+  for (int d = 0; d < rank; ++d) {
+    if (batched && d == rank - 1)
+      dim(d).set_min(0);
+    else
+      dim(d).set_bounds(0, static_cast<int>(shape[static_cast<size_t>(rank - 1 - d)]));
+    dim(d).set_stride(strides[static_cast<size_t>(d)]);
+  }
+}
+
+ImageParam makeParam(const std::vector<int64_t> &shape, const std::string &name, bool batched,
+                     Layout layout = Layout::NCHW) {
+  ImageParam p(Float(32), static_cast<int>(shape.size()), name);
+  constrain([&](int d) { return p.dim(d); }, shape, layout, batched);
   return p;
 }
+
+} // namespace
+
+ImageParam EmitContext::addPack(Func func, std::vector<int64_t> shape) {
+  ImageParam param = makeParam(shape, "p" + std::to_string(packs.size()), false);
+  packs.push_back(PackRequest{func, std::move(shape), param});
+  return param;
+}
+
+namespace {
+
+const char *layoutName(Layout layout) { return layout == Layout::NHWC ? "nhwc" : "nchw"; }
 
 std::string signatureOf(const std::vector<mlir::Operation *> &ops, const std::string &target) {
   std::string text;
@@ -121,6 +158,7 @@ public:
     }
     mlir::Value result;
     func.walk([&](mlir::ReturnOp ret) { result = ret.getOperand(0); });
+    chooseLayouts(func, result);
 
     for (mlir::Operation &opRef : func.getBody().front()) {
       mlir::Operation *op = &opRef;
@@ -133,14 +171,7 @@ public:
         tensors_[op->getResult(0).getAsOpaquePointer()] = t;
         continue;
       }
-      std::vector<mlir::Operation *> chain = {op};
-      mlir::Value out = op->getResult(0);
-      while (out != result && out.hasOneUse() && isActivation(*out.getUsers().begin())) {
-        chain.push_back(*out.getUsers().begin());
-        absorbed_.insert(chain.back());
-        out = chain.back()->getResult(0);
-      }
-      if (!emitStep(chain))
+      if (!emitStep(chainFrom(op, result)))
         return false;
     }
     p_.output = tensorOf(result);
@@ -218,6 +249,62 @@ private:
     return ok;
   }
 
+  /// Every rank-4 tensor is channels-innermost except the caller's input
+  /// and output and those a flatten views with more than one pixel (the
+  /// flattened order is PyTorch's, channels outermost).
+  void chooseLayouts(mlir::FuncOp func, mlir::Value result) {
+    auto owner = [](mlir::Value v) {
+      while (mlir::Operation *def = v.getDefiningOp()) {
+        if (!isView(def))
+          break;
+        v = def->getOperand(0);
+      }
+      return v.getAsOpaquePointer();
+    };
+    nchw_.insert(owner(result));
+    func.walk([&](nn::FlattenOp flatten) {
+      llvm::ArrayRef<int64_t> s =
+          flatten.getOperand().getType().cast<mlir::RankedTensorType>().getShape();
+      if (s.size() == 4 && s[2] * s[3] > 1)
+        nchw_.insert(owner(flatten.getOperand()));
+    });
+  }
+
+  Layout layoutOf(mlir::Value v) const {
+    bool rank4 = v.getType().cast<mlir::RankedTensorType>().getRank() == 4;
+    return rank4 && !nchw_.count(v.getAsOpaquePointer()) ? Layout::NHWC : Layout::NCHW;
+  }
+
+  /// The ops one step computes: `op`, then a BatchNorm after a conv (folded
+  /// into its packed weights), a sum with tensors already computed, and
+  /// activations, each the sole user of the one before.
+  std::vector<mlir::Operation *> chainFrom(mlir::Operation *op, mlir::Value result) {
+    std::vector<mlir::Operation *> chain = {op};
+    mlir::Value out = op->getResult(0);
+    auto next = [&]() -> mlir::Operation * {
+      return out != result && out.hasOneUse() ? *out.getUsers().begin() : nullptr;
+    };
+    auto absorb = [&](mlir::Operation *user) {
+      chain.push_back(user);
+      absorbed_.insert(user);
+      out = user->getResult(0);
+    };
+    bool conv = mlir::isa<nn::Conv2dOp>(op);
+    if (conv && next() && mlir::isa<nn::BatchNormOp>(next()) &&
+        next()->getOperand(0) == out)
+      absorb(next());
+    if (conv && next() && mlir::isa<nn::AddOp>(next())) {
+      bool ready = true;
+      for (mlir::Value operand : next()->getOperands())
+        ready = ready && (operand == out || tensors_.count(operand.getAsOpaquePointer()));
+      if (ready)
+        absorb(next());
+    }
+    while (next() && isActivation(next()))
+      absorb(next());
+    return chain;
+  }
+
   int newTensor(Tensor::Kind kind, std::vector<int64_t> shape) {
     Tensor t;
     t.kind = kind;
@@ -235,50 +322,86 @@ private:
       step.name = name.getName().str();
     else
       step.name = anchor->getName().getStringRef().str();
+    // Operands from outside the chain: activations, then weights, in order.
+    std::set<const void *> inside;
+    for (mlir::Operation *op : chain)
+      inside.insert(op->getResult(0).getAsOpaquePointer());
     std::vector<mlir::Value> activations, weights;
-    for (mlir::Value operand : anchor->getOperands()) {
-      if (weightIndex_.count(operand.getAsOpaquePointer()))
-        weights.push_back(operand);
-      else
-        activations.push_back(operand);
-    }
+    for (mlir::Operation *op : chain)
+      for (mlir::Value operand : op->getOperands()) {
+        if (weightIndex_.count(operand.getAsOpaquePointer()))
+          weights.push_back(operand);
+        else if (!inside.count(operand.getAsOpaquePointer()))
+          activations.push_back(operand);
+      }
     for (mlir::Value a : activations)
       step.inputs.push_back(tensorOf(a));
-    for (mlir::Value w : weights)
-      step.weights.push_back(weightIndex_.at(w.getAsOpaquePointer()));
     mlir::Value out = chain.back()->getResult(0);
     step.output = newTensor(Tensor::Kind::Arena, shapeOf(out));
+    p_.tensors[static_cast<size_t>(step.output)].layout = layoutOf(out);
     tensors_[out.getAsOpaquePointer()] = step.output;
 
-    std::string signature = signatureOf(chain, options_.target.to_string());
+    std::string signature = signatureOf(chain, options_.target.to_string()) + "|layouts";
+    for (int t : step.inputs)
+      signature += std::string(" ") + layoutName(p_.tensors[ownerOf(t)].layout);
+    signature += std::string(" -> ") + layoutName(layoutOf(out));
     auto found = groupBySignature_.find(signature);
     if (found != groupBySignature_.end()) {
       step.group = found->second;
     } else {
       Group group;
       group.signature = signature;
-      group.function = options_.prefix + p_.name + "_g" + std::to_string(p_.groups.size());
       for (mlir::Operation *op : chain)
         group.description += (group.description.empty() ? "" : " + ") +
                              op->getName().stripDialect().str();
       try {
-        if (!buildPipeline(chain, activations, weights, group))
+        if (!buildPipeline(chain, activations, weights, step, group))
           return false;
       } catch (const Halide::Error &e) {
         anchor->emitError() << "Halide error while lowering '" << step.name << "': " << e.what();
         return false;
       }
       step.group = static_cast<int>(p_.groups.size());
+      group.function = functionName();
       groupBySignature_[signature] = step.group;
       p_.groups.push_back(std::move(group));
+    }
+    // This step's weights: the file weights its pipeline reads, then its
+    // own instance of each pack.
+    const Group &group = p_.groups[static_cast<size_t>(step.group)];
+    auto indexOf = [&](int position) {
+      return weightIndex_.at(weights[static_cast<size_t>(position)].getAsOpaquePointer());
+    };
+    for (int position : group.directWeights)
+      step.weights.push_back(indexOf(position));
+    for (size_t k = 0; k < group.packs.size(); ++k) {
+      Pack pack;
+      pack.group = group.packs[k].group;
+      pack.shape = group.packs[k].shape;
+      for (int position : group.packs[k].sources)
+        pack.sources.push_back(indexOf(position));
+      pack.name = step.name + (group.packs.size() > 1 ? " #" + std::to_string(k) : "");
+      step.weights.push_back(static_cast<int>(p_.weights.size() + p_.packs.size()));
+      p_.packs.push_back(std::move(pack));
     }
     p_.steps.push_back(step);
     return true;
   }
 
+  int ownerOf(int t) const {
+    while (p_.tensors[static_cast<size_t>(t)].kind == Tensor::Kind::Alias)
+      t = p_.tensors[static_cast<size_t>(t)].aliasOf;
+    return t;
+  }
+
+  /// The symbol of the next group (packs' pipelines are groups too).
+  std::string functionName() const {
+    return options_.prefix + p_.name + "_g" + std::to_string(p_.groups.size());
+  }
+
   bool buildPipeline(const std::vector<mlir::Operation *> &chain,
                      const std::vector<mlir::Value> &activations,
-                     const std::vector<mlir::Value> &weights, Group &group) {
+                     const std::vector<mlir::Value> &weights, const Step &step, Group &group) {
     EmitContext ctx;
     ctx.vectorWidth = vectorWidth_;
     for (size_t i = 0; i < activations.size(); ++i) {
@@ -288,22 +411,33 @@ private:
                                       "not " << shape.size();
         return false;
       }
-      ImageParam param = makeParam(shape, "in" + std::to_string(i), /*batched=*/true);
+      Layout layout = p_.tensors[static_cast<size_t>(ownerOf(step.inputs[i]))].layout;
+      if (shape.size() != 4)
+        layout = Layout::NCHW;
+      ImageParam param = makeParam(shape, "in" + std::to_string(i), /*batched=*/true, layout);
       group.inputs.push_back(param);
       Func wrapper("in" + std::to_string(i) + "_f");
       std::vector<Var> coords = coordsFor(shape.size());
       wrapper(coords) = param(coords);
       ctx.inputs.push_back(wrapper);
       ctx.inputShapes.push_back(shape);
+      ctx.inputLayouts.push_back(layout);
     }
     for (size_t i = 0; i < weights.size(); ++i) {
       llvm::ArrayRef<int64_t> s = weights[i].getType().cast<mlir::RankedTensorType>().getShape();
-      ImageParam param = makeParam({s.begin(), s.end()}, "w" + std::to_string(i), false);
-      group.weights.push_back(param);
-      ctx.weights.push_back(param);
+      ctx.weights.push_back(makeParam({s.begin(), s.end()}, "w" + std::to_string(i), false));
     }
+    mlir::Value result = chain.back()->getResult(0);
+    ctx.outputShape = shapeOf(result);
+    ctx.outputLayout = p_.tensors[static_cast<size_t>(step.output)].layout;
 
     mlir::Operation *anchor = chain.front();
+    size_t epilogue = 1; // chain[epilogue..] applies to the anchor's result
+    if (chain.size() > 1 && mlir::isa<nn::BatchNormOp>(chain[1])) {
+      ctx.foldedBatchNorm = mlir::cast<nn::BatchNormOp>(chain[1]);
+      ctx.bnFirst = weights.size() - 4;
+      epilogue = 2;
+    }
     Func anchorFunc;
     if (auto op = mlir::dyn_cast<nn::Conv2dOp>(anchor))
       anchorFunc = emitConv2d(op, ctx);
@@ -340,33 +474,83 @@ private:
       return false;
     }
 
+    // The epilogue: a residual sum (its other operands are the group's
+    // inputs after the anchor's), then activations.
     Func output = anchorFunc;
-    for (size_t i = 1; i < chain.size(); ++i)
-      output = emitActivation(chain[i], output);
+    size_t nextInput = static_cast<size_t>(anchor->getNumOperands()) -
+                       static_cast<size_t>(std::count_if(
+                           anchor->operand_begin(), anchor->operand_end(), [&](mlir::Value v) {
+                             return weightIndex_.count(v.getAsOpaquePointer()) != 0;
+                           }));
+    for (size_t i = epilogue; i < chain.size(); ++i) {
+      if (mlir::isa<nn::AddOp>(chain[i])) {
+        std::vector<Var> coords = coordsFor(static_cast<size_t>(output.dimensions()));
+        Expr total = output(coords);
+        for (size_t k = 1; k < chain[i]->getNumOperands(); ++k)
+          total = total + ctx.inputs[nextInput++](coords);
+        Func sum("residual_add");
+        sum(coords) = total;
+        output = sum;
+      } else {
+        output = emitActivation(chain[i], output);
+      }
+    }
     // A reduction scheduled as the output itself would parallelize only its
     // pure (init) stage: the update would run on one core. Computed inside
     // the output's parallel loop, every stage is split across the cores.
-    bool separate = chain.size() > 1;
-    if (!separate && anchorFunc.has_update_definition()) {
-      std::vector<Var> coords = coordsFor(static_cast<size_t>(anchorFunc.dimensions()));
+    int rank = output.dimensions();
+    if (output.name() == anchorFunc.name() && anchorFunc.has_update_definition()) {
+      std::vector<Var> coords = coordsFor(static_cast<size_t>(rank));
       output = Func(anchorFunc.name() + "_out");
       output(coords) = anchorFunc(coords);
-      separate = true;
     }
-    int rank = output.dimensions();
-    Var parallelLoop = scheduleOutput(output, rank, vectorWidth_);
-    if (separate)
-      anchorFunc.compute_at(output, parallelLoop);
-    // The output's sizes are static except the batch.
-    std::vector<int64_t> outShape = shapeOf(chain.back()->getResult(0));
-    for (int d = 0; d < rank; ++d) {
-      if (d == rank - 1)
-        output.output_buffer().dim(d).set_min(0);
-      else
-        output.output_buffer().dim(d).set_bounds(
-            0, static_cast<int>(outShape[static_cast<size_t>(rank - 1 - d)]));
+    if (ctx.schedule) {
+      ctx.schedule(output);
+    } else {
+      Var parallelLoop = scheduleOutput(output, rank, vectorWidth_, ctx.outputLayout);
+      if (output.name() != anchorFunc.name()) {
+        anchorFunc.compute_at(output, parallelLoop);
+        vectorizeInner(anchorFunc, ctx.outputLayout, vectorWidth_);
+      }
     }
+    // The output's sizes and strides are static except the batch.
+    constrain([&](int d) { return output.output_buffer().dim(d); }, ctx.outputShape,
+              ctx.outputLayout, true);
     group.pipeline = Pipeline(output);
+
+    // The file weights the pipeline reads, then the packs, each a pipeline
+    // of its own over the file weights it reads.
+    auto reads = [&](Pipeline pipeline) {
+      std::set<std::string> names;
+      for (const Argument &a : pipeline.infer_arguments())
+        names.insert(a.name);
+      std::vector<int> positions;
+      for (size_t i = 0; i < ctx.weights.size(); ++i)
+        if (names.count(ctx.weights[i].name()))
+          positions.push_back(static_cast<int>(i));
+      return positions;
+    };
+    group.directWeights = reads(group.pipeline);
+    for (int position : group.directWeights)
+      group.weights.push_back(ctx.weights[static_cast<size_t>(position)]);
+    for (PackRequest &request : ctx.packs) {
+      Group pack;
+      pack.description = "pack for " + group.description;
+      pack.pipeline = Pipeline(request.func);
+      constrain([&](int d) { return request.func.output_buffer().dim(d); }, request.shape,
+                Layout::NCHW, false);
+      Group::PackUse use;
+      use.sources = reads(pack.pipeline);
+      for (int position : use.sources)
+        pack.weights.push_back(ctx.weights[static_cast<size_t>(position)]);
+      use.group = static_cast<int>(p_.groups.size());
+      use.shape = request.shape;
+      pack.function = functionName();
+      pack.signature = group.signature + "|pack " + std::to_string(group.packs.size());
+      p_.groups.push_back(std::move(pack));
+      group.packs.push_back(use);
+      group.weights.push_back(request.param);
+    }
     return true;
   }
 
@@ -377,6 +561,7 @@ private:
   std::map<const void *, int> weightIndex_;
   std::map<std::string, int> groupBySignature_;
   std::set<mlir::Operation *> absorbed_;
+  std::set<const void *> nchw_; // values kept NCHW (see chooseLayouts)
 };
 
 } // namespace

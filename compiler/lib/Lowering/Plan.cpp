@@ -3,7 +3,8 @@
 // Every arena tensor gets an offset (in floats per batch item) that no other
 // tensor alive at the same time overlaps. A tensor is alive from the step
 // that writes it to the last step that reads it or any view of it; a step's
-// inputs and output are alive together. First fit, in definition order.
+// inputs and output are alive together. First fit, in definition order;
+// offsets are multiples of 16 floats (64 bytes).
 //
 //===----------------------------------------------------------------------===//
 #include "netc/Lowering/Program.h"
@@ -50,7 +51,9 @@ void planMemory(Program &p) {
                live.end());
     std::sort(live.begin(), live.end(),
               [](const Block &a, const Block &b) { return a.offset < b.offset; });
-    int64_t size = tensor.perSample();
+    // Sizes in whole 64-byte lines, so every offset (times any batch) is
+    // 64-byte aligned from the arena's start.
+    int64_t size = (tensor.perSample() + 15) / 16 * 16;
     int64_t offset = 0;
     for (const Block &b : live) {
       if (offset + size <= b.offset)

@@ -34,8 +34,7 @@ Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
   Expr current = pool(v.x, v.y, v.c, v.n);
   pool(v.x, v.y, v.c, v.n) = strict_float(select(is_nan(current) || is_nan(candidate),
                                                  current + candidate, max(current, candidate)));
-  pool.vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
-  pool.update().vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
+  vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
   return pool;
 }
 
@@ -66,7 +65,7 @@ Func emitAvgPool2d(nn::AvgPool2dOp op, EmitContext &ctx) {
   }
   Func pool("avg_pool");
   pool(v.x, v.y, v.c, v.n) = total(v.x, v.y, v.c, v.n) / cast<float>(count);
-  pool.vectorize(v.x, ctx.vectorWidth, TailStrategy::GuardWithIf);
+  vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
   return pool;
 }
 

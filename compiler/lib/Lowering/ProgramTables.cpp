@@ -26,7 +26,8 @@ netc_param_spec paramSpec(const char *key, const char *dtype, const std::vector<
 
 ProgramTables::ProgramTables(const Program &p) {
   // Strings first, so the pointers into them stay valid.
-  strings_.reserve(p.checkpoint.size() * 2 + p.weights.size() + p.steps.size() + 1);
+  strings_.reserve(p.checkpoint.size() * 2 + p.weights.size() + p.steps.size() +
+                   p.packs.size() + 1);
   strings_.push_back(p.name);
   for (const CheckpointEntry &e : p.checkpoint) {
     strings_.push_back(e.key);
@@ -36,6 +37,8 @@ ProgramTables::ProgramTables(const Program &p) {
     strings_.push_back(w.key);
   for (const Step &s : p.steps)
     strings_.push_back(s.name);
+  for (const Pack &k : p.packs)
+    strings_.push_back(k.name);
   size_t next = 1;
   for (const CheckpointEntry &e : p.checkpoint) {
     const char *key = strings_[next++].c_str();
@@ -54,6 +57,7 @@ ProgramTables::ProgramTables(const Program &p) {
                 : owner.kind == Tensor::Kind::Output ? NETC_STORAGE_OUTPUT
                                                      : NETC_STORAGE_ARENA;
     d.offset = owner.offset;
+    d.layout = owner.layout == Layout::NHWC && d.rank == 4 ? NETC_LAYOUT_NHWC : NETC_LAYOUT_NCHW;
     tensors.push_back(d);
   }
 
@@ -62,6 +66,10 @@ ProgramTables::ProgramTables(const Program &p) {
     operands.insert(operands.end(), s.inputs.begin(), s.inputs.end());
     weightsAt.push_back(operands.size());
     operands.insert(operands.end(), s.weights.begin(), s.weights.end());
+  }
+  for (const Pack &k : p.packs) {
+    sourcesAt.push_back(operands.size());
+    operands.insert(operands.end(), k.sources.begin(), k.sources.end());
   }
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const Step &s = p.steps[i];
@@ -75,12 +83,25 @@ ProgramTables::ProgramTables(const Program &p) {
     d.name = strings_[next++].c_str();
     steps.push_back(d);
   }
+  for (size_t i = 0; i < p.packs.size(); ++i) {
+    const Pack &k = p.packs[i];
+    netc_program_pack d{};
+    d.pipeline = k.group;
+    d.num_sources = static_cast<int>(k.sources.size());
+    d.sources = operands.data() + sourcesAt[i];
+    d.rank = static_cast<int>(std::min<size_t>(k.shape.size(), NETC_MAX_RANK));
+    std::copy(k.shape.begin(), k.shape.begin() + d.rank, d.shape);
+    d.name = strings_[next++].c_str();
+    packs.push_back(d);
+  }
 
   program.name = strings_[0].c_str();
   program.expected = expected.data();
   program.num_expected = expected.size();
   program.weights = weights.data();
   program.num_weights = weights.size();
+  program.packs = packs.empty() ? nullptr : packs.data();
+  program.num_packs = packs.size();
   program.tensors = tensors.data();
   program.num_tensors = tensors.size();
   program.steps = steps.data();

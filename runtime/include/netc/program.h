@@ -6,9 +6,15 @@
  * (NAME_driver.c) and its JIT builds them in memory; both run them with
  * netc_program_run, so there is one interpreter, tested once.
  *
- * Layouts: tensors are float32, dense, NCHW (or [N, F]). Shapes in the tables
- * hold the batch as 1; arena offsets count floats per batch item, so a tensor
- * of a batch of N lives at arena + offset * N.
+ * Layouts: tensors are float32 and dense, [N, F] or, for rank 4, NCHW or
+ * channels-innermost NHWC (internal tensors only: the caller's input and
+ * output are NCHW). Shapes in the tables are NCHW whatever the layout and hold
+ * the batch as 1; arena offsets count floats per batch item, so a tensor of a
+ * batch of N lives at arena + offset * N.
+ *
+ * Packed weights: a pack is a pipeline run once, at load, on some of the
+ * file's weights (a conv's weight with the BatchNorm folded into it, say),
+ * whose result the steps read as weight number num_weights + pack index.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef NETC_PROGRAM_H
@@ -30,19 +36,35 @@ typedef enum netc_storage {
   NETC_STORAGE_ARENA = 2,  /* the arena, at `offset` floats per batch item */
 } netc_storage;
 
+typedef enum netc_layout {
+  NETC_LAYOUT_NCHW = 0, /* and [N, F]: the last dimension innermost */
+  NETC_LAYOUT_NHWC = 1, /* rank 4 only: channels innermost */
+} netc_layout;
+
 typedef struct netc_program_tensor {
   int rank;
-  int64_t shape[NETC_MAX_RANK]; /* shape[0], the batch, is 1 */
+  int64_t shape[NETC_MAX_RANK]; /* NCHW; shape[0], the batch, is 1 */
   netc_storage storage;         /* where its memory is (views: their owner's) */
   int64_t offset;               /* NETC_STORAGE_ARENA: floats per batch item */
+  netc_layout layout;
 } netc_program_tensor;
+
+/* A weight computed at load: pipeline(sources..., result). */
+typedef struct netc_program_pack {
+  int pipeline;
+  int num_sources;
+  const int *sources; /* indices into the program's weights (the file's) */
+  int rank;
+  int64_t shape[NETC_MAX_RANK]; /* the result's, dense, last dimension innermost */
+  const char *name;   /* for messages */
+} netc_program_pack;
 
 typedef struct netc_program_step {
   int pipeline;       /* index into the program's pipelines */
   int num_inputs;
   const int *inputs;  /* tensor indices */
   int num_weights;
-  const int *weights; /* indices into the program's weights */
+  const int *weights; /* < num_weights: the file's; then packs, in order */
   int output;         /* tensor index */
   const char *name;   /* the anchor op's module path, for messages */
 } netc_program_step;
@@ -55,6 +77,8 @@ typedef struct netc_program {
   size_t num_expected;
   const netc_param_spec *weights;
   size_t num_weights;
+  const netc_program_pack *packs;
+  size_t num_packs;
   const netc_program_tensor *tensors;
   size_t num_tensors;
   const netc_program_step *steps;
@@ -75,8 +99,9 @@ typedef struct netc_program {
 typedef struct netc_model netc_model;
 
 /* Maps the safetensors file, checks it strictly against program->expected
- * (every problem reported by key) and copies the weights the pipelines read
- * into aligned memory. `program` must outlive the model. */
+ * (every problem reported by key), copies the weights the steps read into
+ * aligned memory and computes the packs; the file is closed on return and
+ * weights only packs read are not kept. `program` must outlive the model. */
 netc_status netc_program_load(const netc_program *program, const char *weights_path,
                               netc_model **model, netc_error *error);
 void netc_model_free(netc_model *model);

@@ -7,10 +7,16 @@
 // pipelines as objects and its steps as a C driver. Both run the same
 // pipelines.
 //
-// Tensors are float32, dense, NCHW (or [N, F]); Halide sees the dimensions
-// reversed: (x, y, c, n) or (f, n). Arena offsets are counted in floats per
-// batch item, so one plan serves every batch size: a tensor of batch N lives
-// at arena + offset * N.
+// Tensors are float32 and dense, [N, F] or rank 4 in NCHW or NHWC (channels
+// innermost: every internal tensor that no flatten views and that is not
+// the caller's). Halide sees the NCHW dimensions reversed, (x, y, c, n) or
+// (f, n); the layout only sets the strides. Arena offsets are counted in
+// floats per batch item, so one plan serves every batch size: a tensor of
+// batch N lives at arena + offset * N.
+//
+// Weights that a schedule reads in another order than the checkpoint's, or
+// with a BatchNorm folded in, are packs: a pipeline run once at load on file
+// weights, whose result the steps read.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NETC_LOWERING_PROGRAM_H
@@ -26,9 +32,12 @@
 
 namespace netc::lowering {
 
+enum class Layout { NCHW, NHWC };
+
 struct Tensor {
   enum class Kind { Input, Output, Arena, Alias };
   Kind kind = Kind::Arena;
+  Layout layout = Layout::NCHW;
   std::vector<int64_t> shape; // shape[0] is the batch (kept as 1 here)
   int aliasOf = -1;           // Alias: shares this tensor's memory (flatten)
   int64_t offset = 0;         // Arena: floats per batch item from the arena start
@@ -52,7 +61,8 @@ struct Weight {
 };
 
 /// One distinct pipeline. Its arguments are its input tensors, then its
-/// weights; its output is the last argument of the compiled function.
+/// weights (file weights, then packs); its output is the last argument of
+/// the compiled function.
 struct Group {
   std::string signature;  // op kinds, attributes and shapes: equal => same code
   std::string function;   // symbol of the compiled function
@@ -61,13 +71,34 @@ struct Group {
   std::vector<Halide::ImageParam> inputs;
   std::vector<Halide::ImageParam> weights;
   std::vector<Halide::Argument> arguments() const;
+
+  /// How a step of this group finds its weights, in its chain's weight
+  /// operands (conv weight, bias, then a folded BatchNorm's four): the file
+  /// weights the pipeline reads directly, then one pack per `packs` entry,
+  /// computed by pipeline `group` from the chain weights `sources`.
+  struct PackUse {
+    int group = 0;
+    std::vector<int> sources;
+    std::vector<int64_t> shape;
+  };
+  std::vector<int> directWeights;
+  std::vector<PackUse> packs;
+};
+
+/// A weight computed at load: group `group` (no inputs, weights `sources`,
+/// static output of `shape`, last dimension innermost).
+struct Pack {
+  int group = 0;
+  std::vector<int> sources; // indices into Program::weights
+  std::vector<int64_t> shape;
+  std::string name;
 };
 
 /// One call: group `group` on these tensors and weights.
 struct Step {
   int group = 0;
   std::vector<int> inputs;
-  std::vector<int> weights;
+  std::vector<int> weights; // < weights.size(): a file weight; then packs
   int output = 0;
   std::string name; // module path of the anchor op, for messages
 };
@@ -77,6 +108,7 @@ struct Program {
   std::vector<Tensor> tensors;
   std::vector<CheckpointEntry> checkpoint; // state_dict order
   std::vector<Weight> weights;
+  std::vector<Pack> packs;
   std::vector<Group> groups;
   std::vector<Step> steps;
   int input = 0;

@@ -34,9 +34,11 @@ public:
   std::vector<netc_param_spec> weights;  // what the pipelines read
   std::vector<netc_program_tensor> tensors;
   std::vector<netc_program_step> steps;
-  /// Step operands: steps[i].inputs and .weights point into this.
+  std::vector<netc_program_pack> packs;
+  /// Step operands and pack sources: steps[i].inputs and .weights and
+  /// packs[k].sources point into this.
   std::vector<int> operands;
-  std::vector<size_t> inputsAt, weightsAt; // offsets into `operands`, per step
+  std::vector<size_t> inputsAt, weightsAt, sourcesAt; // offsets into `operands`
 
 private:
   std::vector<std::string> strings_; // keys and step names (stable storage)
