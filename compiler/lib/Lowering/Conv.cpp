@@ -25,6 +25,16 @@ int columnsPerTile(int64_t width) {
   return static_cast<int>(std::min<int64_t>(width, 8));
 }
 
+/// Vectors of output channels per tile: the most (up to `most`) that keep
+/// the tile within 28 of the 32 vector registers (the rest hold weights and
+/// a broadcast) and divide the channels evenly; else 2 (or 1), with padding.
+int vectorsPerTile(int cout, int V, int columns, int most) {
+  for (int v = most; v >= 1; --v)
+    if (v * columns <= 28 && cout % (v * V) == 0)
+      return v;
+  return cout > V ? 2 : 1;
+}
+
 } // namespace
 
 Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
@@ -40,9 +50,23 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
   int cout = static_cast<int>(w[0]), cinPerGroup = static_cast<int>(w[1]);
   int kh = static_cast<int>(w[2]), kw = static_cast<int>(w[3]);
   int coutPerGroup = cout / groups;
-  // Whole tiles of `vectors` x V output channels; the packed weights are
-  // zero past `cout`, so the last tile needs no guard.
-  int vectors = cout > V ? 2 : 1;
+  // Whole tiles of `vectors` x V output channels by `columns` output
+  // columns; the packed weights are zero past `cout`, so the last tile
+  // needs no guard.
+  //
+  // Each task owns an output row when there are enough rows and the weights
+  // are small enough to re-read per row from cache; otherwise (deep layers
+  // at 7x7, big 3x3 kernels) each task owns a block of output channels for
+  // the whole image, so its weights are read once. Row tasks keep 2 vectors
+  // per tile (measured best at 28x28 and 56x56); channel-block tasks take
+  // up to 4, as reuse of each broadcast pixel is all they have.
+  const std::vector<int64_t> &out = ctx.outputShape;
+  int64_t weightBytes = int64_t{4} * kh * kw * cinPerGroup * cout;
+  int64_t inputBytes = int64_t{4} * in[1] * in[2] * in[3];
+  bool channelBlocksOuter = out[2] >= 14 ? weightBytes > (int64_t{4} << 20)
+                                          : weightBytes > inputBytes;
+  int columns = columnsPerTile(out[3]);
+  int vectors = vectorsPerTile(cout, V, columns, channelBlocksOuter ? 4 : 2);
   int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
   bool hasBias = static_cast<bool>(op.bias());
 
@@ -67,10 +91,13 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
   // Algorithm: the input with a zero halo, then the sum over the group's
   // input channels and the kernel window.
   int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
+  bool unpadded = pad[0] == 0 && pad[1] == 0;
   Func padded("conv_padded");
-  padded(v.x, v.y, v.c, v.n) =
-      BoundaryConditions::constant_exterior(ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c,
-                                                                                    v.n);
+  if (unpadded)
+    padded = ctx.inputs[0];
+  else
+    padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
+        ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c, v.n);
   RDom r(0, cinPerGroup, 0, kw, 0, kh, "r");
   Expr ci = groups == 1 ? Expr(r.x) : (v.c / coutPerGroup) * cinPerGroup + r.x;
   Func conv("conv");
@@ -83,16 +110,7 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
              ci, v.n) *
       weight(v.c, r.x, r.y, r.z);
 
-  // Schedule: a tile of `vectors` x V output channels by `columns` output
-  // columns, accumulated in registers. When the weights outweigh the input
-  // (deep layers, small images), each task owns a block of output channels
-  // for the whole image, so its weights stay in cache; otherwise each task
-  // owns an output row.
-  const std::vector<int64_t> &out = ctx.outputShape;
-  int columns = columnsPerTile(out[3]);
-  int64_t weightBytes = int64_t{4} * kh * kw * cinPerGroup * coutPadded;
-  int64_t inputBytes = int64_t{4} * in[1] * in[2] * in[3];
-  bool channelBlocksOuter = weightBytes > inputBytes;
+  // Schedule: the tile accumulated in registers, tasks as chosen above.
   Layout inputLayout = ctx.inputLayouts[0];
   ctx.schedule = [=](Func output) mutable {
     Var co("co"), cv("cv"), xo("xo"), xi("xi"), task("task");
@@ -114,7 +132,14 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
         .vectorize(v.c, V, TailStrategy::RoundUp)
         .unroll(v.c)
         .unroll(v.x);
-    padded.compute_at(output, task);
+    // The halo'd input: per task's rows, or once for all tasks (in
+    // parallel) when each task spans the whole image.
+    if (unpadded)
+      return;
+    if (channelBlocksOuter)
+      padded.compute_root().parallel(v.y);
+    else
+      padded.compute_at(output, task);
     vectorizeInner(padded, inputLayout, V);
   };
   return conv;
