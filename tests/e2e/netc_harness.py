@@ -34,7 +34,7 @@ class Netc:
         self.args = args
         self.workdir = workdir
 
-    def compile(self, spec, entry, name, input_shape=None):
+    def compile(self, spec, entry, name, input_shape=None, target=None):
         """netc SPEC --entry ENTRY -o DIR, then the C runner; returns the runner."""
         out = os.path.join(self.workdir, name)
         command = [self.args.netc, '--entry', entry, '--name', name, '-o', out]
@@ -42,6 +42,8 @@ class Netc:
             command.insert(1, spec)
         if input_shape:
             command += ['--input-shape', ','.join(str(d) for d in input_shape)]
+        if target:
+            command += ['--target', target]
         run(command)
         runner = os.path.join(out, 'run')
         # The README's link line for a C program: the model, the runtime (which

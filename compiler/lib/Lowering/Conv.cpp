@@ -99,7 +99,10 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
     padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
         ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c, v.n);
   RDom r(0, cinPerGroup, 0, kw, 0, kh, "r");
-  Expr ci = groups == 1 ? Expr(r.x) : (v.c / coutPerGroup) * cinPerGroup + r.x;
+  // Channels past `cout` (a padded tile) read the last group: their
+  // weights are zero, and the input stays in bounds.
+  Expr ci = groups == 1 ? Expr(r.x)
+                        : min(v.c / coutPerGroup, groups - 1) * cinPerGroup + r.x;
   Func conv("conv");
   conv(v.x, v.y, v.c, v.n) = shift(v.c);
   conv(v.x, v.y, v.c, v.n) +=
@@ -112,10 +115,16 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
 
   // Schedule: the tile accumulated in registers, tasks as chosen above.
   Layout inputLayout = ctx.inputLayouts[0];
+  // Ragged edges: the last tile of columns, and of channels when there is
+  // more than one, shifts inwards and overlaps the one before (recomputing
+  // a few outputs), so every tile has the same constant extents and its
+  // loops unroll into registers.
+  TailStrategy channelTail =
+      cout >= V * vectors ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   ctx.schedule = [=](Func output) mutable {
     Var co("co"), cv("cv"), xo("xo"), xi("xi"), task("task");
-    output.split(v.c, co, cv, V * vectors, TailStrategy::GuardWithIf)
-        .split(v.x, xo, xi, columns, TailStrategy::GuardWithIf);
+    output.split(v.c, co, cv, V * vectors, channelTail)
+        .split(v.x, xo, xi, columns, TailStrategy::ShiftInwards);
     if (channelBlocksOuter)
       output.reorder(cv, xi, xo, v.y, co, v.n).fuse(co, v.n, task);
     else

@@ -1,9 +1,11 @@
 //===- Dense.cpp - Fully connected layers ----------------------------------===//
 //
-// At batch 1 a linear layer is a stream over its weights: each output
-// feature is a dot product along a contiguous row of W ([out, in], as in the
-// checkpoint), so nothing is packed. A few rows at a time share each vector
-// of the input; the vector partial sums are reduced across lanes at the end.
+// A linear layer is a stream over its weights: each output feature is a dot
+// product along a contiguous row of W ([out, in], as in the checkpoint), so
+// nothing is packed. A task takes a few rows of W and a few batch items:
+// each vector of W read feeds every item, each vector of the input every
+// row, and the partial sums (one vector per row and item) stay in registers
+// until they are reduced across lanes at the end.
 //
 //===----------------------------------------------------------------------===//
 #include "Emit.h"
@@ -16,10 +18,15 @@ Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
   const int V = ctx.vectorWidth;
+  const int rows = 4, items = 4; // a task's tile: 16 vector accumulators
   int inFeatures = static_cast<int>(w[1]);
   int blocks = inFeatures / V, rest = inFeatures % V;
-  Func x = ctx.inputs[0];
   ImageParam weight = ctx.weights[0]; // (i, f)
+
+  // The input at a batch item clamped into the batch: a tile's items past
+  // the end repeat the last one and are never stored.
+  Expr lastItem = ctx.inputParams[0].dim(1).extent() - 1;
+  auto x = [&](Expr i, Expr n) { return ctx.inputs[0](i, clamp(n, 0, lastItem)); };
 
   // Algorithm: y(f, n) = b(f) + sum_i x(i, n) * W(i, f), the sum split into
   // V lanes of partial sums over whole vectors plus the scalar remainder.
@@ -40,19 +47,29 @@ Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
   Func linear("linear");
   linear(v.f, v.n) = total;
 
-  // Schedule: tasks of `rows` output features; their partial sums live in
-  // registers while the rows of W stream through.
-  const int rows = 4;
+  // Schedule: tasks of `rows` features by `items` batch items; the partial
+  // sums of a task's tile live in registers while its rows of W stream.
   ctx.schedule = [=](Func output) mutable {
-    Var fo("fo"), fi("fi"), task("task");
+    Var fo("fo"), fi("fi"), no("no"), ni("ni"), task("task");
     output.split(v.f, fo, fi, rows, TailStrategy::GuardWithIf)
-        .reorder(fi, fo, v.n)
-        .fuse(fo, v.n, task)
-        .parallel(task)
-        .unroll(fi);
+        .split(v.n, no, ni, items, TailStrategy::GuardWithIf)
+        .reorder(fi, ni, fo, no)
+        .fuse(fo, no, task)
+        .parallel(task);
     if (blocks > 0) {
-      partial.compute_at(output, task).vectorize(lane).unroll(v.f);
-      partial.update().reorder(lane, v.f, r.x).vectorize(lane).unroll(v.f);
+      Var pn("pn"), pi("pi");
+      partial.compute_at(output, task)
+          .split(v.n, pn, pi, items, TailStrategy::RoundUp)
+          .reorder(lane, v.f, pi, pn)
+          .vectorize(lane)
+          .unroll(v.f)
+          .unroll(pi);
+      partial.update()
+          .split(v.n, pn, pi, items, TailStrategy::RoundUp)
+          .reorder(lane, v.f, pi, r.x, pn)
+          .vectorize(lane)
+          .unroll(v.f)
+          .unroll(pi);
     }
   };
   return linear;

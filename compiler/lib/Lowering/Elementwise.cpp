@@ -137,9 +137,25 @@ Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
   total(rest) = 0.0f;
   total(rest) = strict_float(total(rest) + e(at(r.x)));
   out(coords) = strict_float(e(coords) / total(rest));
-  peak.compute_root();
-  e.compute_root();
-  total.compute_root();
+  // Parallel over the rows the axis runs through (batch items, image rows);
+  // each task computes its own max, exponentials and sum.
+  Layout layout = ctx.outputLayout;
+  int V = ctx.vectorWidth;
+  ctx.schedule = [=](Func output) {
+    const Vars &v = vars();
+    Var task("task");
+    if (rank == 2) {
+      output.vectorize(v.f, V, TailStrategy::GuardWithIf).parallel(v.n);
+      task = v.n;
+    } else {
+      Var inner = layout == Layout::NHWC ? v.c : v.x;
+      if (layout == Layout::NHWC)
+        output.reorder(v.c, v.x, v.y, v.n);
+      output.vectorize(inner, V, TailStrategy::GuardWithIf).fuse(v.y, v.n, task).parallel(task);
+    }
+    for (Func f : {peak, e, total})
+      f.compute_at(output, task);
+  };
   return out;
 }
 

@@ -39,6 +39,7 @@ struct PackRequest {
 /// vector width; what it may give back: packs and its own schedule.
 struct EmitContext {
   std::vector<Halide::Func> inputs;          // activations, in operand order
+  std::vector<Halide::ImageParam> inputParams; // the buffers behind `inputs`
   std::vector<Halide::ImageParam> weights;   // the chain's weight operands, in order
   std::vector<std::vector<int64_t>> inputShapes; // NCHW / NF, batch as 1
   std::vector<Layout> inputLayouts;

@@ -420,6 +420,7 @@ private:
       std::vector<Var> coords = coordsFor(shape.size());
       wrapper(coords) = param(coords);
       ctx.inputs.push_back(wrapper);
+      ctx.inputParams.push_back(param);
       ctx.inputShapes.push_back(shape);
       ctx.inputLayouts.push_back(layout);
     }
