@@ -8,7 +8,9 @@ folded and relu fused; a residual join of two BatchNorm'd convs (the sum
 fused into the second); then either a conv writing the NCHW output or a
 flatten and a linear layer. Every case runs through the generated library
 (AOT) and `netc run` (JIT) at batch 1 and 2:
-max |ours - torch| <= 1e-4 * max|torch| + 1e-5, AOT and JIT equal bit for bit.
+max |ours - torch| <= 1e-4 * max|torch| + 1e-5, AOT and JIT equal bit for bit,
+and the JIT without the graph's fusion (--fuse=false: BatchNorm, sum and
+relu as steps of their own) within the same bound at batch 1.
 With --target (another ISA, e.g. AVX2 on an AVX-512 host) only the library
 is compiled for it and checked against PyTorch; the JIT runs the host's.
 
@@ -135,6 +137,10 @@ def main():
                     jit = netc.jit(spec, name, weights, x)
                     checks += [netc_harness.compare('JIT vs torch', jit, reference),
                                netc_harness.bitwise('AOT vs JIT', aot, jit)]
+                    if batch == 1:
+                        unfused = netc.jit(spec, name, weights, x, extra=['--fuse=false'])
+                        checks.append(netc_harness.compare('unfused JIT vs torch', unfused,
+                                                           reference))
                 label = {k: v for k, v in case.items() if k != 'pixels'}
                 print(f"{name} batch {batch}: {label}")
                 for error in checks:

@@ -62,11 +62,12 @@ class Netc:
         run([runner, weights, xp, yp] + ([str(threads)] if threads else []))
         return np.load(yp)
 
-    def jit(self, spec, entry, weights, x):
+    def jit(self, spec, entry, weights, x, extra=()):
+        """`netc run` on x; `extra` adds options (e.g. --fuse=false)."""
         xp, yp = (os.path.join(self.workdir, f) for f in ('jit_x.npy', 'jit_y.npy'))
         np.save(xp, np.ascontiguousarray(x, dtype=np.float32))
         command = [self.args.netc, 'run', '--entry', entry, '--weights', weights,
-                   '--input', xp, '--output', yp]
+                   '--input', xp, '--output', yp] + list(extra)
         if spec:
             command.insert(2, spec)
         run(command)

@@ -35,18 +35,36 @@ int vectorsPerTile(int cout, int V, int columns, int most) {
   return cout > V ? 2 : 1;
 }
 
+/// What the template needs of nn.conv2d or nn.fused_conv2d.
+struct ConvAttrs {
+  int64_t stride[2], pad[2], dilation[2];
+  int groups;
+  mlir::Value weight;
+  bool hasBias;
+};
+
+template <typename Op> ConvAttrs read(Op op) {
+  ConvAttrs a;
+  readPair(op.stride(), a.stride);
+  readPair(op.pad(), a.pad);
+  readPair(op.dilation(), a.dilation);
+  a.groups = static_cast<int>(op.groups());
+  a.weight = op.weight();
+  a.hasBias = static_cast<bool>(op.bias());
+  return a;
+}
+
 } // namespace
 
-Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
+Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   const Vars &v = vars();
-  llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
+  ConvAttrs attrs = mlir::isa<nn::Conv2dOp>(op) ? read(mlir::cast<nn::Conv2dOp>(op))
+                                                 : read(mlir::cast<nn::FusedConv2dOp>(op));
+  llvm::ArrayRef<int64_t> w = attrs.weight.getType().cast<mlir::RankedTensorType>().getShape();
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
-  int64_t stride[2], pad[2], dilation[2];
-  readPair(op.stride(), stride);
-  readPair(op.pad(), pad);
-  readPair(op.dilation(), dilation);
+  const int64_t *stride = attrs.stride, *pad = attrs.pad, *dilation = attrs.dilation;
   const int V = ctx.vectorWidth;
-  int groups = static_cast<int>(op.groups());
+  int groups = attrs.groups;
   int cout = static_cast<int>(w[0]), cinPerGroup = static_cast<int>(w[1]);
   int kh = static_cast<int>(w[2]), kw = static_cast<int>(w[3]);
   int coutPerGroup = cout / groups;
@@ -68,17 +86,17 @@ Func emitConv2d(nn::Conv2dOp op, EmitContext &ctx) {
   int columns = columnsPerTile(out[3]);
   int vectors = vectorsPerTile(cout, V, columns, channelBlocksOuter ? 4 : 2);
   int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
-  bool hasBias = static_cast<bool>(op.bias());
+  bool hasBias = attrs.hasBias;
 
   // Pack: packed(co, ci, kx, ky) = W[co, ci, ky, kx] * bn_scale[co], output
   // channels innermost, zero past `cout`; bias likewise.
   Var pc("pc"), pi("pi"), px("px"), py("py");
   Expr co = clamp(pc, 0, cout - 1);
   Expr scale = 1.0f, bias = hasBias ? Expr(ctx.weights[1](co)) : Expr(0.0f);
-  if (ctx.foldedBatchNorm) {
+  if (ctx.bnEps) {
     const std::vector<ImageParam> &bn = ctx.weights;
     size_t b = ctx.bnFirst; // gamma, beta, mean, var
-    float eps = static_cast<float>(ctx.foldedBatchNorm.eps().convertToDouble());
+    float eps = static_cast<float>(*ctx.bnEps);
     scale = bn[b](co) / sqrt(bn[b + 3](co) + eps);
     bias = (bias - bn[b + 2](co)) * scale + bn[b + 1](co);
   }

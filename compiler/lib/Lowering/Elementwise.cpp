@@ -26,6 +26,10 @@ Var channelVar(size_t rank) { return rank == 4 ? vars().c : vars().f; }
 } // namespace
 
 Func emitActivation(mlir::Operation *op, Func input) {
+  return emitActivation(op->getName().stripDialect(), input);
+}
+
+Func emitActivation(llvm::StringRef kind, Func input) {
   // PyTorch's semantics at the edges: NaN stays NaN (max() may drop it, so
   // it is passed through explicitly), and the results are exact at +-inf
   // and at huge magnitudes. strict_float keeps LLVM's fast-math flags (which
@@ -41,10 +45,10 @@ Func emitActivation(mlir::Operation *op, Func input) {
   };
   Expr y;
   std::string name;
-  if (mlir::isa<nn::ReluOp>(op)) {
+  if (kind == "relu") {
     name = "relu_act";
     y = strict_float(max(x, 0.0f));
-  } else if (mlir::isa<nn::SigmoidOp>(op)) {
+  } else if (kind == "sigmoid") {
     // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: no overflow.
     name = "sigmoid_act";
     Expr e = decay(a, 87.0f);

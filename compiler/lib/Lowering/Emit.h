@@ -46,9 +46,9 @@ struct EmitContext {
   std::vector<int64_t> outputShape;          // the group's result, NCHW / NF
   Layout outputLayout = Layout::NCHW;
   int vectorWidth = 8;
-  /// A BatchNorm that follows a conv and is folded into its packed weights:
-  /// its four weights are weights[bnFirst .. bnFirst + 4).
-  nn::BatchNormOp foldedBatchNorm;
+  /// A BatchNorm folded into a conv's packed weights (nn.fused_conv2d):
+  /// its eps, and its four tensors are weights[bnFirst .. bnFirst + 4).
+  llvm::Optional<double> bnEps;
   size_t bnFirst = 0;
 
   std::vector<PackRequest> packs;
@@ -60,7 +60,9 @@ struct EmitContext {
 };
 
 // Conv.cpp
-Halide::Func emitConv2d(netc::nn::Conv2dOp op, EmitContext &ctx);
+/// nn.conv2d or nn.fused_conv2d (its convolution; the caller adds the
+/// residuals and the activation, ctx.bnEps says whether to fold a BatchNorm).
+Halide::Func emitConv2d(mlir::Operation *op, EmitContext &ctx);
 // Dense.cpp
 Halide::Func emitLinear(netc::nn::LinearOp op, EmitContext &ctx);
 // Pool.cpp
@@ -75,6 +77,8 @@ Halide::Func emitSoftmax(netc::nn::SoftmaxOp op, EmitContext &ctx);
 Halide::Func emitLocalResponseNorm(netc::nn::LocalResponseNormOp op, EmitContext &ctx);
 /// relu / sigmoid / tanh applied to `input`, as a group epilogue.
 Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
+/// The same by name: "relu", "sigmoid" or "tanh".
+Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input);
 // Concat.cpp
 Halide::Func emitConcat(netc::nn::ConcatOp op, EmitContext &ctx);
 

@@ -228,13 +228,18 @@ private:
         return;
       for (mlir::Value r : op->getResults())
         ok = ok && checkType(r, op->getLoc(), true);
-      // Weight operand slots: conv2d / linear (weight, bias), batch_norm (4).
-      size_t firstWeight = mlir::isa<nn::Conv2dOp, nn::LinearOp, nn::BatchNormOp>(op)
+      // Weight operand slots: conv2d / linear (weight, bias), batch_norm (4),
+      // fused_conv2d (weight, bias, BatchNorm's 4; its residuals follow).
+      size_t firstWeight = mlir::isa<nn::Conv2dOp, nn::LinearOp, nn::BatchNormOp,
+                                     nn::FusedConv2dOp>(op)
                                ? 1
                                : op->getNumOperands();
+      size_t endWeight = op->getNumOperands();
+      if (auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(op))
+        endWeight = fused.getODSOperandIndexAndLength(4).first; // the residuals
       for (size_t i = 0; ok && i < op->getNumOperands(); ++i) {
         bool isWeight = weightArgs.count(op->getOperand(i).getAsOpaquePointer()) != 0;
-        if (isWeight != (i >= firstWeight)) {
+        if (isWeight != (i >= firstWeight && i < endWeight)) {
           op->emitError() << "operand " << i << " of " << op->getName()
                           << (isWeight ? " is a weight argument where an activation is expected"
                                        : " must be a weight argument (with nn.key)");
@@ -275,33 +280,17 @@ private:
     return rank4 && !nchw_.count(v.getAsOpaquePointer()) ? Layout::NHWC : Layout::NCHW;
   }
 
-  /// The ops one step computes: `op`, then a BatchNorm after a conv (folded
-  /// into its packed weights), a sum with tensors already computed, and
-  /// activations, each the sole user of the one before.
+  /// The ops one step computes: `op`, then the activations that only it
+  /// (and each in turn) feeds. (A conv's BatchNorm and sum are fused by the
+  /// nn-fuse-conv-epilogue pass, as nn.fused_conv2d.)
   std::vector<mlir::Operation *> chainFrom(mlir::Operation *op, mlir::Value result) {
     std::vector<mlir::Operation *> chain = {op};
     mlir::Value out = op->getResult(0);
-    auto next = [&]() -> mlir::Operation * {
-      return out != result && out.hasOneUse() ? *out.getUsers().begin() : nullptr;
-    };
-    auto absorb = [&](mlir::Operation *user) {
-      chain.push_back(user);
-      absorbed_.insert(user);
-      out = user->getResult(0);
-    };
-    bool conv = mlir::isa<nn::Conv2dOp>(op);
-    if (conv && next() && mlir::isa<nn::BatchNormOp>(next()) &&
-        next()->getOperand(0) == out)
-      absorb(next());
-    if (conv && next() && mlir::isa<nn::AddOp>(next())) {
-      bool ready = true;
-      for (mlir::Value operand : next()->getOperands())
-        ready = ready && (operand == out || tensors_.count(operand.getAsOpaquePointer()));
-      if (ready)
-        absorb(next());
+    while (out != result && out.hasOneUse() && isActivation(*out.getUsers().begin())) {
+      chain.push_back(*out.getUsers().begin());
+      absorbed_.insert(chain.back());
+      out = chain.back()->getResult(0);
     }
-    while (next() && isActivation(next()))
-      absorb(next());
     return chain;
   }
 
@@ -352,8 +341,7 @@ private:
       Group group;
       group.signature = signature;
       for (mlir::Operation *op : chain)
-        group.description += (group.description.empty() ? "" : " + ") +
-                             op->getName().stripDialect().str();
+        group.description += (group.description.empty() ? "" : " + ") + describe(op);
       try {
         if (!buildPipeline(chain, activations, weights, step, group))
           return false;
@@ -386,6 +374,21 @@ private:
     }
     p_.steps.push_back(step);
     return true;
+  }
+
+  /// An op's kind for messages; a fused conv lists what it fused.
+  static std::string describe(mlir::Operation *op) {
+    auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(op);
+    if (!fused)
+      return op->getName().stripDialect().str();
+    std::string text = "conv2d";
+    if (fused.bn_eps())
+      text += " + batch_norm";
+    if (!fused.residuals().empty())
+      text += " + add";
+    if (fused.activation() != "none")
+      text += " + " + fused.activation().str();
+    return text;
   }
 
   int ownerOf(int t) const {
@@ -433,15 +436,14 @@ private:
     ctx.outputLayout = p_.tensors[static_cast<size_t>(step.output)].layout;
 
     mlir::Operation *anchor = chain.front();
-    size_t epilogue = 1; // chain[epilogue..] applies to the anchor's result
-    if (chain.size() > 1 && mlir::isa<nn::BatchNormOp>(chain[1])) {
-      ctx.foldedBatchNorm = mlir::cast<nn::BatchNormOp>(chain[1]);
-      ctx.bnFirst = weights.size() - 4;
-      epilogue = 2;
+    auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(anchor);
+    if (fused && fused.bn_eps()) {
+      ctx.bnEps = fused.bn_eps()->convertToDouble();
+      ctx.bnFirst = fused.bias() ? 2 : 1;
     }
     Func anchorFunc;
-    if (auto op = mlir::dyn_cast<nn::Conv2dOp>(anchor))
-      anchorFunc = emitConv2d(op, ctx);
+    if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(anchor))
+      anchorFunc = emitConv2d(anchor, ctx);
     else if (auto op = mlir::dyn_cast<nn::LinearOp>(anchor))
       anchorFunc = emitLinear(op, ctx);
     else if (auto op = mlir::dyn_cast<nn::MaxPool2dOp>(anchor))
@@ -475,27 +477,24 @@ private:
       return false;
     }
 
-    // The epilogue: a residual sum (its other operands are the group's
-    // inputs after the anchor's), then activations.
+    // The epilogue: a fused conv's residual sum and activation, then the
+    // activations the chain absorbed.
     Func output = anchorFunc;
-    size_t nextInput = static_cast<size_t>(anchor->getNumOperands()) -
-                       static_cast<size_t>(std::count_if(
-                           anchor->operand_begin(), anchor->operand_end(), [&](mlir::Value v) {
-                             return weightIndex_.count(v.getAsOpaquePointer()) != 0;
-                           }));
-    for (size_t i = epilogue; i < chain.size(); ++i) {
-      if (mlir::isa<nn::AddOp>(chain[i])) {
-        std::vector<Var> coords = coordsFor(static_cast<size_t>(output.dimensions()));
+    if (fused) {
+      std::vector<Var> coords = coordsFor(static_cast<size_t>(output.dimensions()));
+      if (!fused.residuals().empty()) {
         Expr total = output(coords);
-        for (size_t k = 1; k < chain[i]->getNumOperands(); ++k)
-          total = total + ctx.inputs[nextInput++](coords);
+        for (size_t i = 1; i < ctx.inputs.size(); ++i)
+          total = total + ctx.inputs[i](coords);
         Func sum("residual_add");
         sum(coords) = total;
         output = sum;
-      } else {
-        output = emitActivation(chain[i], output);
       }
+      if (fused.activation() != "none")
+        output = emitActivation(fused.activation(), output);
     }
+    for (size_t i = 1; i < chain.size(); ++i)
+      output = emitActivation(chain[i], output);
     // A reduction scheduled as the output itself would parallelize only its
     // pure (init) stage: the update would run on one core. Computed inside
     // the output's parallel loop, every stage is split across the cores.

@@ -106,6 +106,8 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
     return module;
   mlir::PassManager pm(&context.mlir());
   pm.addNestedPass<mlir::FuncOp>(netc::nn::createStripInferenceIdentitiesPass());
+  if (options.fuse)
+    pm.addNestedPass<mlir::FuncOp>(netc::nn::createFuseConvEpiloguePass());
   pm.addPass(mlir::createCanonicalizerPass());
   if (mlir::failed(pm.run(*module))) {
     fail("the graph passes failed");

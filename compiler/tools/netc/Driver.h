@@ -38,6 +38,7 @@ struct Options {
   Halide::Target target;
   std::string outputDir;
   std::string cCompiler;
+  bool fuse = true;  // run nn-fuse-conv-epilogue
   bool isModule() const; // the spec is nn IR (.mlir)
 };
 

@@ -92,6 +92,11 @@ cl::list<int64_t> inputShape(
     "input-shape", cl::CommaSeparated, cl::value_desc("N,C,H,W"), cl::sub(*cl::AllSubCommands),
     cl::desc("Bind the input's symbolic sizes, e.g. --input-shape 1,3,224,224"),
     cl::cat(category));
+cl::opt<bool> fuse("fuse", cl::sub(*cl::AllSubCommands),
+                   cl::desc("Fuse each conv with the BatchNorm, sum and activation that only it "
+                            "feeds (pass nn-fuse-conv-epilogue; default true). --fuse=false "
+                            "keeps them separate steps, for comparison"),
+                   cl::init(true), cl::cat(category));
 cl::opt<bool> listZoo("list", cl::desc("List the entries of the model zoo (or of SPEC)"),
                       cl::cat(category));
 cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCommands),
@@ -170,6 +175,7 @@ int main(int argc, char **argv) {
     return usageError("the function '" + options.name + "' is not a C identifier; give the "
                       "library's name with --name");
   const char *envCC = std::getenv("NETC_CC");
+  options.fuse = fuse;
   options.cCompiler = !cCompiler.empty() ? std::string(cCompiler)
                       : envCC && *envCC  ? std::string(envCC)
                                          : std::string(NETC_DEFAULT_CC);

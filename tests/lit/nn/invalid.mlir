@@ -247,3 +247,30 @@ func @not_f32(%x: tensor<?x8xf16>) {
   %0 = nn.relu %x : tensor<?x8xf16>
   return
 }
+
+// -----
+
+func @fused_bn_count(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>, %g: tensor<8xf32>) {
+  // expected-error @+1 {{a folded BatchNorm needs its 4 tensors (weight, bias, mean, variance) and 'bn_eps', got 2 tensors}}
+  %0 = nn.fused_conv2d %x, %w bn(%g, %g) {stride = [1, 1], pad = [0, 0], dilation = [1, 1], groups = 1, bn_eps = 1.0e-05 : f64, activation = "none"}
+       : (tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x6x6xf32>
+  return
+}
+
+// -----
+
+func @fused_residual(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>, %r: tensor<?x8x8x8xf32>) {
+  // expected-error @+1 {{residual of type 'tensor<?x8x8x8xf32>' does not match the result type 'tensor<?x8x6x6xf32>'}}
+  %0 = nn.fused_conv2d %x, %w residual(%r) {stride = [1, 1], pad = [0, 0], dilation = [1, 1], groups = 1, activation = "relu"}
+       : (tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>, tensor<?x8x8x8xf32>) -> tensor<?x8x6x6xf32>
+  return
+}
+
+// -----
+
+func @fused_activation(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+1 {{unknown activation 'gelu' (expected none, relu, sigmoid or tanh)}}
+  %0 = nn.fused_conv2d %x, %w {stride = [1, 1], pad = [0, 0], dilation = [1, 1], groups = 1, activation = "gelu"}
+       : (tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>) -> tensor<?x8x6x6xf32>
+  return
+}

@@ -9,6 +9,7 @@
 namespace netc::nn {
 
 std::unique_ptr<mlir::Pass> createStripInferenceIdentitiesPass();
+std::unique_ptr<mlir::Pass> createFuseConvEpiloguePass();
 
 #define GEN_PASS_REGISTRATION
 #include "netc/Transforms/Passes.h.inc"

@@ -20,4 +20,29 @@ def StripInferenceIdentities : Pass<"nn-strip-inference-identities", "mlir::Func
   let constructor = "netc::nn::createStripInferenceIdentitiesPass()";
 }
 
+def FuseConvEpilogue : Pass<"nn-fuse-conv-epilogue", "mlir::FuncOp"> {
+  let summary = "Fuses a conv2d with the BatchNorm, residual sum and activation it alone feeds";
+  let description = [{
+    A conv2d whose result only a BatchNorm reads, whose result only a sum
+    reads, whose result only relu, sigmoid or tanh reads, becomes one
+    nn.fused_conv2d (each part optional), placed where the last fused op
+    was, so every operand of the sum is already computed. The back end
+    folds the BatchNorm into the conv's weights when it packs them at load
+    and applies the sum and the activation to each register tile before it
+    is stored: one pass over memory instead of four. Before:
+    ```mlir
+    %c = nn.conv2d %x, %w {...}
+    %b = nn.batch_norm %c, %g, %bb, %m, %v {eps = 1.0e-05 : f64}
+    %s = nn.add %b, %skip
+    %y = nn.relu %s
+    ```
+    After:
+    ```mlir
+    %y = nn.fused_conv2d %x, %w bn(%g, %bb, %m, %v) residual(%skip)
+         {..., bn_eps = 1.0e-05 : f64, activation = "relu"}
+    ```
+  }];
+  let constructor = "netc::nn::createFuseConvEpiloguePass()";
+}
+
 #endif // NETC_TRANSFORMS_PASSES

@@ -152,6 +152,46 @@ static LogicalResult verify(Conv2dOp op) {
                                      op.groups()));
 }
 
+static LogicalResult verify(FusedConv2dOp op) {
+  Window w;
+  llvm::ArrayRef<int64_t> weight = shapeOf(op.weight());
+  if (weight.size() == 4) {
+    w.kernel[0] = weight[2];
+    w.kernel[1] = weight[3];
+  }
+  if (failed(readPair(op, op.stride(), "stride", w.stride)) ||
+      failed(readPair(op, op.pad(), "pad", w.pad)) ||
+      failed(readPair(op, op.dilation(), "dilation", w.dilation)) ||
+      failed(checkResult(op, inferConv2d(shapeOf(op.input()), weight, optionalShape(op.bias()),
+                                         w, op.groups()))))
+    return failure();
+  // The epilogue: BatchNorm's four tensors with its eps, residuals of the
+  // result's type, a known activation.
+  if (!op.bn().empty() || op.bn_eps()) {
+    if (op.bn().size() != 4 || !op.bn_eps())
+      return op.emitOpError() << "a folded BatchNorm needs its 4 tensors (weight, bias, mean, "
+                                 "variance) and 'bn_eps', got "
+                              << op.bn().size() << " tensors"
+                              << (op.bn_eps() ? "" : " and no 'bn_eps'");
+    llvm::ArrayRef<int64_t> params[] = {shapeOf(op.bn()[0]), shapeOf(op.bn()[1]),
+                                        shapeOf(op.bn()[2]), shapeOf(op.bn()[3])};
+    const char *names[] = {"weight", "bias", "mean", "variance"};
+    ShapeOrError bn = inferBatchNorm(shapeOf(op.result()), op.bn_eps()->convertToDouble(),
+                                     params, names);
+    if (!bn.ok())
+      return op.emitOpError() << "folded BatchNorm: " << bn.error;
+  }
+  for (Value residual : op.residuals())
+    if (residual.getType() != op.result().getType())
+      return op.emitOpError() << "residual of type " << residual.getType()
+                              << " does not match the result type " << op.result().getType();
+  llvm::StringRef act = op.activation();
+  if (act != "none" && act != "relu" && act != "sigmoid" && act != "tanh")
+    return op.emitOpError() << "unknown activation '" << act
+                            << "' (expected none, relu, sigmoid or tanh)";
+  return success();
+}
+
 static LogicalResult verify(LinearOp op) {
   return checkResult(op, inferLinear(shapeOf(op.input()), shapeOf(op.weight()),
                                      optionalShape(op.bias())));

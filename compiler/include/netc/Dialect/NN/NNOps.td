@@ -73,6 +73,35 @@ def NN_Conv2dOp : NN_Op<"conv2d"> {
   }];
 }
 
+def NN_FusedConv2dOp : NN_Op<"fused_conv2d", [AttrSizedOperandSegments]> {
+  let summary = "conv2d with its epilogue: a folded BatchNorm, a residual sum, an activation";
+  let description = [{
+    Made by the `nn-fuse-conv-epilogue` pass from a conv2d and the ops that
+    only it feeds:
+    `activation(batch_norm(conv2d(input)) + residuals...)`, each part optional.
+    The BatchNorm's four tensors (weight, bias, mean, variance) stay
+    operands: the back end folds them into the packed conv weights once,
+    when the weights are loaded. `activation` is "none", "relu", "sigmoid"
+    or "tanh".
+
+    ```mlir
+    %y = nn.fused_conv2d %x, %w bn(%g, %b, %m, %v) residual(%skip)
+         {stride = [1, 1], pad = [0, 0], dilation = [1, 1], groups = 1,
+          bn_eps = 1.0e-05 : f64, activation = "relu"}
+         : (...) -> tensor<?x256x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight, Optional<NN_Tensor>:$bias,
+                       Variadic<NN_Tensor>:$bn, Variadic<NN_Tensor>:$residuals,
+                       I64ArrayAttr:$stride, I64ArrayAttr:$pad, I64ArrayAttr:$dilation,
+                       I64Attr:$groups, OptionalAttr<F64Attr>:$bn_eps, StrAttr:$activation);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? (`bn` `(` $bn^ `)`)? (`residual` `(` $residuals^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def NN_LinearOp : NN_Op<"linear"> {
   let summary = "fully connected layer (torch.nn.Linear): y = x W^T + b";
   let description = [{
