@@ -11,6 +11,7 @@ run; the line shows the median over --rounds rounds:
 gflops is netc's (2 x MACs of its conv and linear layers, from `netc
 --summary`, per second); peak_fraction divides it by the FMA peak that
 netc-fma-peak measures here. --profile NETWORK prints netc's per-step times
+(at the first of --batches)
 and GFLOP/s instead, biggest first. tools/bench.sh builds what this needs.
 
     /usr/bin/python3 bench/zoo_bench.py --build build --ort-dir bench/ort [--networks resnet50,...]
@@ -116,14 +117,15 @@ def main():
             total_macs, layer_macs = macs(netc, entry, sample)
             flops = 2 * total_macs
             if args.profile:
-                out = run([bench, name, weights, '1', str(args.seconds), str(args.threads),
-                           '--profile'])
+                batch = int(args.batches.split(',')[0])
+                out = run([bench, name, weights, str(batch), str(args.seconds),
+                           str(args.threads), '--profile'])
                 steps = [dict(re.findall(r'(\w+)=(\S+)', line)) for line in out.splitlines()]
                 total = sum(float(s['ms']) for s in steps)
-                print(f"# {name}: per step, batch 1 (best of rounds); sum {total:.2f} ms")
+                print(f"# {name}: per step, batch {batch} (best of rounds); sum {total:.2f} ms")
                 for s in sorted(steps, key=lambda s: -float(s['ms'])):
                     ms = float(s['ms'])
-                    rate = 2 * layer_macs.get(s['name'], 0) / ms / 1e6
+                    rate = 2 * batch * layer_macs.get(s['name'], 0) / ms / 1e6
                     print(f"{s['name']:<28} pipeline={s['pipeline']:<4} ms={ms:9.3f} "
                           f"share={ms / total:6.1%} gflops={rate:7.1f} "
                           f"peak_fraction={rate / peak:.3f}")

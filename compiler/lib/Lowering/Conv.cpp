@@ -143,8 +143,13 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   TailStrategy channelTail =
       cout >= V * vectors ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   // Row tasks take a few rows each (at least 8 tasks per image), so the
-  // input rows they copy with the halo are shared by more outputs.
-  int rowsPerTask = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, out[2] / 8)));
+  // input rows they copy with the halo are shared by more outputs, and at
+  // least ~64K multiply-adds, so a tiny layer (LeNet's) is not split into
+  // tasks that cost less than waking a thread.
+  int64_t macsPerRow = out[3] * cout * cinPerGroup * kh * kw;
+  int rowsPerTask = static_cast<int>(std::min<int64_t>(
+      out[2], std::max({int64_t{1}, std::min<int64_t>(4, out[2] / 8),
+                        (int64_t{65536} + macsPerRow - 1) / macsPerRow})));
   // Channel-block tasks over whole tiles: the block's outputs stay in L1
   // while the reduction runs outermost in chunks of input channels, so each
   // chunk of weights is read once per task instead of once per row.

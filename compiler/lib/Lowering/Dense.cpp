@@ -49,11 +49,15 @@ Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
 
   // Schedule: tasks of `rows` features by `items` batch items; the partial
   // sums of a task's tile live in registers while its rows of W stream.
+  // A task takes several tiles when a tile is small (LeNet's layers), so
+  // each has at least ~64K multiply-adds to amortize waking a thread.
+  int tilesPerTask = std::max(1, 65536 / (inFeatures * rows * items));
   ctx.schedule = [=](Func output) mutable {
-    Var fo("fo"), fi("fi"), no("no"), ni("ni"), task("task");
+    Var fo("fo"), fi("fi"), no("no"), ni("ni"), ft("ft"), task("task");
     output.split(v.f, fo, fi, rows, TailStrategy::GuardWithIf)
         .split(v.n, no, ni, items, TailStrategy::GuardWithIf)
-        .reorder(fi, ni, fo, no)
+        .split(fo, fo, ft, tilesPerTask, TailStrategy::GuardWithIf)
+        .reorder(fi, ni, ft, fo, no)
         .fuse(fo, no, task)
         .parallel(task);
     if (blocks > 0) {

@@ -192,28 +192,39 @@ Func emitLocalResponseNorm(nn::LocalResponseNormOp op, EmitContext &ctx) {
   return out;
 }
 
-Var scheduleOutput(Func output, int rank, int vectorWidth, Layout layout) {
+Var scheduleOutput(Func output, const std::vector<int64_t> &shape, int vectorWidth,
+                   Layout layout) {
   const Vars &v = vars();
-  if (rank == 4 && layout == Layout::NHWC) {
-    Var yn("yn");
-    output.reorder(v.c, v.x, v.y, v.n)
-        .vectorize(v.c, vectorWidth, TailStrategy::GuardWithIf)
-        .fuse(v.y, v.n, yn)
-        .parallel(yn);
-    return yn;
-  }
-  if (rank == 4) {
-    Var cn("cn");
-    output.vectorize(v.x, vectorWidth, TailStrategy::GuardWithIf)
-        .fuse(v.c, v.n, cn)
-        .parallel(cn);
-    return cn;
+  int64_t perSample = 1;
+  for (size_t d = 1; d < shape.size(); ++d)
+    perSample *= shape[d];
+  // A batch item this small (64 KB) is not worth waking a thread for: only
+  // batch items run in parallel.
+  bool small = perSample <= 16384;
+  if (shape.size() == 4) {
+    Var inner = layout == Layout::NHWC ? v.c : v.x;
+    if (layout == Layout::NHWC)
+      output.reorder(v.c, v.x, v.y, v.n);
+    output.vectorize(inner, vectorWidth, TailStrategy::GuardWithIf);
+    if (small) {
+      output.parallel(v.n);
+      return v.n;
+    }
+    Var task("task");
+    if (layout == Layout::NHWC)
+      output.fuse(v.y, v.n, task);
+    else
+      output.fuse(v.c, v.n, task);
+    output.parallel(task);
+    return task;
   }
   Var fo("fo"), fi("fi"), fon("fon");
-  output.split(v.f, fo, fi, vectorWidth, TailStrategy::GuardWithIf)
-      .vectorize(fi)
-      .fuse(fo, v.n, fon)
-      .parallel(fon);
+  output.split(v.f, fo, fi, vectorWidth, TailStrategy::GuardWithIf).vectorize(fi);
+  if (small) {
+    output.parallel(v.n);
+    return v.n;
+  }
+  output.fuse(fo, v.n, fon).parallel(fon);
   return fon;
 }
 

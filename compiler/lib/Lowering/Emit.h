@@ -82,11 +82,12 @@ Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input);
 // Concat.cpp
 Halide::Func emitConcat(netc::nn::ConcatOp op, EmitContext &ctx);
 
-/// Schedules a group's output: vectorized along the innermost dimension of
-/// `layout` (x for NCHW, c for NHWC), parallel over the outer ones. `rank`
-/// is 4 (x, y, c, n) or 2 (f, n). Returns the parallel loop, where the
-/// group's producers are computed.
-Halide::Var scheduleOutput(Halide::Func output, int rank, int vectorWidth, Layout layout);
+/// Schedules a group's output, of this NCHW / NF shape: vectorized along the
+/// innermost dimension of `layout` (x for NCHW, c for NHWC), parallel over
+/// the outer ones (over batch items only when one is small). Returns the
+/// parallel loop, where the group's producers are computed.
+Halide::Var scheduleOutput(Halide::Func output, const std::vector<int64_t> &shape,
+                           int vectorWidth, Layout layout);
 /// Vectorizes every stage of `f` (computed inside a group) along the
 /// innermost dimension of `layout`.
 void vectorizeInner(Halide::Func f, Layout layout, int vectorWidth);

@@ -254,9 +254,10 @@ private:
     return ok;
   }
 
-  /// Every rank-4 tensor is channels-innermost except the caller's input
-  /// and output and those a flatten views with more than one pixel (the
-  /// flattened order is PyTorch's, channels outermost).
+  /// Rank-4 tensors are channels-innermost except the caller's input and
+  /// output, those a flatten views with more than one pixel (the flattened
+  /// order is PyTorch's, channels outermost) and those with fewer channels
+  /// than a vector holds (layoutOf).
   void chooseLayouts(mlir::FuncOp func, mlir::Value result) {
     auto owner = [](mlir::Value v) {
       while (mlir::Operation *def = v.getDefiningOp()) {
@@ -275,9 +276,12 @@ private:
     });
   }
 
+  /// Channels innermost pays when they fill a vector; fewer channels (LeNet's
+  /// 6) stay NCHW, vectorized along the rows.
   Layout layoutOf(mlir::Value v) const {
-    bool rank4 = v.getType().cast<mlir::RankedTensorType>().getRank() == 4;
-    return rank4 && !nchw_.count(v.getAsOpaquePointer()) ? Layout::NHWC : Layout::NCHW;
+    llvm::ArrayRef<int64_t> shape = v.getType().cast<mlir::RankedTensorType>().getShape();
+    bool wide = shape.size() == 4 && shape[1] >= vectorWidth_;
+    return wide && !nchw_.count(v.getAsOpaquePointer()) ? Layout::NHWC : Layout::NCHW;
   }
 
   /// The ops one step computes: `op`, then the activations that only it
@@ -507,7 +511,7 @@ private:
     if (ctx.schedule) {
       ctx.schedule(output);
     } else {
-      Var parallelLoop = scheduleOutput(output, rank, vectorWidth_, ctx.outputLayout);
+      Var parallelLoop = scheduleOutput(output, ctx.outputShape, vectorWidth_, ctx.outputLayout);
       if (output.name() != anchorFunc.name()) {
         anchorFunc.compute_at(output, parallelLoop);
         vectorizeInner(anchorFunc, ctx.outputLayout, vectorWidth_);

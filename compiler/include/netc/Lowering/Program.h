@@ -8,8 +8,8 @@
 // pipelines.
 //
 // Tensors are float32 and dense, [N, F] or rank 4 in NCHW or NHWC (channels
-// innermost: every internal tensor that no flatten views and that is not
-// the caller's). Halide sees the NCHW dimensions reversed, (x, y, c, n) or
+// innermost: every internal tensor with at least a vector's worth of
+// channels that no flatten views and that is not the caller's). Halide sees the NCHW dimensions reversed, (x, y, c, n) or
 // (f, n); the layout only sets the strides. Arena offsets are counted in
 // floats per batch item, so one plan serves every batch size: a tensor of
 // batch N lives at arena + offset * N.
