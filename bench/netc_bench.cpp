@@ -4,8 +4,10 @@
 //
 // Loads the weights, runs one warm-up, then runs back to back for at least
 // SECONDS (and at least 3 runs) with a caller arena, and prints
-// "median_ms=X runs=N". --profile times each step alone instead
-// (netc_program_run_steps; the best of the rounds) and prints a line a step.
+// "median_ms=X runs=N rss_load_mb=L rss_run_mb=R peak_rss_mb=P": resident
+// memory after the load, after the runs, and the peak (load included).
+// --profile times each step alone instead (netc_program_run_steps; the best
+// of the rounds) and prints a line a step.
 //
 //===----------------------------------------------------------------------===//
 #include "bench_models.h"
@@ -24,6 +26,21 @@ namespace {
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+/// A line of /proc/self/status in MB (VmRSS: resident now; VmHWM: peak).
+double procStatusMB(const char *field) {
+  std::FILE *f = std::fopen("/proc/self/status", "r");
+  if (!f)
+    return -1;
+  char line[256];
+  double kb = -1;
+  size_t length = std::strlen(field);
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, field, length) == 0 && line[length] == ':')
+      kb = std::atof(line + length + 1);
+  std::fclose(f);
+  return kb / 1024;
 }
 
 int fail(const char *what, netc_status status, const netc_error &error) {
@@ -63,6 +80,7 @@ int main(int argc, char **argv) {
   netc_status status = netc_program_load(program, argv[2], &model, &error);
   if (status != NETC_OK)
     return fail("load", status, error);
+  double rssLoad = procStatusMB("VmRSS");
 
   const netc_program_tensor &in = program->tensors[program->input];
   const netc_program_tensor &out = program->tensors[program->output];
@@ -120,7 +138,9 @@ int main(int argc, char **argv) {
     times.push_back(now() - t0);
   }
   std::sort(times.begin(), times.end());
-  std::printf("median_ms=%.4f runs=%zu\n", times[times.size() / 2] * 1e3, times.size());
+  std::printf("median_ms=%.4f runs=%zu rss_load_mb=%.1f rss_run_mb=%.1f peak_rss_mb=%.1f\n",
+              times[times.size() / 2] * 1e3, times.size(), rssLoad, procStatusMB("VmRSS"),
+              procStatusMB("VmHWM"));
   netc_model_free(model);
   return 0;
 }
