@@ -71,9 +71,20 @@ bool consistent(const netc_program &p, std::string &why) {
     // An arena tensor lies inside the arena: offset + size <= floats per item.
     if (ok && d.storage == NETC_STORAGE_ARENA)
       ok = elementsPerSample(d.shape, d.rank) <= p.arena_floats_per_sample - d.offset;
+    // A slice: channels of a rank-4 tensor that is not a slice itself, with
+    // the same storage, layout and spatial size.
+    if (ok && d.slice_of != -1) {
+      ok = tensorOk(d.slice_of) && d.rank == 4;
+      const netc_program_tensor *parent = ok ? &p.tensors[d.slice_of] : nullptr;
+      ok = ok && parent->rank == 4 && parent->slice_of == -1 &&
+           parent->storage == d.storage && parent->offset == d.offset &&
+           parent->layout == d.layout && parent->shape[2] == d.shape[2] &&
+           parent->shape[3] == d.shape[3] && d.channel_offset >= 0 &&
+           d.channel_offset <= parent->shape[1] - d.shape[1];
+    }
     if (!ok) {
       why = "tensor " + std::to_string(t) +
-            " has a bad rank, size, storage, layout or arena offset";
+            " has a bad rank, size, storage, layout, arena offset or slice";
       return false;
     }
   }
@@ -347,13 +358,17 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
   std::vector<halide_buffer_t> buffers(most);
   std::vector<halide_dimension_t> dims(most * NETC_MAX_RANK);
   std::vector<void *> args(most);
-  auto tensorData = [&](int t) -> void * {
+  auto tensorData = [&](int t) -> float * {
     const netc_program_tensor &d = p.tensors[t];
+    float *base;
     switch (d.storage) {
-    case NETC_STORAGE_INPUT: return const_cast<float *>(input);
-    case NETC_STORAGE_OUTPUT: return output;
-    default: return static_cast<float *>(arena) + d.offset * batch;
+    case NETC_STORAGE_INPUT: base = const_cast<float *>(input); break;
+    case NETC_STORAGE_OUTPUT: base = output; break;
+    default: base = static_cast<float *>(arena) + d.offset * batch;
     }
+    if (d.slice_of != -1) // its first channel: channels are innermost or planes
+      base += d.channel_offset * (d.layout == NETC_LAYOUT_NHWC ? 1 : d.shape[2] * d.shape[3]);
+    return base;
   };
   for (size_t s = first; s < last; ++s) {
     const netc_program_step &step = p.steps[s];
@@ -364,10 +379,20 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
       args[count] = &buffers[count];
       ++count;
     };
-    for (int i = 0; i < step.num_inputs; ++i) {
-      const netc_program_tensor &d = p.tensors[step.inputs[i]];
-      push(tensorData(step.inputs[i]), d.rank, d.shape, batch, d.layout);
-    }
+    // A tensor's buffer; a slice has its own extents and its parent's strides.
+    auto pushTensor = [&](int t) {
+      const netc_program_tensor &d = p.tensors[t];
+      push(tensorData(t), d.rank, d.shape, batch, d.layout);
+      if (d.slice_of != -1) {
+        halide_buffer_t parent;
+        halide_dimension_t parentDims[NETC_MAX_RANK];
+        describe(parent, parentDims, nullptr, 4, p.tensors[d.slice_of].shape, batch, d.layout);
+        for (int i = 0; i < 4; ++i)
+          buffers[count - 1].dim[i].stride = parentDims[i].stride;
+      }
+    };
+    for (int i = 0; i < step.num_inputs; ++i)
+      pushTensor(step.inputs[i]);
     for (int i = 0; i < step.num_weights; ++i) {
       size_t w = static_cast<size_t>(step.weights[i]);
       if (w < p.num_weights)
@@ -376,8 +401,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
         push(model->weights[w], p.packs[w - p.num_weights].rank, p.packs[w - p.num_weights].shape,
              0, NETC_LAYOUT_NCHW);
     }
-    const netc_program_tensor &o = p.tensors[step.output];
-    push(tensorData(step.output), o.rank, o.shape, batch, o.layout);
+    pushTensor(step.output);
     int rc = p.invoke ? p.invoke(p.invoke_context, step.pipeline, args.data())
                       : p.pipelines[step.pipeline](args.data());
     if (rc != 0)

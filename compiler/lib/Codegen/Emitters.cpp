@@ -154,7 +154,8 @@ std::string emitDriver(const Program &p) {
   std::string weights = table("netc_param_spec", "kWeights", tables.weights.size(),
                               [&] { specRows(tables.weights); });
   c << "/* Tensors: rank, NCHW shape (batch as 1), storage, arena offset in floats\n"
-    << " * per batch item, layout. Views share their owner's storage. */\n";
+    << " * per batch item, layout, slice of (tensor, channel offset) or -1. Views\n"
+    << " * share their owner's storage. */\n";
   std::string tensors = table("netc_program_tensor", "kTensors", tables.tensors.size(), [&] {
     static const char *storage[] = {"NETC_STORAGE_INPUT", "NETC_STORAGE_OUTPUT",
                                     "NETC_STORAGE_ARENA"};
@@ -162,7 +163,8 @@ std::string emitDriver(const Program &p) {
       c << "  {" << t.rank << ", {"
         << shapeList(std::vector<int64_t>(t.shape, t.shape + t.rank), false) << "}, "
         << storage[t.storage] << ", " << t.offset << ", "
-        << (t.layout == NETC_LAYOUT_NHWC ? "NETC_LAYOUT_NHWC" : "NETC_LAYOUT_NCHW") << "},\n";
+        << (t.layout == NETC_LAYOUT_NHWC ? "NETC_LAYOUT_NHWC" : "NETC_LAYOUT_NCHW") << ", "
+        << t.slice_of << ", " << t.channel_offset << "},\n";
   });
   c << "/* Each step's input tensors, then its weights; then each pack's sources. */\n";
   std::string operands = table("int", "kOperands", tables.operands.size(), [&] {

@@ -75,9 +75,10 @@ std::vector<int> stridesOf(const std::vector<int64_t> &shape, Layout layout) {
 /// Constrains a buffer to this NCHW / NF shape and layout: static sizes
 /// and strides, the batch (last Halide dimension) free when `batched`.
 template <typename Dims>
-void constrain(Dims &&dim, const std::vector<int64_t> &shape, Layout layout, bool batched) {
+void constrain(Dims &&dim, const std::vector<int64_t> &shape, Layout layout, bool batched,
+               const std::vector<int64_t> *strideShape = nullptr) {
   int rank = static_cast<int>(shape.size());
-  std::vector<int> strides = stridesOf(shape, layout);
+  std::vector<int> strides = stridesOf(strideShape ? *strideShape : shape, layout);
   for (int d = 0; d < rank; ++d) {
     if (batched && d == rank - 1)
       dim(d).set_min(0);
@@ -159,11 +160,13 @@ public:
     mlir::Value result;
     func.walk([&](mlir::ReturnOp ret) { result = ret.getOperand(0); });
     chooseLayouts(func, result);
+    planConcatsInPlace(func);
 
     for (mlir::Operation &opRef : func.getBody().front()) {
       mlir::Operation *op = &opRef;
-      if (mlir::isa<mlir::ReturnOp>(op) || absorbed_.count(op))
-        continue;
+      if (mlir::isa<mlir::ReturnOp>(op) || absorbed_.count(op) ||
+          inPlace_.count(op->getResult(0).getAsOpaquePointer()))
+        continue; // (a concat in place: its producers wrote its slices)
       if (isView(op)) {
         int base = tensorOf(op->getOperand(0));
         int t = newTensor(Tensor::Kind::Alias, shapeOf(op->getResult(0)));
@@ -284,6 +287,33 @@ private:
     return wide && !nchw_.count(v.getAsOpaquePointer()) ? Layout::NHWC : Layout::NCHW;
   }
 
+  /// A channel concat whose operands are each the sole output of a step
+  /// and read by nothing else moves no data: its tensor is made first, and
+  /// each producer writes its slice of it (Tensor::slice).
+  void planConcatsInPlace(mlir::FuncOp func) {
+    func.walk([&](nn::ConcatOp cat) {
+      auto type = cat.result().getType().cast<mlir::RankedTensorType>();
+      if (cat.axis() != 1 || type.getRank() != 4)
+        return;
+      std::set<const void *> seen;
+      for (mlir::Value operand : cat.inputs()) {
+        mlir::Operation *def = operand.getDefiningOp();
+        if (!def || isView(def) || mlir::isa<nn::ConcatOp>(def) || !operand.hasOneUse() ||
+            !seen.insert(operand.getAsOpaquePointer()).second)
+          return;
+      }
+      int t = newTensor(Tensor::Kind::Arena, shapeOf(cat.result()));
+      p_.tensors[static_cast<size_t>(t)].layout = layoutOf(cat.result());
+      tensors_[cat.result().getAsOpaquePointer()] = t;
+      inPlace_.insert(cat.result().getAsOpaquePointer());
+      int64_t offset = 0;
+      for (mlir::Value operand : cat.inputs()) {
+        sliceOf_[operand.getAsOpaquePointer()] = {t, offset};
+        offset += operand.getType().cast<mlir::RankedTensorType>().getShape()[1];
+      }
+    });
+  }
+
   /// The ops one step computes: `op`, then the activations that only it
   /// (and each in turn) feeds. (A conv's BatchNorm and sum are fused by the
   /// nn-fuse-conv-epilogue pass, as nn.fused_conv2d.)
@@ -330,14 +360,28 @@ private:
     for (mlir::Value a : activations)
       step.inputs.push_back(tensorOf(a));
     mlir::Value out = chain.back()->getResult(0);
-    step.output = newTensor(Tensor::Kind::Arena, shapeOf(out));
-    p_.tensors[static_cast<size_t>(step.output)].layout = layoutOf(out);
+    auto slice = sliceOf_.find(out.getAsOpaquePointer());
+    if (slice != sliceOf_.end()) {
+      step.output = newTensor(Tensor::Kind::Alias, shapeOf(out));
+      Tensor &t = p_.tensors[static_cast<size_t>(step.output)];
+      t.aliasOf = slice->second.first;
+      t.slice = true;
+      t.channelOffset = slice->second.second;
+      t.layout = p_.tensors[static_cast<size_t>(t.aliasOf)].layout;
+    } else {
+      step.output = newTensor(Tensor::Kind::Arena, shapeOf(out));
+      p_.tensors[static_cast<size_t>(step.output)].layout = layoutOf(out);
+    }
     tensors_[out.getAsOpaquePointer()] = step.output;
 
     std::string signature = signatureOf(chain, options_.target.to_string()) + "|layouts";
     for (int t : step.inputs)
       signature += std::string(" ") + layoutName(p_.tensors[ownerOf(t)].layout);
-    signature += std::string(" -> ") + layoutName(layoutOf(out));
+    const Tensor &written = p_.tensors[static_cast<size_t>(step.output)];
+    signature += std::string(" -> ") + layoutName(written.layout);
+    if (written.slice) // the parent's channel count sets the strides
+      signature += " slice of " +
+                   std::to_string(p_.tensors[static_cast<size_t>(written.aliasOf)].shape[1]);
     auto found = groupBySignature_.find(signature);
     if (found != groupBySignature_.end()) {
       step.group = found->second;
@@ -518,8 +562,10 @@ private:
       }
     }
     // The output's sizes and strides are static except the batch.
+    const Tensor &written = p_.tensors[static_cast<size_t>(step.output)];
     constrain([&](int d) { return output.output_buffer().dim(d); }, ctx.outputShape,
-              ctx.outputLayout, true);
+              ctx.outputLayout, true,
+              written.slice ? &p_.tensors[static_cast<size_t>(written.aliasOf)].shape : nullptr);
     group.pipeline = Pipeline(output);
 
     // The file weights the pipeline reads, then the packs, each a pipeline
@@ -566,6 +612,8 @@ private:
   std::map<std::string, int> groupBySignature_;
   std::set<mlir::Operation *> absorbed_;
   std::set<const void *> nchw_; // values kept NCHW (see chooseLayouts)
+  std::set<const void *> inPlace_; // concats whose producers write their slices
+  std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
 };
 
 } // namespace

@@ -58,6 +58,8 @@ ProgramTables::ProgramTables(const Program &p) {
                                                      : NETC_STORAGE_ARENA;
     d.offset = owner.offset;
     d.layout = owner.layout == Layout::NHWC && d.rank == 4 ? NETC_LAYOUT_NHWC : NETC_LAYOUT_NCHW;
+    d.slice_of = p.tensors[t].slice ? p.tensors[t].aliasOf : -1;
+    d.channel_offset = p.tensors[t].channelOffset;
     tensors.push_back(d);
   }
 

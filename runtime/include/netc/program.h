@@ -47,6 +47,11 @@ typedef struct netc_program_tensor {
   netc_storage storage;         /* where its memory is (views: their owner's) */
   int64_t offset;               /* NETC_STORAGE_ARENA: floats per batch item */
   netc_layout layout;
+  /* -1, or the tensor (rank 4, not itself a slice) whose channels
+   * [channel_offset, channel_offset + shape[1]) this one is: it has that
+   * tensor's memory and strides (a concat's operands, written in place). */
+  int slice_of;
+  int64_t channel_offset;
 } netc_program_tensor;
 
 /* A weight computed at load: pipeline(sources..., result). */

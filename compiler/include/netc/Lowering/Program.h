@@ -40,6 +40,10 @@ struct Tensor {
   Layout layout = Layout::NCHW;
   std::vector<int64_t> shape; // shape[0] is the batch (kept as 1 here)
   int aliasOf = -1;           // Alias: shares this tensor's memory (flatten)
+  // Alias with slice: channels [channelOffset, + shape[1]) of aliasOf (a
+  // concat's result, which its producers write in place), with its strides.
+  bool slice = false;
+  int64_t channelOffset = 0;
   int64_t offset = 0;         // Arena: floats per batch item from the arena start
   int64_t perSample() const;  // elements per batch item
 };
