@@ -40,12 +40,15 @@ std::string prefix(const netc_program *program, const char *function) {
          ": ";
 }
 
-int64_t elementsPerSample(const int64_t *shape, int rank) {
+int64_t elements(const int64_t *shape, int rank) {
   int64_t n = 1;
-  for (int d = 1; d < rank; ++d)
+  for (int d = 0; d < rank; ++d)
     n *= shape[d];
   return n;
 }
+
+/// Elements per batch item (shape[0] is the batch).
+int64_t elementsPerSample(const int64_t *shape, int rank) { return elements(shape + 1, rank - 1); }
 
 /// The tables are generated, but a bad index would be memory corruption, so
 /// they are checked once, at load.
@@ -129,9 +132,13 @@ bool consistent(const netc_program &p, std::string &why) {
 }
 
 /// Describes `data` as a halide_buffer_t of this NCHW shape in `layout`;
-/// `batch` > 0 replaces shape[0].
+/// `batch` > 0 replaces shape[0]. The strides are those of a dense tensor of
+/// `strideShape` (default: `shape`; a slice passes its parent's).
 void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, int rank,
-              const int64_t *shape, int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW) {
+              const int64_t *shape, int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW,
+              const int64_t *strideShape = nullptr) {
+  if (!strideShape)
+    strideShape = shape;
   b = halide_buffer_t();
   b.host = static_cast<uint8_t *>(const_cast<void *>(data));
   b.type.code = halide_type_float;
@@ -141,27 +148,20 @@ void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, in
   b.dim = dims;
   int32_t stride = 1;
   for (int d = 0; d < rank; ++d) {
-    int64_t size = (batch > 0 && d == rank - 1) ? batch : shape[rank - 1 - d];
+    bool isBatch = batch > 0 && d == rank - 1;
     dims[d].min = 0;
-    dims[d].extent = static_cast<int32_t>(size);
+    dims[d].extent = static_cast<int32_t>(isBatch ? batch : shape[rank - 1 - d]);
     dims[d].stride = stride;
     dims[d].flags = 0;
-    stride *= static_cast<int32_t>(size);
+    stride *= static_cast<int32_t>(isBatch ? batch : strideShape[rank - 1 - d]);
   }
   if (layout == NETC_LAYOUT_NHWC && rank == 4) {
     // (x, y, c, n) with c innermost: strides C, C*W, 1, C*H*W.
-    int32_t c = dims[2].extent, w = dims[0].extent;
+    int32_t c = static_cast<int32_t>(strideShape[1]), w = static_cast<int32_t>(strideShape[3]);
     dims[2].stride = 1;
     dims[0].stride = c;
     dims[1].stride = c * w;
   }
-}
-
-int64_t elements(const int64_t *shape, int rank) {
-  int64_t n = 1;
-  for (int d = 0; d < rank; ++d)
-    n *= shape[d];
-  return n;
 }
 
 float *allocateFloats(int64_t count) {
@@ -374,22 +374,17 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
     const netc_program_step &step = p.steps[s];
     size_t count = 0;
     auto push = [&](const void *data, int rank, const int64_t *shape, int64_t n,
-                    netc_layout layout) {
-      describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n, layout);
+                    netc_layout layout, const int64_t *strideShape = nullptr) {
+      describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n, layout,
+               strideShape);
       args[count] = &buffers[count];
       ++count;
     };
     // A tensor's buffer; a slice has its own extents and its parent's strides.
     auto pushTensor = [&](int t) {
       const netc_program_tensor &d = p.tensors[t];
-      push(tensorData(t), d.rank, d.shape, batch, d.layout);
-      if (d.slice_of != -1) {
-        halide_buffer_t parent;
-        halide_dimension_t parentDims[NETC_MAX_RANK];
-        describe(parent, parentDims, nullptr, 4, p.tensors[d.slice_of].shape, batch, d.layout);
-        for (int i = 0; i < 4; ++i)
-          buffers[count - 1].dim[i].stride = parentDims[i].stride;
-      }
+      push(tensorData(t), d.rank, d.shape, batch, d.layout,
+           d.slice_of != -1 ? p.tensors[d.slice_of].shape : nullptr);
     };
     for (int i = 0; i < step.num_inputs; ++i)
       pushTensor(step.inputs[i]);

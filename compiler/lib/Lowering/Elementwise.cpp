@@ -105,15 +105,17 @@ Func emitChannelAffine(nn::ChannelAffineOp op, EmitContext &ctx) {
   return affine;
 }
 
-Func emitAdd(nn::AddOp, EmitContext &ctx) {
-  std::vector<Var> coords = coordsFor(ctx.inputShapes[0].size());
-  Expr total = ctx.inputs[0](coords);
-  for (size_t i = 1; i < ctx.inputs.size(); ++i)
-    total = total + ctx.inputs[i](coords);
-  Func add("add");
-  add(coords) = total;
-  return add;
+Func emitSum(const std::vector<Func> &terms, const std::string &name) {
+  std::vector<Var> coords = coordsFor(static_cast<size_t>(terms[0].dimensions()));
+  Expr total = terms[0](coords);
+  for (size_t i = 1; i < terms.size(); ++i)
+    total = total + terms[i](coords);
+  Func sum(name);
+  sum(coords) = total;
+  return sum;
 }
+
+Func emitAdd(nn::AddOp, EmitContext &ctx) { return emitSum(ctx.inputs, "add"); }
 
 Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
   // Along the channel axis: subtract the max, exponentiate, normalize.

@@ -73,6 +73,8 @@ Halide::Func emitAdaptiveAvgPool2d(netc::nn::AdaptiveAvgPool2dOp op, EmitContext
 Halide::Func emitBatchNorm(netc::nn::BatchNormOp op, EmitContext &ctx);
 Halide::Func emitChannelAffine(netc::nn::ChannelAffineOp op, EmitContext &ctx);
 Halide::Func emitAdd(netc::nn::AddOp op, EmitContext &ctx);
+/// terms[0] + terms[1] + ..., elementwise (a residual join).
+Halide::Func emitSum(const std::vector<Halide::Func> &terms, const std::string &name);
 Halide::Func emitSoftmax(netc::nn::SoftmaxOp op, EmitContext &ctx);
 Halide::Func emitLocalResponseNorm(netc::nn::LocalResponseNormOp op, EmitContext &ctx);
 /// relu / sigmoid / tanh applied to `input`, as a group epilogue.

@@ -22,6 +22,12 @@ namespace netc::lowering {
 
 using namespace Halide;
 
+int Program::ownerOf(int t) const {
+  while (tensors[static_cast<size_t>(t)].kind == Tensor::Kind::Alias)
+    t = tensors[static_cast<size_t>(t)].aliasOf;
+  return t;
+}
+
 int64_t Tensor::perSample() const {
   int64_t n = 1;
   for (size_t i = 1; i < shape.size(); ++i)
@@ -180,9 +186,7 @@ public:
     p_.output = tensorOf(result);
     // A view (flatten) shares its owner's memory and layout, so the owner is
     // written straight into the caller's output buffer.
-    int owner = p_.output;
-    while (p_.tensors[owner].kind == Tensor::Kind::Alias)
-      owner = p_.tensors[owner].aliasOf;
+    int owner = p_.ownerOf(p_.output);
     if (p_.tensors[owner].kind != Tensor::Kind::Arena) {
       func.emitError() << "the network's output is its input (or a view of it): nothing to "
                           "compute";
@@ -345,18 +349,15 @@ private:
       step.name = name.getName().str();
     else
       step.name = anchor->getName().getStringRef().str();
-    // Operands from outside the chain: activations, then weights, in order.
-    std::set<const void *> inside;
-    for (mlir::Operation *op : chain)
-      inside.insert(op->getResult(0).getAsOpaquePointer());
+    // The anchor's operands (the activations after it read only its result):
+    // activations (a fused conv's input, then its residuals) and weights.
     std::vector<mlir::Value> activations, weights;
-    for (mlir::Operation *op : chain)
-      for (mlir::Value operand : op->getOperands()) {
-        if (weightIndex_.count(operand.getAsOpaquePointer()))
-          weights.push_back(operand);
-        else if (!inside.count(operand.getAsOpaquePointer()))
-          activations.push_back(operand);
-      }
+    for (mlir::Value operand : anchor->getOperands()) {
+      if (weightIndex_.count(operand.getAsOpaquePointer()))
+        weights.push_back(operand);
+      else
+        activations.push_back(operand);
+    }
     for (mlir::Value a : activations)
       step.inputs.push_back(tensorOf(a));
     mlir::Value out = chain.back()->getResult(0);
@@ -376,7 +377,7 @@ private:
 
     std::string signature = signatureOf(chain, options_.target.to_string()) + "|layouts";
     for (int t : step.inputs)
-      signature += std::string(" ") + layoutName(p_.tensors[ownerOf(t)].layout);
+      signature += std::string(" ") + layoutName(p_.tensors[static_cast<size_t>(p_.ownerOf(t))].layout);
     const Tensor &written = p_.tensors[static_cast<size_t>(step.output)];
     signature += std::string(" -> ") + layoutName(written.layout);
     if (written.slice) // the parent's channel count sets the strides
@@ -439,12 +440,6 @@ private:
     return text;
   }
 
-  int ownerOf(int t) const {
-    while (p_.tensors[static_cast<size_t>(t)].kind == Tensor::Kind::Alias)
-      t = p_.tensors[static_cast<size_t>(t)].aliasOf;
-    return t;
-  }
-
   /// The symbol of the next group (packs' pipelines are groups too).
   std::string functionName() const {
     return options_.prefix + p_.name + "_g" + std::to_string(p_.groups.size());
@@ -462,7 +457,7 @@ private:
                                       "not " << shape.size();
         return false;
       }
-      Layout layout = p_.tensors[static_cast<size_t>(ownerOf(step.inputs[i]))].layout;
+      Layout layout = p_.tensors[static_cast<size_t>(p_.ownerOf(step.inputs[i]))].layout;
       if (shape.size() != 4)
         layout = Layout::NCHW;
       ImageParam param = makeParam(shape, "in" + std::to_string(i), /*batched=*/true, layout);
@@ -529,14 +524,10 @@ private:
     // activations the chain absorbed.
     Func output = anchorFunc;
     if (fused) {
-      std::vector<Var> coords = coordsFor(static_cast<size_t>(output.dimensions()));
       if (!fused.residuals().empty()) {
-        Expr total = output(coords);
-        for (size_t i = 1; i < ctx.inputs.size(); ++i)
-          total = total + ctx.inputs[i](coords);
-        Func sum("residual_add");
-        sum(coords) = total;
-        output = sum;
+        std::vector<Func> terms = {output};
+        terms.insert(terms.end(), ctx.inputs.begin() + 1, ctx.inputs.end());
+        output = emitSum(terms, "residual_add");
       }
       if (fused.activation() != "none")
         output = emitActivation(fused.activation(), output);

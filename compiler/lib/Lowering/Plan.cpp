@@ -13,26 +13,17 @@
 
 namespace netc::lowering {
 
-namespace {
-/// The tensor that owns `t`'s memory.
-int owner(const Program &p, int t) {
-  while (p.tensors[t].kind == Tensor::Kind::Alias)
-    t = p.tensors[t].aliasOf;
-  return t;
-}
-} // namespace
-
 void planMemory(Program &p) {
   size_t count = p.tensors.size();
   std::vector<int> first(count, -1), last(count, -1);
   for (size_t s = 0; s < p.steps.size(); ++s) {
     const Step &step = p.steps[s];
-    int out = owner(p, step.output);
+    int out = p.ownerOf(step.output);
     if (first[out] < 0)
       first[out] = static_cast<int>(s);
     last[out] = std::max(last[out], static_cast<int>(s));
     for (int in : step.inputs)
-      last[owner(p, in)] = static_cast<int>(s);
+      last[p.ownerOf(in)] = static_cast<int>(s);
   }
   struct Block {
     int64_t offset, size;
@@ -41,7 +32,7 @@ void planMemory(Program &p) {
   std::vector<Block> live;
   int64_t peak = 0;
   for (size_t s = 0; s < p.steps.size(); ++s) {
-    int t = owner(p, p.steps[s].output);
+    int t = p.ownerOf(p.steps[s].output);
     Tensor &tensor = p.tensors[static_cast<size_t>(t)];
     if (tensor.kind != Tensor::Kind::Arena || first[t] != static_cast<int>(s))
       continue;

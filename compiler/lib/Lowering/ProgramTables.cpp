@@ -5,16 +5,6 @@
 
 namespace netc::lowering {
 
-namespace {
-
-int ownerOf(const Program &p, int t) {
-  while (p.tensors[t].kind == Tensor::Kind::Alias)
-    t = p.tensors[t].aliasOf;
-  return t;
-}
-
-} // namespace
-
 netc_param_spec paramSpec(const char *key, const char *dtype, const std::vector<int64_t> &shape) {
   netc_param_spec s{};
   s.key = key;
@@ -49,7 +39,7 @@ ProgramTables::ProgramTables(const Program &p) {
     weights.push_back(paramSpec(strings_[next++].c_str(), "F32", w.shape));
 
   for (size_t t = 0; t < p.tensors.size(); ++t) {
-    const Tensor &owner = p.tensors[ownerOf(p, static_cast<int>(t))];
+    const Tensor &owner = p.tensors[static_cast<size_t>(p.ownerOf(static_cast<int>(t)))];
     netc_program_tensor d{};
     d.rank = static_cast<int>(std::min<size_t>(p.tensors[t].shape.size(), NETC_MAX_RANK));
     std::copy(p.tensors[t].shape.begin(), p.tensors[t].shape.begin() + d.rank, d.shape);

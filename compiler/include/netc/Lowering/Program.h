@@ -118,6 +118,9 @@ struct Program {
   int input = 0;
   int output = 0;
   int64_t arenaPerSample = 0; // floats per batch item
+
+  /// The tensor that owns `t`'s memory: `t`, or what its aliases lead to.
+  int ownerOf(int t) const;
 };
 
 struct LowerOptions {

@@ -137,7 +137,8 @@ llvm::Optional<llvm::ArrayRef<int64_t>> optionalShape(Value v) {
 
 } // namespace
 
-static LogicalResult verify(Conv2dOp op) {
+/// conv2d's rules, for nn.conv2d and nn.fused_conv2d (its convolution).
+template <typename Op> static LogicalResult verifyConvolution(Op op) {
   Window w;
   llvm::ArrayRef<int64_t> weight = shapeOf(op.weight());
   if (weight.size() == 4) {
@@ -152,18 +153,10 @@ static LogicalResult verify(Conv2dOp op) {
                                      op.groups()));
 }
 
+static LogicalResult verify(Conv2dOp op) { return verifyConvolution(op); }
+
 static LogicalResult verify(FusedConv2dOp op) {
-  Window w;
-  llvm::ArrayRef<int64_t> weight = shapeOf(op.weight());
-  if (weight.size() == 4) {
-    w.kernel[0] = weight[2];
-    w.kernel[1] = weight[3];
-  }
-  if (failed(readPair(op, op.stride(), "stride", w.stride)) ||
-      failed(readPair(op, op.pad(), "pad", w.pad)) ||
-      failed(readPair(op, op.dilation(), "dilation", w.dilation)) ||
-      failed(checkResult(op, inferConv2d(shapeOf(op.input()), weight, optionalShape(op.bias()),
-                                         w, op.groups()))))
+  if (failed(verifyConvolution(op)))
     return failure();
   // The epilogue: BatchNorm's four tensors with its eps, residuals of the
   // result's type, a known activation.
