@@ -16,6 +16,30 @@ using namespace Halide;
 
 namespace {
 
+/// The shape and attributes of nn.conv2d or nn.fused_conv2d.
+template <typename Op> ConvShape read(Op op) {
+  llvm::ArrayRef<int64_t> w = op.weight().getType().template cast<mlir::RankedTensorType>().getShape();
+  int64_t pair[2];
+  ConvShape s;
+  s.cout = static_cast<int>(w[0]);
+  s.cin = static_cast<int>(w[1]);
+  s.kernel[0] = static_cast<int>(w[2]);
+  s.kernel[1] = static_cast<int>(w[3]);
+  auto set = [&](mlir::ArrayAttr attr, int out[2]) {
+    readPair(attr, pair);
+    out[0] = static_cast<int>(pair[0]);
+    out[1] = static_cast<int>(pair[1]);
+  };
+  set(op.stride(), s.stride);
+  set(op.pad(), s.pad);
+  set(op.dilation(), s.dilation);
+  s.groups = static_cast<int>(op.groups());
+  s.hasBias = static_cast<bool>(op.bias());
+  return s;
+}
+
+} // namespace
+
 /// Output columns per register tile: a divisor of the width in [4, 8] if
 /// there is one (no ragged tile), else 8, or the whole row when narrower.
 int columnsPerTile(int64_t width) {
@@ -35,38 +59,30 @@ int vectorsPerTile(int cout, int V, int columns, int most) {
   return cout > V ? 2 : 1;
 }
 
-/// What the template needs of nn.conv2d or nn.fused_conv2d.
-struct ConvAttrs {
-  int64_t stride[2], pad[2], dilation[2];
-  int groups;
-  mlir::Value weight;
-  bool hasBias;
-};
-
-template <typename Op> ConvAttrs read(Op op) {
-  ConvAttrs a;
-  readPair(op.stride(), a.stride);
-  readPair(op.pad(), a.pad);
-  readPair(op.dilation(), a.dilation);
-  a.groups = static_cast<int>(op.groups());
-  a.weight = op.weight();
-  a.hasBias = static_cast<bool>(op.bias());
-  return a;
+std::pair<Expr, Expr> foldedScaleAndBias(const EmitContext &ctx, Expr co, bool hasBias) {
+  Expr scale = 1.0f, bias = hasBias ? Expr(ctx.weights[1](co)) : Expr(0.0f);
+  if (ctx.bnEps) {
+    const std::vector<ImageParam> &bn = ctx.weights;
+    size_t b = ctx.bnFirst; // gamma, beta, mean, var
+    float eps = static_cast<float>(*ctx.bnEps);
+    scale = bn[b](co) / sqrt(bn[b + 3](co) + eps);
+    bias = (bias - bn[b + 2](co)) * scale + bn[b + 1](co);
+  }
+  return {scale, bias};
 }
-
-} // namespace
 
 Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   const Vars &v = vars();
-  ConvAttrs attrs = mlir::isa<nn::Conv2dOp>(op) ? read(mlir::cast<nn::Conv2dOp>(op))
+  ConvShape shape = mlir::isa<nn::Conv2dOp>(op) ? read(mlir::cast<nn::Conv2dOp>(op))
                                                  : read(mlir::cast<nn::FusedConv2dOp>(op));
-  llvm::ArrayRef<int64_t> w = attrs.weight.getType().cast<mlir::RankedTensorType>().getShape();
+  if (winogradFits(shape, ctx))
+    return emitWinogradConv(shape, ctx);
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
-  const int64_t *stride = attrs.stride, *pad = attrs.pad, *dilation = attrs.dilation;
+  const int *stride = shape.stride, *pad = shape.pad, *dilation = shape.dilation;
   const int V = ctx.vectorWidth;
-  int groups = attrs.groups;
-  int cout = static_cast<int>(w[0]), cinPerGroup = static_cast<int>(w[1]);
-  int kh = static_cast<int>(w[2]), kw = static_cast<int>(w[3]);
+  int groups = shape.groups;
+  int cout = shape.cout, cinPerGroup = shape.cin;
+  int kh = shape.kernel[0], kw = shape.kernel[1];
   int coutPerGroup = cout / groups;
   // Whole tiles of `vectors` x V output channels by `columns` output
   // columns; the packed weights are zero past `cout`, so the last tile
@@ -89,20 +105,13 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   int columns = columnsPerTile(out[3]);
   int vectors = vectorsPerTile(cout, V, columns, channelBlocksOuter ? 4 : 2);
   int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
-  bool hasBias = attrs.hasBias;
+  bool hasBias = shape.hasBias;
 
   // Pack: packed(co, ci, kx, ky) = W[co, ci, ky, kx] * bn_scale[co], output
   // channels innermost, zero past `cout`; bias likewise.
   Var pc("pc"), pi("pi"), px("px"), py("py");
   Expr co = clamp(pc, 0, cout - 1);
-  Expr scale = 1.0f, bias = hasBias ? Expr(ctx.weights[1](co)) : Expr(0.0f);
-  if (ctx.bnEps) {
-    const std::vector<ImageParam> &bn = ctx.weights;
-    size_t b = ctx.bnFirst; // gamma, beta, mean, var
-    float eps = static_cast<float>(*ctx.bnEps);
-    scale = bn[b](co) / sqrt(bn[b + 3](co) + eps);
-    bias = (bias - bn[b + 2](co)) * scale + bn[b + 1](co);
-  }
+  auto [scale, bias] = foldedScaleAndBias(ctx, co, hasBias);
   Func packW("conv_pack_weight"), packB("conv_pack_bias");
   packW(pc, pi, px, py) = select(pc < cout, ctx.weights[0](px, py, pi, co) * scale, 0.0f);
   packB(pc) = select(pc < cout, bias, 0.0f);
@@ -127,10 +136,8 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   Func conv("conv");
   conv(v.x, v.y, v.c, v.n) = shift(v.c);
   conv(v.x, v.y, v.c, v.n) +=
-      padded(v.x * static_cast<int>(stride[1]) - static_cast<int>(pad[1]) +
-                 r.y * static_cast<int>(dilation[1]),
-             v.y * static_cast<int>(stride[0]) - static_cast<int>(pad[0]) +
-                 r.z * static_cast<int>(dilation[0]),
+      padded(v.x * stride[1] - pad[1] + r.y * dilation[1],
+             v.y * stride[0] - pad[0] + r.z * dilation[0],
              ci, v.n) *
       weight(v.c, r.x, r.y, r.z);
 

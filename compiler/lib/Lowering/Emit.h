@@ -50,6 +50,8 @@ struct EmitContext {
   /// its eps, and its four tensors are weights[bnFirst .. bnFirst + 4).
   llvm::Optional<double> bnEps;
   size_t bnFirst = 0;
+  /// Whether 3x3 stride-1 convs may use Winograd's F(2x2, 3x3).
+  bool winograd = true;
 
   std::vector<PackRequest> packs;
   /// Registers `func` as a pack and returns the parameter that reads it.
@@ -63,6 +65,33 @@ struct EmitContext {
 /// nn.conv2d or nn.fused_conv2d (its convolution; the caller adds the
 /// residuals and the activation, ctx.bnEps says whether to fold a BatchNorm).
 Halide::Func emitConv2d(mlir::Operation *op, EmitContext &ctx);
+/// A conv's sizes and attributes, as its templates read them.
+struct ConvShape {
+  int cout, cin; // cin per group
+  int kernel[2], stride[2], pad[2], dilation[2]; // [h, w]
+  int groups;
+  bool hasBias;
+};
+/// The per-channel scale and shift a conv's packs apply to output channel
+/// `co`: its bias, and the BatchNorm ctx.bnEps says to fold (scale 1 and
+/// the bias, or 0, without one).
+std::pair<Halide::Expr, Halide::Expr> foldedScaleAndBias(const EmitContext &ctx, Halide::Expr co,
+                                                         bool hasBias);
+/// Columns (or tiles) per register tile: a divisor of `width` in [4, 8] if
+/// there is one (no ragged tile), else 8, or all of them when fewer.
+int columnsPerTile(int64_t width);
+/// Vectors of output channels per register tile: the most (up to `most`)
+/// that keep the tile within 28 of the 32 vector registers (the rest hold
+/// weights and a broadcast) and divide the channels evenly; else 2 (or 1),
+/// with padding.
+int vectorsPerTile(int cout, int V, int columns, int most);
+// Winograd.cpp
+/// Whether the Winograd template serves this conv: 3x3, stride 1, no
+/// dilation or groups, channels innermost, at least two vectors of
+/// channels in and out.
+bool winogradFits(const ConvShape &conv, const EmitContext &ctx);
+/// The conv as Winograd's F(2x2, 3x3), packs and schedule included.
+Halide::Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx);
 // Dense.cpp
 Halide::Func emitLinear(netc::nn::LinearOp op, EmitContext &ctx);
 // Pool.cpp

@@ -450,6 +450,7 @@ private:
                      const std::vector<mlir::Value> &weights, const Step &step, Group &group) {
     EmitContext ctx;
     ctx.vectorWidth = vectorWidth_;
+    ctx.winograd = options_.winograd;
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
       if (shape.size() != 4 && shape.size() != 2) {

@@ -120,6 +120,7 @@ int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
   netc::lowering::Program program;
   netc::lowering::LowerOptions lowerOptions;
   lowerOptions.target = options.target;
+  lowerOptions.winograd = options.winograd;
   if (!netc::lowering::lower(module, lowerOptions, program))
     return 1;
   if (output == Output::Header) {
@@ -191,7 +192,9 @@ int runJit(Options &options, const std::string &weightsPath, const std::string &
                 " but '" + options.entry + "' takes " + takes + "]");
   }
   netc::lowering::Program program;
-  if (!netc::lowering::lower(*module, netc::lowering::LowerOptions{}, program))
+  netc::lowering::LowerOptions lowerOptions;
+  lowerOptions.winograd = options.winograd;
+  if (!netc::lowering::lower(*module, lowerOptions, program))
     return 1;
   netc::JitRunner runner(program);
   std::string error;

@@ -97,6 +97,11 @@ cl::opt<bool> fuse("fuse", cl::sub(*cl::AllSubCommands),
                             "feeds (pass nn-fuse-conv-epilogue; default true). --fuse=false "
                             "keeps them separate steps, for comparison"),
                    cl::init(true), cl::cat(category));
+cl::opt<bool> winograd("winograd", cl::sub(*cl::AllSubCommands),
+                       cl::desc("Compute 3x3 stride-1 convs as Winograd's F(2x2, 3x3): 2.25x "
+                                "fewer multiply-adds (default true). --winograd=false keeps "
+                                "the direct convolution, for comparison"),
+                       cl::init(true), cl::cat(category));
 cl::opt<bool> listZoo("list", cl::desc("List the entries of the model zoo (or of SPEC)"),
                       cl::cat(category));
 cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCommands),
@@ -176,6 +181,7 @@ int main(int argc, char **argv) {
                       "library's name with --name");
   const char *envCC = std::getenv("NETC_CC");
   options.fuse = fuse;
+  options.winograd = winograd;
   options.cCompiler = !cCompiler.empty() ? std::string(cCompiler)
                       : envCC && *envCC  ? std::string(envCC)
                                          : std::string(NETC_DEFAULT_CC);

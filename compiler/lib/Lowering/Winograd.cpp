@@ -1,0 +1,228 @@
+//===- Winograd.cpp - 3x3 stride-1 convolution as Winograd's F(m x m, 3x3) ===//
+//
+// Each m x m tile of outputs comes from an (m+2) x (m+2) tile of inputs in
+// (m+2)^2 products instead of 9 m^2 (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016):
+//
+//   Y = A^T [ (G g G^T) . (B^T d B) ] A
+//
+// Over channels the element-wise product becomes (m+2)^2 independent
+// matrix products, tiles x Cin times Cin x Cout, and those carry the work:
+// 2.25x (m = 2) or 4x (m = 4) fewer multiply-adds than the direct
+// convolution. The weights' transform U = G g G^T is a pack (once, at
+// load, BatchNorm folded in); the input's, V = B^T d B, and the output's
+// are computed next to the products, per task.
+//
+//===----------------------------------------------------------------------===//
+#include "Emit.h"
+
+namespace netc::lowering {
+
+using namespace Halide;
+
+namespace {
+
+/// The transforms of F(m x m, 3x3), interpolation points 0, +-1 (, +-2).
+struct Transform {
+  int m; // output tile
+  std::vector<std::vector<double>> BT, G, AT; // alpha x alpha, alpha x 3, m x alpha
+  int alpha() const { return m + 2; }
+};
+
+const Transform &transformFor(int m) {
+  static const Transform f2{2,
+                            {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+                            {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
+                            {{1, 1, 1, 0}, {0, 1, -1, -1}}};
+  static const Transform f4{
+      4,
+      {{4, 0, -5, 0, 1, 0},
+       {0, -4, -4, 1, 1, 0},
+       {0, 4, -4, -1, 1, 0},
+       {0, -2, -1, 2, 1, 0},
+       {0, 2, -1, -2, 1, 0},
+       {0, 4, 0, -5, 0, 1}},
+      {{1.0 / 4, 0, 0},
+       {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+       {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+       {1.0 / 24, 1.0 / 12, 1.0 / 6},
+       {1.0 / 24, -1.0 / 12, 1.0 / 6},
+       {0, 0, 1}},
+      {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}};
+  return m == 4 ? f4 : f2;
+}
+
+/// sum_i coefficient_i * term_i, with the zero coefficients left out and
+/// the +-1 ones as plain adds.
+Expr linearCombination(const std::vector<std::pair<double, Expr>> &terms) {
+  Expr sum;
+  for (const auto &[coefficient, term] : terms) {
+    if (coefficient == 0)
+      continue;
+    Expr scaled = std::abs(coefficient) == 1 ? term
+                                             : term * static_cast<float>(std::abs(coefficient));
+    if (!sum.defined())
+      sum = coefficient < 0 ? -scaled : scaled;
+    else
+      sum = coefficient < 0 ? sum - scaled : sum + scaled;
+  }
+  return sum.defined() ? sum : Expr(0.0f);
+}
+
+} // namespace
+
+bool winogradFits(const ConvShape &conv, const EmitContext &ctx) {
+  const int V = ctx.vectorWidth;
+  return ctx.winograd && conv.kernel[0] == 3 && conv.kernel[1] == 3 && conv.stride[0] == 1 &&
+         conv.stride[1] == 1 && conv.dilation[0] == 1 && conv.dilation[1] == 1 &&
+         conv.groups == 1 && conv.cin >= 2 * V && conv.cout >= 2 * V &&
+         ctx.inputLayouts[0] == Layout::NHWC;
+}
+
+Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
+  const Vars &v = vars();
+  const int V = ctx.vectorWidth;
+  const Transform &t = transformFor(2);
+  const int m = t.m, alpha = t.alpha(), points = alpha * alpha;
+  const std::vector<int64_t> &in = ctx.inputShapes[0], &out = ctx.outputShape;
+  const int cin = conv.cin, cout = conv.cout;
+  const int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
+  const int outH = static_cast<int>(out[2]), outW = static_cast<int>(out[3]);
+  const int tilesX = (outW + m - 1) / m, tilesY = (outH + m - 1) / m;
+  const int columns = columnsPerTile(tilesX);
+  const int tilesXPadded = (tilesX + columns - 1) / columns * columns;
+  const int vectors = vectorsPerTile(cout, V, columns, 4);
+  const int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
+
+  // Pack: U(co, ci, k) = (G g G^T)[k / alpha][k % alpha], scaled by the
+  // folded BatchNorm, output channels innermost and zero past `cout`. One
+  // update per transform point, so each is a plain sum of products.
+  Var pc("pc"), pi("pi"), pk("pk");
+  Expr co = clamp(pc, 0, cout - 1);
+  auto [scale, bias] = foldedScaleAndBias(ctx, co, conv.hasBias);
+  Func packU("winograd_pack_weight"), packB("winograd_pack_bias");
+  packU(pc, pi, pk) = undef<float>();
+  for (int xi = 0; xi < alpha; ++xi)
+    for (int nu = 0; nu < alpha; ++nu) {
+      std::vector<std::pair<double, Expr>> terms;
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b)
+          terms.emplace_back(t.G[xi][a] * t.G[nu][b], ctx.weights[0](b, a, pi, co));
+      packU(pc, pi, xi * alpha + nu) =
+          select(pc < cout, linearCombination(terms) * scale, 0.0f);
+    }
+  packB(pc) = select(pc < cout, bias, 0.0f);
+  ImageParam U = ctx.addPack(packU, {points, cin, coutPadded});
+  ImageParam shift = ctx.addPack(packB, {coutPadded});
+
+  // The input with its zero halo (and zeros past the last whole tile).
+  Func padded("winograd_padded");
+  padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
+      ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c, v.n);
+
+  // V(ci, k, tx, ty) = (B^T d B)[k / alpha][k % alpha] for the input tile d
+  // at (tx, ty); `k` is unrolled in the schedule, so each point is its own
+  // expression.
+  Var ci("ci"), k("k"), tx("tx"), ty("ty");
+  std::vector<Expr> inputPoints;
+  for (int xi = 0; xi < alpha; ++xi)
+    for (int nu = 0; nu < alpha; ++nu) {
+      std::vector<std::pair<double, Expr>> terms;
+      for (int a = 0; a < alpha; ++a)
+        for (int b = 0; b < alpha; ++b)
+          terms.emplace_back(t.BT[xi][a] * t.BT[nu][b],
+                             padded(tx * m - conv.pad[1] + b, ty * m - conv.pad[0] + a, ci, v.n));
+      inputPoints.push_back(linearCombination(terms));
+    }
+  Func inputT("winograd_input");
+  inputT(ci, k, tx, ty, v.n) = mux(k, inputPoints);
+
+  // The products: M(c, k, tx, ty) = sum over ci of V(ci, k, tx, ty) U(c, ci, k).
+  RDom r(0, cin, "r");
+  Func product("winograd_product");
+  product(v.c, k, tx, ty, v.n) = 0.0f;
+  product(v.c, k, tx, ty, v.n) += inputT(r, k, tx, ty, v.n) * U(v.c, r, k);
+
+  // The output tile: Y = A^T M A, plus the bias; (x % m, y % m) are
+  // constants in the unrolled schedule.
+  std::vector<Expr> outputPoints;
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) {
+      std::vector<std::pair<double, Expr>> terms;
+      for (int xi = 0; xi < alpha; ++xi)
+        for (int nu = 0; nu < alpha; ++nu)
+          terms.emplace_back(t.AT[i][xi] * t.AT[j][nu],
+                             product(v.c, xi * alpha + nu, v.x / m, v.y / m, v.n));
+      outputPoints.push_back(linearCombination(terms));
+    }
+  Func result("winograd_conv");
+  result(v.x, v.y, v.c, v.n) = shift(v.c) + mux((v.y % m) * m + v.x % m, outputPoints);
+
+  // Tasks: a row of tiles each, with all output channels, when the
+  // transformed weights are small enough to re-read per row from cache;
+  // otherwise (as in the direct template) a block of output channels over
+  // the whole image, with the input transformed once for all of them.
+  int64_t weightBytes = int64_t{4} * points * cin * coutPadded;
+  int64_t inputBytes = int64_t{4} * points * cin * tilesXPadded * tilesY;
+  bool channelBlocks = outH > 14 ? weightBytes > (int64_t{4} << 20) : weightBytes > inputBytes;
+  Layout inputLayout = ctx.inputLayouts[0];
+  ctx.schedule = [=](Func output) mutable {
+    Var cb("cb"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), task("task");
+    TailStrategy ragged = TailStrategy::GuardWithIf;
+    output.split(v.x, xo, xi, m, outW % m ? ragged : TailStrategy::Auto)
+        .split(v.y, yo, yi, m, outH % m ? ragged : TailStrategy::Auto);
+    if (channelBlocks) {
+      output.split(v.c, cb, cv, V * vectors, cout % (V * vectors) ? TailStrategy::ShiftInwards
+                                                                  : TailStrategy::Auto)
+          .reorder(cv, xi, yi, xo, yo, cb, v.n)
+          .fuse(cb, v.n, task);
+    } else {
+      output.split(v.c, cb, cv, V * vectors, TailStrategy::GuardWithIf)
+          .reorder(cv, xi, yi, xo, cb, yo, v.n)
+          .fuse(yo, v.n, task);
+    }
+    output.parallel(task).vectorize(cv, V).unroll(cv).unroll(xi).unroll(yi);
+
+    // The products, a register tile of `vectors` x V channels by `columns`
+    // tiles, the input channels innermost.
+    product.compute_at(output, task)
+        .bound(k, 0, points)
+        .bound(tx, 0, tilesXPadded)
+        .reorder_storage(v.c, tx, k, ty, v.n)
+        .vectorize(v.c, V);
+    if (!channelBlocks)
+      product.bound(v.c, 0, coutPadded);
+    Var pcb("pcb"), pcv("pcv"), txo("txo"), txi("txi");
+    RVar ro("ro"), ri("ri");
+    product.update()
+        .split(v.c, pcb, pcv, V * vectors)
+        .split(tx, txo, txi, columns)
+        .split(r.x, ro, ri, 4)
+        .reorder(pcv, txi, ri, ro, txo, ty, pcb, k, v.n)
+        .vectorize(pcv, V)
+        .unroll(pcv)
+        .unroll(txi)
+        .unroll(ri);
+
+    // The input transform: per task's row of tiles, or once (in parallel)
+    // for all channel-block tasks.
+    Var cio("cio"), cii("cii");
+    inputT.bound(k, 0, points)
+        .reorder_storage(ci, tx, k, ty, v.n)
+        .split(ci, cio, cii, V)
+        .reorder(cii, k, cio, tx, ty, v.n)
+        .vectorize(cii)
+        .unroll(k);
+    if (channelBlocks) {
+      inputT.compute_root().parallel(ty);
+      padded.compute_root().parallel(v.y);
+    } else {
+      inputT.compute_at(output, task);
+      padded.compute_at(output, task);
+    }
+    vectorizeInner(padded, inputLayout, V);
+  };
+  return result;
+}
+
+} // namespace netc::lowering
