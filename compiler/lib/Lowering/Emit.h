@@ -50,7 +50,7 @@ struct EmitContext {
   /// its eps, and its four tensors are weights[bnFirst .. bnFirst + 4).
   llvm::Optional<double> bnEps;
   size_t bnFirst = 0;
-  /// Whether 3x3 stride-1 convs may use Winograd's F(2x2, 3x3).
+  /// Whether 3x3 stride-1 convs may use Winograd's F(4x4 or 2x2, 3x3).
   bool winograd = true;
 
   std::vector<PackRequest> packs;
@@ -90,7 +90,8 @@ int vectorsPerTile(int cout, int V, int columns, int most);
 /// dilation or groups, channels innermost, at least two vectors of
 /// channels in and out.
 bool winogradFits(const ConvShape &conv, const EmitContext &ctx);
-/// The conv as Winograd's F(2x2, 3x3), packs and schedule included.
+/// The conv by Winograd's F(4x4, 3x3) or F(2x2, 3x3), packs and schedule
+/// included.
 Halide::Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx);
 // Dense.cpp
 Halide::Func emitLinear(netc::nn::LinearOp op, EmitContext &ctx);

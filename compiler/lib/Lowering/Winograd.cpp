@@ -95,11 +95,7 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   // template's nominal peak); F(2x2, 3x3) elsewhere, whose smaller tiles
   // waste less at a ragged edge and whose weights are 2.25x smaller to
   // stream.
-  const char *forced = getenv("NETC_WINO_M");
-  int tileSize = outW % 4 == 0 && outH % 4 == 0 && outW >= 32 ? 4 : 2;
-  if (forced)
-    tileSize = atoi(forced);
-  const Transform &t = transformFor(tileSize);
+  const Transform &t = transformFor(outW % 4 == 0 && outH % 4 == 0 && outW >= 32 ? 4 : 2);
   const int m = t.m, alpha = t.alpha(), points = alpha * alpha;
   const int tilesX = (outW + m - 1) / m, tilesY = (outH + m - 1) / m;
   const int columns = columnsPerTile(tilesX);
@@ -278,7 +274,9 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
     badLanes.bound(lane, 0, V).vectorize(lane);
     badLanes.update().reorder(lane, rb.x, rb.y, tx, ty, v.n).vectorize(lane);
     if (channelBlocks) {
-      badLanes.compute_root().parallel(ty);
+      Var rows("rows"); // the tile rows of every batch item, in parallel
+      badLanes.compute_root().fuse(ty, v.n, rows).parallel(rows);
+      badLanes.update().fuse(ty, v.n, rows).parallel(rows);
       bad.compute_root();
     } else {
       badLanes.compute_at(output, task);

@@ -39,7 +39,7 @@ struct Options {
   std::string outputDir;
   std::string cCompiler;
   bool fuse = true;  // run nn-fuse-conv-epilogue
-  bool winograd = true; // 3x3 stride-1 convs as Winograd's F(2x2, 3x3)
+  bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
   bool isModule() const; // the spec is nn IR (.mlir)
 };
 

@@ -98,9 +98,10 @@ cl::opt<bool> fuse("fuse", cl::sub(*cl::AllSubCommands),
                             "keeps them separate steps, for comparison"),
                    cl::init(true), cl::cat(category));
 cl::opt<bool> winograd("winograd", cl::sub(*cl::AllSubCommands),
-                       cl::desc("Compute 3x3 stride-1 convs as Winograd's F(2x2, 3x3): 2.25x "
-                                "fewer multiply-adds (default true). --winograd=false keeps "
-                                "the direct convolution, for comparison"),
+                       cl::desc("Compute 3x3 stride-1 convs by Winograd's F(4x4, 3x3) or "
+                                "F(2x2, 3x3): 4x or 2.25x fewer multiply-adds (default true). "
+                                "--winograd=false keeps the direct convolution, for "
+                                "comparison"),
                        cl::init(true), cl::cat(category));
 cl::opt<bool> listZoo("list", cl::desc("List the entries of the model zoo (or of SPEC)"),
                       cl::cat(category));

@@ -126,7 +126,7 @@ struct Program {
 struct LowerOptions {
   Halide::Target target = Halide::get_host_target();
   std::string prefix; // prefix of the group function names
-  bool winograd = true; // 3x3 stride-1 convs as Winograd's F(2x2, 3x3)
+  bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
 };
 
 /// Lowers the single function of `module` (nn dialect, after the graph
