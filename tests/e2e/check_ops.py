@@ -101,14 +101,7 @@ def inputs(shape, batch, seed):
     """A random batch, and the same with NaN, +-Inf and huge values planted."""
     g = torch.Generator().manual_seed(seed)
     x = (torch.rand([batch] + shape, generator=g) * 4 - 2).numpy()
-    specials = x.copy()
-    flat = specials.reshape(batch, -1)
-    n = flat.shape[1]
-    for b in range(batch):
-        for offset, value in ((1, np.nan), (n // 3, np.inf), (n // 2, -np.inf), (2 * n // 3, -3e9),
-                              (n - 2, 5e9), (n // 5, -1e30), (n // 7, 1e30)):
-            flat[b, (offset + 7 * b) % n] = value
-    return [('random', x), ('NaN/Inf/huge', specials)]
+    return [('random', x), ('NaN/Inf/huge', netc_harness.with_specials(x))]
 
 
 def main():
@@ -136,13 +129,9 @@ def main():
                     print(f"{name}, batch {batch}, {label} input:")
                     with torch.no_grad():
                         reference = model(torch.from_numpy(x)).numpy()
-                    aot = netc.aot(runner, weights, x)
-                    jit = netc.jit(SPEC, entry, weights, x)
-                    for error in (netc_harness.compare('AOT vs torch', aot, reference, atol=atol),
-                                  netc_harness.compare('JIT vs torch', jit, reference, atol=atol),
-                                  netc_harness.bitwise('AOT vs JIT', aot, jit)):
-                        if error:
-                            failures.append(f"{name}, batch {batch}, {label}: {error}")
+                    for error in netc_harness.library_and_jit(netc, runner, SPEC, entry, weights,
+                                                              x, reference, atol=atol):
+                        failures.append(f"{name}, batch {batch}, {label}: {error}")
     for f in failures:
         print("FAILED:", f, file=sys.stderr)
     failed = {f.split(',')[0] for f in failures}

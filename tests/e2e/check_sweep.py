@@ -22,7 +22,6 @@ import random
 import sys
 import tempfile
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -131,21 +130,13 @@ def main():
                 x = (torch.rand([batch, case['cin'], case['h'], case['w']]) * 4 - 2).numpy()
                 with torch.no_grad():
                     reference = model(torch.from_numpy(x)).numpy()
-                aot = netc.aot(runner, weights, x)
-                checks = [netc_harness.compare('AOT vs torch', aot, reference)]
-                if not args.target:
-                    jit = netc.jit(spec, name, weights, x)
-                    checks += [netc_harness.compare('JIT vs torch', jit, reference),
-                               netc_harness.bitwise('AOT vs JIT', aot, jit)]
-                    if batch == 1:
-                        unfused = netc.jit(spec, name, weights, x, extra=['--fuse=false'])
-                        checks.append(netc_harness.compare('unfused JIT vs torch', unfused,
-                                                           reference))
+                variants = [('unfused JIT', ['--fuse=false'])] if batch == 1 else []
+                errors = netc_harness.library_and_jit(netc, runner, spec, name, weights, x,
+                                                      reference, jit=not args.target,
+                                                      variants=variants)
                 label = {k: v for k, v in case.items() if k != 'pixels'}
                 print(f"{name} batch {batch}: {label}")
-                for error in checks:
-                    if error:
-                        failures.append(f"{name} batch {batch} {label}: {error}")
+                failures += [f"{name} batch {batch} {label}: {error}" for error in errors]
     for f in failures:
         print("FAILED:", f, file=sys.stderr)
     print(f"{args.cases} cases, {len(failures)} failures")

@@ -114,3 +114,35 @@ def bitwise(name, a, b):
     differ = ~((a == b) | (np.isnan(a) & np.isnan(b)))
     at = tuple(int(i) for i in np.argwhere(differ)[0])
     return f"{name}: {int(differ.sum())} elements differ, first at {at}: {a[at]!r} vs {b[at]!r}"
+
+
+def with_specials(x):
+    """A copy of the batch x with NaN, +-Inf and huge values planted in each
+    item, at offsets that differ from item to item."""
+    specials = x.copy()
+    flat = specials.reshape(x.shape[0], -1)
+    n = flat.shape[1]
+    for b in range(x.shape[0]):
+        for offset, value in ((1, np.nan), (n // 3, np.inf), (n // 2, -np.inf), (2 * n // 3, -3e9),
+                              (n - 2, 5e9), (n // 5, -1e30), (n // 7, 1e30)):
+            flat[b, (offset + 7 * b) % n] = value
+    return specials
+
+
+def library_and_jit(netc, runner, spec, entry, weights, x, reference, atol=1e-5,
+                    jit=True, variants=()):
+    """The checks a test of the back end makes on one input: the library
+    (`runner`) against PyTorch; with `jit`, `netc run` against PyTorch and
+    equal to the library bit for bit, then `netc run` with each variant's
+    extra options against PyTorch. `variants`: (label, options) pairs.
+    Returns the failed checks' messages."""
+    aot = netc.aot(runner, weights, x)
+    checks = [compare('AOT vs torch', aot, reference, atol=atol)]
+    if jit:
+        ours = netc.jit(spec, entry, weights, x)
+        checks += [compare('JIT vs torch', ours, reference, atol=atol),
+                   bitwise('AOT vs JIT', aot, ours)]
+        for label, options in variants:
+            other = netc.jit(spec, entry, weights, x, extra=options)
+            checks.append(compare(f'{label} vs torch', other, reference, atol=atol))
+    return [error for error in checks if error]

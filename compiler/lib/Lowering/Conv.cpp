@@ -18,14 +18,15 @@ namespace {
 
 /// The shape and attributes of nn.conv2d or nn.fused_conv2d.
 template <typename Op> ConvShape read(Op op) {
-  llvm::ArrayRef<int64_t> w = op.weight().getType().template cast<mlir::RankedTensorType>().getShape();
-  int64_t pair[2];
+  llvm::ArrayRef<int64_t> w =
+      op.weight().getType().template cast<mlir::RankedTensorType>().getShape();
   ConvShape s;
   s.cout = static_cast<int>(w[0]);
   s.cin = static_cast<int>(w[1]);
   s.kernel[0] = static_cast<int>(w[2]);
   s.kernel[1] = static_cast<int>(w[3]);
-  auto set = [&](mlir::ArrayAttr attr, int out[2]) {
+  auto set = [](mlir::ArrayAttr attr, int out[2]) {
+    int64_t pair[2];
     readPair(attr, pair);
     out[0] = static_cast<int>(pair[0]);
     out[1] = static_cast<int>(pair[1]);
@@ -57,6 +58,10 @@ int vectorsPerTile(int cout, int V, int columns, int most) {
     if (v * columns <= 28 && cout % (v * V) == 0)
       return v;
   return cout > V ? 2 : 1;
+}
+
+bool channelBlockTasks(int64_t outHeight, int64_t weightBytes, int64_t inputBytes) {
+  return outHeight > 14 ? weightBytes > (int64_t{4} << 20) : weightBytes > inputBytes;
 }
 
 std::pair<Expr, Expr> foldedScaleAndBias(const EmitContext &ctx, Expr co, bool hasBias) {
@@ -100,8 +105,7 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   const std::vector<int64_t> &out = ctx.outputShape;
   int64_t weightBytes = int64_t{4} * kh * kw * cinPerGroup * cout;
   int64_t inputBytes = int64_t{4} * in[1] * in[2] * in[3];
-  bool channelBlocksOuter = out[2] > 14 ? weightBytes > (int64_t{4} << 20)
-                                         : weightBytes > inputBytes;
+  bool channelBlocksOuter = channelBlockTasks(out[2], weightBytes, inputBytes);
   int columns = columnsPerTile(out[3]);
   int vectors = vectorsPerTile(cout, V, columns, channelBlocksOuter ? 4 : 2);
   int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);

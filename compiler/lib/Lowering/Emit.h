@@ -85,6 +85,11 @@ int columnsPerTile(int64_t width);
 /// weights and a broadcast) and divide the channels evenly; else 2 (or 1),
 /// with padding.
 int vectorsPerTile(int cout, int V, int columns, int most);
+/// Whether a conv's tasks are blocks of output channels over the whole
+/// image (each weight read once per task), rather than a few output rows
+/// each: when the image is 14x14 or smaller and the (packed) weights
+/// outweigh the input the tasks read, or when the weights exceed 4 MB.
+bool channelBlockTasks(int64_t outHeight, int64_t weightBytes, int64_t inputBytes);
 // Winograd.cpp
 /// Whether the Winograd template serves this conv: 3x3, stride 1, no
 /// dilation or groups, channels innermost, at least two vectors of

@@ -22,12 +22,14 @@ using namespace Halide;
 
 namespace {
 
+using Matrix = std::vector<std::vector<double>>;
+
 /// The transforms of F(m x m, 3x3), interpolation points 0, +-1 (, +-2).
 struct Transform {
   int m; // output tile
-  std::vector<std::vector<double>> BT, G, AT; // alpha x alpha, alpha x 3, m x alpha
+  Matrix BT, G, AT; // alpha x alpha, alpha x 3, m x alpha
   /// A left inverse of G (3 x alpha): the kernel back from U = G g G^T.
-  std::vector<std::vector<double>> Ginv;
+  Matrix Ginv;
   int alpha() const { return m + 2; }
 };
 
@@ -73,6 +75,21 @@ Expr linearCombination(const std::vector<std::pair<double, Expr>> &terms) {
   return sum.defined() ? sum : Expr(0.0f);
 }
 
+/// L X L^T for the matrix X whose entries are x(a, b): its entries, row by
+/// row, each a sum of L[i][a] L[j][b] x(a, b).
+std::vector<Expr> sandwich(const Matrix &L, const std::function<Expr(int a, int b)> &x) {
+  std::vector<Expr> entries;
+  for (const std::vector<double> &row : L)
+    for (const std::vector<double> &column : L) {
+      std::vector<std::pair<double, Expr>> terms;
+      for (size_t a = 0; a < row.size(); ++a)
+        for (size_t b = 0; b < column.size(); ++b)
+          terms.emplace_back(row[a] * column[b], x(static_cast<int>(a), static_cast<int>(b)));
+      entries.push_back(linearCombination(terms));
+    }
+  return entries;
+}
+
 } // namespace
 
 bool winogradFits(const ConvShape &conv, const EmitContext &ctx) {
@@ -111,15 +128,10 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   auto [scale, bias] = foldedScaleAndBias(ctx, co, conv.hasBias);
   Func packU("winograd_pack_weight"), packB("winograd_pack_bias");
   packU(pc, pi, pk) = undef<float>();
-  for (int xi = 0; xi < alpha; ++xi)
-    for (int nu = 0; nu < alpha; ++nu) {
-      std::vector<std::pair<double, Expr>> terms;
-      for (int a = 0; a < 3; ++a)
-        for (int b = 0; b < 3; ++b)
-          terms.emplace_back(t.G[xi][a] * t.G[nu][b], ctx.weights[0](b, a, pi, co));
-      packU(pc, pi, xi * alpha + nu) =
-          select(pc < cout, linearCombination(terms) * scale, 0.0f);
-    }
+  std::vector<Expr> weightPoints =
+      sandwich(t.G, [&](int a, int b) { return ctx.weights[0](b, a, pi, co); });
+  for (int point = 0; point < points; ++point)
+    packU(pc, pi, point) = select(pc < cout, weightPoints[point] * scale, 0.0f);
   packB(pc) = select(pc < cout, bias, 0.0f);
   ImageParam U = ctx.addPack(packU, {points, cin, coutPadded});
   ImageParam shift = ctx.addPack(packB, {coutPadded});
@@ -133,18 +145,10 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   // at (tx, ty); `k` is unrolled in the schedule, so each point is its own
   // expression.
   Var ci("ci"), k("k"), tx("tx"), ty("ty");
-  std::vector<Expr> inputPoints;
-  for (int xi = 0; xi < alpha; ++xi)
-    for (int nu = 0; nu < alpha; ++nu) {
-      std::vector<std::pair<double, Expr>> terms;
-      for (int a = 0; a < alpha; ++a)
-        for (int b = 0; b < alpha; ++b)
-          terms.emplace_back(t.BT[xi][a] * t.BT[nu][b],
-                             padded(tx * m - conv.pad[1] + b, ty * m - conv.pad[0] + a, ci, v.n));
-      inputPoints.push_back(linearCombination(terms));
-    }
   Func inputT("winograd_input");
-  inputT(ci, k, tx, ty, v.n) = mux(k, inputPoints);
+  inputT(ci, k, tx, ty, v.n) = mux(k, sandwich(t.BT, [&](int a, int b) {
+    return padded(tx * m - conv.pad[1] + b, ty * m - conv.pad[0] + a, ci, v.n);
+  }));
 
   // The products: M(c, k, tx, ty) = sum over ci of V(ci, k, tx, ty) U(c, ci, k).
   RDom r(0, cin, "r");
@@ -154,18 +158,11 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
 
   // The output tile: Y = A^T M A, plus the bias; (x % m, y % m) are
   // constants in the unrolled schedule.
-  std::vector<Expr> outputPoints;
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j) {
-      std::vector<std::pair<double, Expr>> terms;
-      for (int xi = 0; xi < alpha; ++xi)
-        for (int nu = 0; nu < alpha; ++nu)
-          terms.emplace_back(t.AT[i][xi] * t.AT[j][nu],
-                             product(v.c, xi * alpha + nu, v.x / m, v.y / m, v.n));
-      outputPoints.push_back(linearCombination(terms));
-    }
   Func result("winograd_conv");
-  result(v.x, v.y, v.c, v.n) = shift(v.c) + mux((v.y % m) * m + v.x % m, outputPoints);
+  result(v.x, v.y, v.c, v.n) =
+      shift(v.c) + mux((v.y % m) * m + v.x % m, sandwich(t.AT, [&](int a, int b) {
+        return product(v.c, a * alpha + b, v.x / m, v.y / m, v.n);
+      }));
 
   // NaN and Inf: the transforms mix a tile's inputs, so one Inf or NaN
   // would turn the whole output tile into NaN, where PyTorch's direct sum
@@ -186,15 +183,8 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
     anyLane = max(anyLane, badLanes(l, tx, ty, v.n));
   bad(tx, ty, v.n) = anyLane;
   RDom rd(0, cin, 0, 3, 0, 3, "rd");
-  std::vector<Expr> kernelPoints; // g(c, rd.x, a, b), a * 3 + b
-  for (int a = 0; a < 3; ++a)
-    for (int b = 0; b < 3; ++b) {
-      std::vector<std::pair<double, Expr>> terms;
-      for (int xi = 0; xi < alpha; ++xi)
-        for (int nu = 0; nu < alpha; ++nu)
-          terms.emplace_back(t.Ginv[a][xi] * t.Ginv[b][nu], U(v.c, rd.x, xi * alpha + nu));
-      kernelPoints.push_back(linearCombination(terms));
-    }
+  std::vector<Expr> kernelPoints = // g(c, rd.x, a, b), at a * 3 + b
+      sandwich(t.Ginv, [&](int a, int b) { return U(v.c, rd.x, a * alpha + b); });
   Func direct("winograd_direct");
   direct(v.x, v.y, v.c, v.n) = shift(v.c);
   direct(v.x, v.y, v.c, v.n) +=
@@ -212,7 +202,7 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   // the whole image, with the input transformed once for all of them.
   int64_t weightBytes = int64_t{4} * points * cin * coutPadded;
   int64_t inputBytes = int64_t{4} * points * cin * tilesXPadded * tilesY;
-  bool channelBlocks = outH > 14 ? weightBytes > (int64_t{4} << 20) : weightBytes > inputBytes;
+  bool channelBlocks = channelBlockTasks(outH, weightBytes, inputBytes);
   Layout inputLayout = ctx.inputLayouts[0];
   ctx.schedule = [=](Func output) mutable {
     Var cb("cb"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), task("task");

@@ -116,12 +116,21 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
   return module;
 }
 
+namespace {
+
+/// The back end's options, for code that runs on `target`.
+netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Target target) {
+  netc::lowering::LowerOptions lower;
+  lower.target = target;
+  lower.winograd = options.winograd;
+  return lower;
+}
+
+} // namespace
+
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
   netc::lowering::Program program;
-  netc::lowering::LowerOptions lowerOptions;
-  lowerOptions.target = options.target;
-  lowerOptions.winograd = options.winograd;
-  if (!netc::lowering::lower(module, lowerOptions, program))
+  if (!netc::lowering::lower(module, lowerOptionsFor(options, options.target), program))
     return 1;
   if (output == Output::Header) {
     llvm::outs() << netc::codegen::emitHeader(program);
@@ -192,9 +201,8 @@ int runJit(Options &options, const std::string &weightsPath, const std::string &
                 " but '" + options.entry + "' takes " + takes + "]");
   }
   netc::lowering::Program program;
-  netc::lowering::LowerOptions lowerOptions;
-  lowerOptions.winograd = options.winograd;
-  if (!netc::lowering::lower(*module, lowerOptions, program))
+  if (!netc::lowering::lower(*module, lowerOptionsFor(options, Halide::get_host_target()),
+                             program))
     return 1;
   netc::JitRunner runner(program);
   std::string error;
