@@ -98,8 +98,8 @@ int main(int argc, char **argv) {
   void *aligned = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
 
   auto runOnce = [&]() {
-    return netc_program_run(model, input.data(), in.rank, shape.data(), output.data(), aligned,
-                            arena.size() - 64, threads, &error);
+    return netc_program_run(model, input.data(), in.rank, shape.data(), output.data(),
+                            output.size(), aligned, arena.size() - 64, threads, &error);
   };
   if ((status = runOnce()) != NETC_OK) // warm-up: thread pool, caches
     return fail("run", status, error);
@@ -113,8 +113,8 @@ int main(int argc, char **argv) {
       for (size_t s = 0; s < program->num_steps; ++s) {
         double t0 = now();
         status = netc_program_run_steps(model, s, s + 1, input.data(), in.rank, shape.data(),
-                                        output.data(), aligned, arena.size() - 64, threads,
-                                        &error);
+                                        output.data(), output.size(), aligned,
+                                        arena.size() - 64, threads, &error);
         double t = now() - t0;
         if (status != NETC_OK)
           return fail("run", status, error);

@@ -76,4 +76,7 @@ function(netc_add_model target)
   target_link_libraries(${target} INTERFACE ${dir}/lib${name}.a netc_halide_runtime
                         ${NETC_RUNTIME_TARGET})
   add_dependencies(${target} ${target}_netc)
+  # The archive alone, for builds that link their own runtime (a sanitizer's).
+  set_target_properties(${target} PROPERTIES NETC_LIBRARY ${dir}/lib${name}.a
+                        NETC_INCLUDE_DIR ${dir})
 endfunction()

@@ -92,25 +92,25 @@ Graph Elaborator::run(const std::string &entryText) {
   const std::vector<int64_t> &given_shape = options_.inputShape;
   if (!given_shape.empty()) {
     if (given_shape.size() != shape.size())
-      fail(input.loc, "--input-shape has " + std::to_string(given_shape.size()) +
+      fail(input.loc, options_.inputShapeSource + " has " + std::to_string(given_shape.size()) +
                           " dimensions but '" + input.name + "' is declared " +
                           formatShape(shape));
     std::vector<std::pair<std::string, int64_t>> symbols;
     for (size_t i = 0; i < shape.size(); ++i) {
       int64_t v = given_shape[i];
       if (v < 1)
-        fail(input.loc, "--input-shape dimension " + std::to_string(i) + " is " +
+        fail(input.loc, options_.inputShapeSource + " dimension " + std::to_string(i) + " is " +
                             std::to_string(v) + "; sizes must be at least 1");
       if (shape[i].known()) {
         if (shape[i].value != v)
-          fail(input.loc, "--input-shape dimension " + std::to_string(i) + " is " +
+          fail(input.loc, options_.inputShapeSource + " dimension " + std::to_string(i) + " is " +
                               std::to_string(v) + " but '" + input.name + "' fixes it at " +
                               std::to_string(shape[i].value));
         continue;
       }
       for (const auto &[sym, bound_v] : symbols)
         if (sym == shape[i].symbol && bound_v != v)
-          fail(input.loc, "--input-shape gives symbol '" + sym + "' two sizes, " +
+          fail(input.loc, options_.inputShapeSource + " gives symbol '" + sym + "' two sizes, " +
                               std::to_string(bound_v) + " and " + std::to_string(v));
       symbols.emplace_back(shape[i].symbol, v);
       shape[i] = Dim::of(v);

@@ -94,30 +94,30 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  // The wrapper throws netc::Error, with the status and the runtime's message.
   netc::models::lenet5 model;
-  netc_error err{};
-  if (model.load(weights.c_str(), &err) != NETC_OK) {
-    std::fprintf(stderr, "error: %s\n", err.message);
-    return 1;
-  }
-  // The preprocessing the training used: pixel / 255.
-  std::vector<float> input(pixels.size());
-  for (size_t i = 0; i < pixels.size(); ++i)
-    input[i] = pixels[i] / 255.0f;
   std::vector<float> logits(static_cast<size_t>(count) * 10);
-
-  const int64_t batch = 250;
   std::vector<double> seconds;
-  for (int pass = 0; pass < 5; ++pass) {
-    auto start = std::chrono::steady_clock::now();
-    for (int64_t first = 0; first < count; first += batch) {
-      int64_t n = std::min(batch, count - first);
-      if (model.run(&input[first * 784], {n, 1, 28, 28}, &logits[first * 10], &err) != NETC_OK) {
-        std::fprintf(stderr, "error: %s\n", err.message);
-        return 1;
+  const int64_t batch = 250;
+  try {
+    model.load(weights);
+    // The preprocessing the training used: pixel / 255.
+    std::vector<float> input(pixels.size());
+    for (size_t i = 0; i < pixels.size(); ++i)
+      input[i] = pixels[i] / 255.0f;
+    for (int pass = 0; pass < 5; ++pass) {
+      auto start = std::chrono::steady_clock::now();
+      for (int64_t first = 0; first < count; first += batch) {
+        int64_t n = std::min(batch, count - first);
+        model.run(&input[first * 784], {n, 1, 28, 28}, &logits[first * 10],
+                  logits.size() - first * 10);
       }
+      seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  } catch (const netc::Error &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
   }
   std::sort(seconds.begin(), seconds.end());
 

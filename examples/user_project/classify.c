@@ -19,7 +19,9 @@ int main(int argc, char **argv) {
   float *output = NULL;
   if (status == NETC_OK) {
     output = malloc((size_t)input.shape[0] * TINY_OUTPUT_ELEMENTS_PER_SAMPLE * sizeof(float));
-    status = tiny_run(model, input.data, input.rank, input.shape, output, NULL, 0, 0, &error);
+    size_t capacity = (size_t)input.shape[0] * TINY_OUTPUT_ELEMENTS_PER_SAMPLE;
+    status = tiny_run(model, input.data, input.rank, input.shape, output, capacity, NULL, 0, 0,
+                      &error);
   }
   if (status == NETC_OK) {
     int64_t shape[] = TINY_OUTPUT_SHAPE;

@@ -8,7 +8,9 @@
 //===----------------------------------------------------------------------===//
 #include "netc/program.h"
 
+#include "Call.h"
 #include "Error.h"
+#include "Weights.h"
 
 #include <HalideRuntime.h>
 
@@ -17,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+using netc::runtime::Call;
 using netc::runtime::fail;
 
 struct netc_model {
@@ -172,6 +175,38 @@ float *allocateFloats(int64_t count) {
 
 /// Runs every pack pipeline once, on the file's weights, into its own
 /// aligned buffer (model.weights[num_weights + k]).
+/// Floats per batch item of the program's largest tensor or of its arena.
+int64_t largestPerSample(const netc_program &p) {
+  int64_t largest = std::max<int64_t>(p.arena_floats_per_sample, 1);
+  for (size_t t = 0; t < p.num_tensors; ++t)
+    largest = std::max(largest, elementsPerSample(p.tensors[t].shape, p.tensors[t].rank));
+  return largest;
+}
+
+/// Why the program does not take an input of this shape, or "". Halide
+/// indexes with 32-bit integers: every tensor of the batch must fit.
+std::string inputProblem(const netc_program &p, int64_t largest, int rank, const int64_t *shape) {
+  const netc_program_tensor &in = p.tensors[p.input];
+  if (rank != in.rank)
+    return "the input has rank " + std::to_string(rank) + ", expected " + std::to_string(in.rank);
+  for (int d = 1; d < rank; ++d)
+    if (shape[d] != in.shape[d])
+      return "input dimension " + std::to_string(d) + " is " + std::to_string(shape[d]) +
+             ", expected " + netc::runtime::formatShape(in.shape, in.rank).replace(1, 1, "N");
+  if (shape[0] < 1 || shape[0] > INT32_MAX / largest)
+    return "batch " + std::to_string(shape[0]) + " is out of range (1 to " +
+           std::to_string(INT32_MAX / largest) + "; larger batches overflow 32-bit indexing)";
+  return "";
+}
+
+/// Runs one of the program's pipelines: args[0] is set to the user context
+/// (the call), the buffers follow.
+int invokePipeline(const netc_program &p, int pipeline, Call &call, void **args) {
+  void *userContext = &call;
+  args[0] = &userContext;
+  return p.invoke ? p.invoke(p.invoke_context, pipeline, args) : p.pipelines[pipeline](args);
+}
+
 netc_status computePacks(netc_model &model, netc_error *error) {
   const netc_program &p = *model.program;
   std::vector<halide_buffer_t> buffers;
@@ -188,54 +223,140 @@ netc_status computePacks(netc_model &model, netc_error *error) {
     size_t count = static_cast<size_t>(pack.num_sources) + 1;
     buffers.assign(count, halide_buffer_t());
     dims.assign(count * NETC_MAX_RANK, halide_dimension_t());
-    args.assign(count, nullptr);
+    args.assign(count + 1, nullptr);
     for (size_t i = 0; i < count; ++i) {
       bool isResult = i + 1 == count;
       const int64_t *shape = isResult ? pack.shape : p.weights[pack.sources[i]].shape;
       int rank = isResult ? pack.rank : p.weights[pack.sources[i]].rank;
       const void *data = isResult ? result : model.weights[pack.sources[i]];
       describe(buffers[i], &dims[i * NETC_MAX_RANK], data, rank, shape, 0);
-      args[i] = &buffers[i];
+      args[i + 1] = &buffers[i];
     }
-    int rc = p.invoke ? p.invoke(p.invoke_context, pack.pipeline, args.data())
-                      : p.pipelines[pack.pipeline](args.data());
-    if (rc != 0)
+    Call call(netc::runtime::resolveThreads(0));
+    if (int rc = invokePipeline(p, pack.pipeline, call, args.data()))
       return fail(error, NETC_ERROR_EXECUTION,
                   prefix(&p, "load") + "packing the weights of '" + (pack.name ? pack.name : "") +
-                      "' failed (status " + std::to_string(rc) + ")");
+                      "' failed (status " + std::to_string(rc) + ")" +
+                      (call.halideMessage.empty() ? "" : ": " + call.halideMessage));
   }
   return NETC_OK;
 }
 
 } // namespace
 
-extern "C" netc_status netc_program_load(const netc_program *program, const char *weights_path,
-                                         netc_model **out, netc_error *error) {
-  if (!program || !weights_path || !out)
-    return fail(error, NETC_ERROR_INVALID_ARGUMENT, prefix(program, "load") + "null argument");
-  *out = nullptr;
+namespace {
+
+/// Whether the tables can be used with this runtime; else fails `error`.
+netc_status usable(const netc_program *program, netc_error *error) {
+  // Only the first two fields are read before the ABI is known to match.
+  if (program->abi_version != NETC_ABI_VERSION) {
+    bool plausible = program->abi_version >= 1 && program->abi_version < 1000;
+    return fail(error, NETC_ERROR_VERSION,
+                std::string("netc_program_load: the model was generated for runtime ABI ") +
+                    (plausible ? std::to_string(program->abi_version) + " (netc " +
+                                     (program->netc_version ? program->netc_version : "?") + ")"
+                               : "unknown") +
+                    ", but this runtime is netc " NETC_VERSION_STRING " with ABI " +
+                    std::to_string(NETC_ABI_VERSION) +
+                    "; regenerate the library with this netc, or link the runtime of the netc "
+                    "that generated it");
+  }
   std::string why;
   if (!consistent(*program, why))
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
                 prefix(program, "load") + "inconsistent program tables: " + why);
+  return NETC_OK;
+}
+
+using SafetensorsPtr = std::unique_ptr<netc_safetensors, void (*)(netc_safetensors *)>;
+
+/// The weights from a file (path) or from memory (data, size), with the
+/// options applied; null (and `error` set) on failure.
+SafetensorsPtr openWeights(const netc_program &program, const char *path, const void *data,
+                           size_t size, const netc_load_options *options, netc_status &status,
+                           netc_error *error) {
   netc_safetensors *file = nullptr;
-  netc_status status = netc_safetensors_open(weights_path, &file, error);
+  status = path ? netc_safetensors_open(path, &file, error)
+                : netc_safetensors_open_memory(
+                      data, size, (std::string(program.name) + " weights (memory)").c_str(),
+                      &file, error);
+  SafetensorsPtr owned(status == NETC_OK ? file : nullptr, netc_safetensors_close);
+  if (owned && options && options->strip_prefix) {
+    status = netc_safetensors_strip_prefix(owned.get(), options->strip_prefix, error);
+    if (status != NETC_OK)
+      owned.reset();
+  }
+  return owned;
+}
+
+/// Float32 copies of F16 and BF16 weights.
+float halfToFloat(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0x1f) { // Inf, NaN
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent != 0) { // normal
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) { // zero
+    bits = sign;
+  } else { // subnormal: normalize
+    int shift = 0;
+    while (!(mantissa & 0x400u)) {
+      mantissa <<= 1;
+      ++shift;
+    }
+    bits = sign | (static_cast<uint32_t>(113 - shift) << 23) | ((mantissa & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+void convertToFloat(const netc_tensor_info &info, float *out) {
+  const auto *bytes = static_cast<const uint8_t *>(info.data);
+  if (std::strcmp(info.dtype, "F32") == 0) {
+    std::memcpy(out, info.data, info.bytes); // the mapping may be unaligned
+    return;
+  }
+  size_t count = info.bytes / 2;
+  bool brain = std::strcmp(info.dtype, "BF16") == 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint16_t h;
+    std::memcpy(&h, bytes + 2 * i, sizeof h);
+    if (brain) {
+      uint32_t bits = static_cast<uint32_t>(h) << 16;
+      std::memcpy(&out[i], &bits, sizeof(float));
+    } else {
+      out[i] = halfToFloat(h);
+    }
+  }
+}
+
+netc_status loadFrom(const netc_program *program, const char *path, const void *data,
+                     size_t size, const netc_load_options *options, netc_model **out,
+                     netc_error *error) {
+  if (!program || (!path && !data) || !out)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, prefix(program, "load") + "null argument");
+  *out = nullptr;
+  netc_status status = usable(program, error);
   if (status != NETC_OK)
     return status;
-  std::unique_ptr<netc_safetensors, void (*)(netc_safetensors *)> closer(file,
-                                                                         netc_safetensors_close);
-  status = netc_safetensors_check(file, program->expected, program->num_expected, error);
-  if (status != NETC_OK)
+  netc::runtime::installHalideHandlers(*program);
+  SafetensorsPtr closer = openWeights(*program, path, data, size, options, status, error);
+  if (!closer)
     return status;
+  netc_safetensors *file = closer.get();
+  netc::runtime::WeightsReport report =
+      netc::runtime::checkWeights(*file, program->expected, program->num_expected);
+  if (report.status != NETC_OK)
+    return fail(error, report.status,
+                report.text(8, std::string(program->name) + "_check_weights"));
   std::unique_ptr<netc_model> model(new (std::nothrow) netc_model);
   if (!model)
     return fail(error, NETC_ERROR_OUT_OF_MEMORY, prefix(program, "load") + "out of memory");
   model->program = program;
-  model->largestPerSample = std::max<int64_t>(program->arena_floats_per_sample, 1);
-  for (size_t t = 0; t < program->num_tensors; ++t)
-    model->largestPerSample =
-        std::max(model->largestPerSample,
-                 elementsPerSample(program->tensors[t].shape, program->tensors[t].rank));
+  model->largestPerSample = largestPerSample(*program);
   for (size_t s = 0; s < program->num_steps; ++s)
     model->mostOperands =
         std::max(model->mostOperands, static_cast<size_t>(program->steps[s].num_inputs +
@@ -251,19 +372,22 @@ extern "C" netc_status netc_program_load(const netc_program *program, const char
   for (size_t i = 0; i < program->num_weights; ++i) {
     const netc_param_spec &spec = program->weights[i];
     netc_tensor_info info;
-    if (netc_safetensors_find(file, spec.key, &info) != NETC_OK ||
-        std::strcmp(info.dtype, "F32") != 0 || info.rank != spec.rank ||
+    bool floating = netc_safetensors_find(file, spec.key, &info) == NETC_OK &&
+                    (std::strcmp(info.dtype, "F32") == 0 || std::strcmp(info.dtype, "F16") == 0 ||
+                     std::strcmp(info.dtype, "BF16") == 0);
+    if (!floating || info.rank != spec.rank ||
         std::memcmp(info.shape, spec.shape, sizeof(int64_t) * spec.rank) != 0)
       return fail(error, NETC_ERROR_INVALID_ARGUMENT,
                   prefix(program, "load") + "weight '" + spec.key +
                       "' is read by the pipelines but is not in the expected list as F32 " +
                       netc::runtime::formatShape(spec.shape, spec.rank));
-    float *copy = allocateFloats(static_cast<int64_t>(info.bytes / sizeof(float)));
+    int64_t count = elements(info.shape, info.rank);
+    float *copy = allocateFloats(count);
     if (!copy)
       return fail(error, NETC_ERROR_OUT_OF_MEMORY,
-                  prefix(program, "load") + "cannot allocate " + std::to_string(info.bytes) +
-                      " bytes for weight '" + spec.key + "'");
-    std::memcpy(copy, info.data, info.bytes); // the mapping may be unaligned
+                  prefix(program, "load") + "cannot allocate " +
+                      std::to_string(count * 4) + " bytes for weight '" + spec.key + "'");
+    convertToFloat(info, copy);
     model->weights[i] = copy;
   }
   closer.reset();
@@ -279,6 +403,61 @@ extern "C" netc_status netc_program_load(const netc_program *program, const char
   return NETC_OK;
 }
 
+} // namespace
+
+extern "C" netc_status netc_program_load(const netc_program *program, const char *weights_path,
+                                         netc_model **model, netc_error *error) {
+  return netc_program_load_with_options(program, weights_path, nullptr, model, error);
+}
+
+extern "C" netc_status netc_program_load_with_options(const netc_program *program,
+                                                      const char *weights_path,
+                                                      const netc_load_options *options,
+                                                      netc_model **model, netc_error *error) {
+  if (!weights_path)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, prefix(program, "load") + "null argument");
+  return loadFrom(program, weights_path, nullptr, 0, options, model, error);
+}
+
+extern "C" netc_status netc_program_load_memory(const netc_program *program, const void *data,
+                                                size_t size, const netc_load_options *options,
+                                                netc_model **model, netc_error *error) {
+  if (!data)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, prefix(program, "load_memory") +
+                                                        "null argument");
+  return loadFrom(program, nullptr, data, size, options, model, error);
+}
+
+extern "C" size_t netc_program_check_weights(const netc_program *program,
+                                             const char *weights_path,
+                                             const netc_load_options *options, char *report,
+                                             size_t capacity) {
+  netc_error error{};
+  std::string text;
+  if (!program || !weights_path) {
+    text = prefix(program, "check_weights") + "null argument";
+  } else if (usable(program, &error) != NETC_OK) {
+    text = error.message;
+  } else {
+    netc_status status;
+    SafetensorsPtr file = openWeights(*program, weights_path, nullptr, 0, options, status, &error);
+    if (!file) {
+      text = error.message;
+    } else {
+      netc::runtime::WeightsReport r =
+          netc::runtime::checkWeights(*file, program->expected, program->num_expected);
+      if (r.status != NETC_OK)
+        text = r.text(r.problems.size(), "");
+    }
+  }
+  if (report && capacity > 0) {
+    size_t n = std::min(text.size(), capacity - 1);
+    std::memcpy(report, text.data(), n);
+    report[n] = '\0';
+  }
+  return text.size() + 1;
+}
+
 extern "C" void netc_model_free(netc_model *model) { delete model; }
 
 extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t batch) {
@@ -288,20 +467,39 @@ extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t 
          sizeof(float);
 }
 
+extern "C" size_t netc_program_output_shape(const netc_program *program, int input_rank,
+                                           const int64_t *input_shape, int64_t *output_shape,
+                                           netc_status *status) {
+  std::string why;
+  if (!program || !input_shape || !output_shape || program->abi_version != NETC_ABI_VERSION ||
+      !consistent(*program, why) ||
+      !inputProblem(*program, largestPerSample(*program), input_rank, input_shape).empty()) {
+    if (status)
+      *status = NETC_ERROR_INVALID_ARGUMENT;
+    return 0;
+  }
+  const netc_program_tensor &out = program->tensors[program->output];
+  std::copy(out.shape, out.shape + out.rank, output_shape);
+  output_shape[0] = input_shape[0];
+  if (status)
+    *status = NETC_OK;
+  return static_cast<size_t>(elements(output_shape, out.rank));
+}
+
 extern "C" netc_status netc_program_run(const netc_model *model, const float *input,
                                         int input_rank, const int64_t *input_shape,
-                                        float *output, void *arena, size_t arena_bytes,
-                                        int threads, netc_error *error) {
+                                        float *output, size_t output_capacity, void *arena,
+                                        size_t arena_bytes, int threads, netc_error *error) {
   return netc_program_run_steps(model, 0, model ? model->program->num_steps : 0, input,
-                                input_rank, input_shape, output, arena, arena_bytes, threads,
-                                error);
+                                input_rank, input_shape, output, output_capacity, arena,
+                                arena_bytes, threads, error);
 }
 
 extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t first, size_t last,
                                               const float *input, int input_rank,
                                               const int64_t *input_shape, float *output,
-                                              void *arena, size_t arena_bytes, int threads,
-                                              netc_error *error) {
+                                              size_t output_capacity, void *arena,
+                                              size_t arena_bytes, int threads, netc_error *error) {
   const netc_program *program = model ? model->program : nullptr;
   // Messages are built only on failure: this is every inference's path.
   auto where = [&] { return prefix(program, "run"); };
@@ -316,23 +514,27 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
                 where() + "steps [" + std::to_string(first) + ", " + std::to_string(last) +
                     ") are out of range (the program has " + std::to_string(p.num_steps) + ")");
-  const netc_program_tensor &in = p.tensors[p.input];
-  if (input_rank != in.rank)
-    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where() + "the input has rank " + std::to_string(input_rank) + ", expected " +
-                    std::to_string(in.rank));
-  for (int d = 1; d < input_rank; ++d)
-    if (input_shape[d] != in.shape[d])
-      return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                  where() + "input dimension " + std::to_string(d) + " is " +
-                      std::to_string(input_shape[d]) + ", expected " +
-                      netc::runtime::formatShape(in.shape, in.rank).replace(1, 1, "N"));
-  // Halide indexes with 32-bit integers: every tensor of the batch must fit.
+  std::string problem = inputProblem(p, model->largestPerSample, input_rank, input_shape);
+  if (!problem.empty())
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, where() + problem);
   int64_t batch = input_shape[0];
-  if (batch < 1 || batch > INT32_MAX / model->largestPerSample)
+  const netc_program_tensor &out = p.tensors[p.output];
+  int64_t outputElements = batch * elementsPerSample(out.shape, out.rank);
+  if (output_capacity < static_cast<size_t>(outputElements)) {
+    int64_t outputShape[NETC_MAX_RANK];
+    std::copy(out.shape, out.shape + out.rank, outputShape);
+    outputShape[0] = batch;
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where() + "batch " + std::to_string(batch) + " is out of range (1 to " +
-                    std::to_string(INT32_MAX / model->largestPerSample) + ")");
+                where() + "the output buffer holds " + std::to_string(output_capacity) +
+                    " floats; the output " + netc::runtime::formatShape(outputShape, out.rank) +
+                    " needs " + std::to_string(outputElements));
+  }
+  int resolvedThreads = netc::runtime::resolveThreads(threads);
+  if (resolvedThreads < 0)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
+                where() + "threads is " + std::to_string(threads) +
+                    ", expected 0 (one per CPU the process may use) to " +
+                    std::to_string(netc::runtime::kMostThreads));
   size_t needed = netc_program_arena_bytes(&p, batch);
   std::unique_ptr<void, void (*)(void *)> owned(nullptr, std::free);
   if (!arena) {
@@ -348,16 +550,11 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
   } else if (reinterpret_cast<uintptr_t>(arena) % alignof(float) != 0) {
     return fail(error, NETC_ERROR_INVALID_ARGUMENT, where() + "the arena is not 4-byte aligned");
   }
-  if (threads < 0)
-    return fail(error, NETC_ERROR_INVALID_ARGUMENT,
-                where() + "threads is " + std::to_string(threads) + ", expected 0 (keep) or more");
-  if (threads > 0 && p.set_num_threads)
-    p.set_num_threads(threads);
-
+  Call call(resolvedThreads);
   size_t most = model->mostOperands;
   std::vector<halide_buffer_t> buffers(most);
   std::vector<halide_dimension_t> dims(most * NETC_MAX_RANK);
-  std::vector<void *> args(most);
+  std::vector<void *> args(most + 1); // the user context, then the buffers
   auto tensorData = [&](int t) -> float * {
     const netc_program_tensor &d = p.tensors[t];
     float *base;
@@ -377,7 +574,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
                     netc_layout layout, const int64_t *strideShape = nullptr) {
       describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n, layout,
                strideShape);
-      args[count] = &buffers[count];
+      args[count + 1] = &buffers[count];
       ++count;
     };
     // A tensor's buffer; a slice has its own extents and its parent's strides.
@@ -397,12 +594,11 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
              0, NETC_LAYOUT_NCHW);
     }
     pushTensor(step.output);
-    int rc = p.invoke ? p.invoke(p.invoke_context, step.pipeline, args.data())
-                      : p.pipelines[step.pipeline](args.data());
-    if (rc != 0)
+    if (int rc = invokePipeline(p, step.pipeline, call, args.data()))
       return fail(error, NETC_ERROR_EXECUTION,
                   where() + "the pipeline of '" + (step.name ? step.name : "") + "' failed (step " +
-                      std::to_string(s) + ", status " + std::to_string(rc) + ")");
+                      std::to_string(s) + ", status " + std::to_string(rc) + ")" +
+                      (call.halideMessage.empty() ? "" : ": " + call.halideMessage));
   }
   return NETC_OK;
 }

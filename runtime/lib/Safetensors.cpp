@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Error.h"
+#include "Weights.h"
 
 #define JSON_NOEXCEPTION
 #include <nlohmann/json.hpp>
@@ -55,6 +56,15 @@ constexpr uint64_t kMaxHeader = 100u << 20; // far above any real model's header
 
 netc_status parse(netc_safetensors &file, netc_error *error) {
   const std::string &name = file.name;
+  // What torch.save writes: a zip archive (since PyTorch 1.6) or a pickle.
+  bool zip = file.size >= 4 && std::memcmp(file.base, "PK\x03\x04", 4) == 0;
+  bool pickle = file.size >= 2 && file.base[0] == 0x80 && file.base[1] >= 2 && file.base[1] <= 5;
+  if (zip || pickle)
+    return fail(error, NETC_ERROR_FORMAT,
+                name + ": this is a PyTorch checkpoint (torch.save's " +
+                    (zip ? "zip" : "pickle") +
+                    " format), not safetensors; convert it with "
+                    "'python3 tools/export_torch.py " + name + " OUT.safetensors'");
   if (file.size < 8)
     return fail(error, NETC_ERROR_FORMAT,
                 name + ": not a safetensors file: " + std::to_string(file.size) +
@@ -151,7 +161,126 @@ std::string describe(const char *dtype, const int64_t *shape, int rank) {
   return std::string(dtype) + " " + formatShape(shape, rank);
 }
 
+bool endsWith(const std::string &s, const char *suffix) {
+  size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+/// Whether a tensor of dtype `have` may stand for one of `want`: the same,
+/// or half precision where float32 is expected (converted at load).
+bool convertible(const std::string &have, const char *want) {
+  return have == want || (std::strcmp(want, "F32") == 0 && (have == "F16" || have == "BF16"));
+}
+
 } // namespace
+
+namespace netc::runtime {
+
+WeightsReport checkWeights(const netc_safetensors &file, const netc_param_spec *expected,
+                           size_t count) {
+  WeightsReport out;
+  out.name = file.name;
+  auto report = [&](netc_status status, std::string message) {
+    if (out.status == NETC_OK)
+      out.status = status;
+    out.problems.push_back(std::move(message));
+  };
+  std::map<std::string, const netc_param_spec *> wanted;
+  std::vector<std::string> missingNames;
+  for (size_t i = 0; i < count; ++i) {
+    const netc_param_spec &p = expected[i];
+    wanted[p.key] = &p;
+    auto it = file.index.find(p.key);
+    if (it == file.index.end()) {
+      // Checkpoints older than PyTorch 0.4.1 have no BatchNorm counters, and
+      // PyTorch loads them; netc never reads the counter.
+      if (!endsWith(p.key, "num_batches_tracked"))
+        missingNames.push_back(p.key);
+      continue;
+    }
+    const netc_safetensors::Tensor &t = file.tensors[it->second];
+    if (!convertible(t.dtype, p.dtype))
+      report(NETC_ERROR_DTYPE, "tensor '" + t.name + "' has dtype " + t.dtype + ", expected " +
+                                   p.dtype + (std::strcmp(p.dtype, "F32") == 0
+                                                  ? std::string(" (or F16, BF16)")
+                                                  : std::string()));
+    else if (t.rank != p.rank || std::memcmp(t.shape, p.shape, sizeof(int64_t) * p.rank) != 0)
+      report(NETC_ERROR_SHAPE, "tensor '" + t.name + "' has shape " +
+                                   formatShape(t.shape, t.rank) + ", expected " +
+                                   formatShape(p.shape, p.rank));
+  }
+  for (const std::string &key : missingNames) {
+    const netc_param_spec &p = *wanted[key];
+    report(NETC_ERROR_MISSING_TENSOR,
+           "missing tensor '" + key + "' (" + describe(p.dtype, p.shape, p.rank) + ")");
+  }
+  std::map<std::string, size_t> prefixVotes; // "module." -> keys it explains
+  size_t unexpected = 0;
+  for (const netc_safetensors::Tensor &t : file.tensors) {
+    if (wanted.count(t.name))
+      continue;
+    ++unexpected;
+    size_t dot = t.name.find('.');
+    if (dot != std::string::npos && wanted.count(t.name.substr(dot + 1)))
+      ++prefixVotes[t.name.substr(0, dot + 1)];
+    std::string message = "unexpected tensor '" + t.name + "' (" +
+                          describe(t.dtype.c_str(), t.shape, t.rank) + ")";
+    std::string byName = closest(t.name, missingNames);
+    if (!byName.empty()) {
+      message += "; did you mean '" + byName + "'?";
+    } else {
+      for (const std::string &key : missingNames) {
+        const netc_param_spec &p = *wanted[key];
+        if (p.rank == t.rank && std::memcmp(p.shape, t.shape, sizeof(int64_t) * p.rank) == 0) {
+          message += "; it has the shape of the missing '" + key + "'";
+          break;
+        }
+      }
+    }
+    report(NETC_ERROR_UNEXPECTED_TENSOR, message);
+  }
+  if (out.status == NETC_OK)
+    return out;
+
+  // The likely cause first: a prefix on every key, or another network.
+  std::pair<std::string, size_t> prefix{"", 0};
+  for (const auto &vote : prefixVotes)
+    if (vote.second > prefix.second)
+      prefix = vote;
+  if (prefix.second > 0 && prefix.second * 2 >= missingNames.size()) {
+    size_t carrying = 0;
+    for (const netc_safetensors::Tensor &t : file.tensors)
+      carrying += t.name.compare(0, prefix.first.size(), prefix.first) == 0;
+    out.summary = (carrying == file.tensors.size() ? "all " : "") + std::to_string(carrying) +
+                  " of the file's keys carry the prefix '" + prefix.first +
+                  "' (as DataParallel saves them); strip it: netc_load_options.strip_prefix = \"" +
+                  prefix.first + "\" (netc run --strip-prefix " + prefix.first + ")";
+  } else if (count > 0 && missingNames.size() + unexpected > 0 &&
+             file.tensors.size() == unexpected && !missingNames.empty()) {
+    out.summary = "none of the " + std::to_string(missingNames.size()) +
+                  " expected keys is in the file, which holds " +
+                  std::to_string(file.tensors.size()) +
+                  " others: these look like the weights of a different network ('netc "
+                  "--entry NAME --check-weights FILE' lists the zoo entries they fit)";
+  }
+  return out;
+}
+
+std::string WeightsReport::text(size_t most, const std::string &fullList) const {
+  std::string text = name + ": " + std::to_string(problems.size()) +
+                     (problems.size() == 1 ? " problem" : " problems") + " with the weights";
+  if (!summary.empty())
+    text += "; " + summary;
+  text += ":";
+  for (size_t i = 0; i < problems.size() && i < most; ++i)
+    text += "\n  " + problems[i];
+  if (problems.size() > most)
+    text += "\n  ... and " + std::to_string(problems.size() - most) +
+            " more (" + fullList + " lists them all)";
+  return text;
+}
+
+} // namespace netc::runtime
 
 extern "C" {
 
@@ -243,65 +372,49 @@ netc_status netc_safetensors_check(const netc_safetensors *file, const netc_para
                                    size_t count, netc_error *error) {
   if (!file || (!expected && count))
     return fail(error, NETC_ERROR_INVALID_ARGUMENT, "netc_safetensors_check: null argument");
-  netc_status first = NETC_OK;
-  std::vector<std::string> problems;
-  auto report = [&](netc_status status, std::string message) {
-    if (first == NETC_OK)
-      first = status;
-    problems.push_back(std::move(message));
-  };
-  std::map<std::string, const netc_param_spec *> wanted;
-  std::vector<std::string> missingNames;
-  for (size_t i = 0; i < count; ++i) {
-    const netc_param_spec &p = expected[i];
-    wanted[p.key] = &p;
-    auto it = file->index.find(p.key);
-    if (it == file->index.end()) {
-      missingNames.push_back(p.key);
-      continue;
-    }
-    const netc_safetensors::Tensor &t = file->tensors[it->second];
-    if (t.dtype != p.dtype)
-      report(NETC_ERROR_DTYPE, "tensor '" + t.name + "' has dtype " + t.dtype + ", expected " +
-                                   p.dtype);
-    else if (t.rank != p.rank || std::memcmp(t.shape, p.shape, sizeof(int64_t) * p.rank) != 0)
-      report(NETC_ERROR_SHAPE, "tensor '" + t.name + "' has shape " +
-                                   formatShape(t.shape, t.rank) + ", expected " +
-                                   formatShape(p.shape, p.rank));
-  }
-  for (const std::string &key : missingNames) {
-    const netc_param_spec &p = *wanted[key];
-    report(NETC_ERROR_MISSING_TENSOR,
-           "missing tensor '" + key + "' (" + describe(p.dtype, p.shape, p.rank) + ")");
-  }
-  for (const netc_safetensors::Tensor &t : file->tensors) {
-    if (wanted.count(t.name))
-      continue;
-    std::string message = "unexpected tensor '" + t.name + "' (" +
-                          describe(t.dtype.c_str(), t.shape, t.rank) + ")";
-    std::string byName = closest(t.name, missingNames);
-    if (!byName.empty()) {
-      message += "; did you mean '" + byName + "'?";
-    } else {
-      for (const std::string &key : missingNames) {
-        const netc_param_spec &p = *wanted[key];
-        if (p.rank == t.rank && std::memcmp(p.shape, t.shape, sizeof(int64_t) * p.rank) == 0) {
-          message += "; it has the shape of the missing '" + key + "'";
-          break;
-        }
-      }
-    }
-    report(NETC_ERROR_UNEXPECTED_TENSOR, message);
-  }
-  if (first == NETC_OK)
+  netc::runtime::WeightsReport report = netc::runtime::checkWeights(*file, expected, count);
+  if (report.status == NETC_OK)
     return NETC_OK;
-  std::string text = file->name + ": " + std::to_string(problems.size()) +
-                     (problems.size() == 1 ? " problem" : " problems") + " with the weights:";
-  for (size_t i = 0; i < problems.size() && i < 8; ++i)
-    text += "\n  " + problems[i];
-  if (problems.size() > 8)
-    text += "\n  ... and " + std::to_string(problems.size() - 8) + " more";
-  return fail(error, first, text);
+  return fail(error, report.status, report.text(/*most=*/8, "netc_safetensors_report"));
+}
+
+size_t netc_safetensors_report(const netc_safetensors *file, const netc_param_spec *expected,
+                               size_t count, char *report, size_t capacity) {
+  std::string text;
+  if (!file || (!expected && count)) {
+    text = "netc_safetensors_report: null argument";
+  } else {
+    netc::runtime::WeightsReport r = netc::runtime::checkWeights(*file, expected, count);
+    if (r.status != NETC_OK)
+      text = r.text(r.problems.size(), "");
+  }
+  if (report && capacity > 0) {
+    size_t n = std::min(text.size(), capacity - 1);
+    std::memcpy(report, text.data(), n);
+    report[n] = '\0';
+  }
+  return text.size() + 1;
+}
+
+netc_status netc_safetensors_strip_prefix(netc_safetensors *file, const char *prefix,
+                                          netc_error *error) {
+  if (!file || !prefix)
+    return fail(error, NETC_ERROR_INVALID_ARGUMENT, "netc_safetensors_strip_prefix: null argument");
+  size_t n = std::strlen(prefix);
+  if (n == 0)
+    return NETC_OK;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < file->tensors.size(); ++i) {
+    std::string &key = file->tensors[i].name;
+    if (key.compare(0, n, prefix) == 0 && key.size() > n)
+      key.erase(0, n);
+    if (!index.emplace(key, i).second)
+      return fail(error, NETC_ERROR_FORMAT,
+                  file->name + ": with the prefix '" + prefix + "' stripped, two tensors are "
+                  "named '" + key + "'");
+  }
+  file->index = std::move(index);
+  return NETC_OK;
 }
 
 } // extern "C"

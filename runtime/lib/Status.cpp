@@ -19,9 +19,14 @@ extern "C" const char *netc_status_name(netc_status status) {
   case NETC_ERROR_OUT_OF_MEMORY: return "NETC_ERROR_OUT_OF_MEMORY";
   case NETC_ERROR_ARENA_TOO_SMALL: return "NETC_ERROR_ARENA_TOO_SMALL";
   case NETC_ERROR_EXECUTION: return "NETC_ERROR_EXECUTION";
+  case NETC_ERROR_VERSION: return "NETC_ERROR_VERSION";
   }
   return "NETC_ERROR_UNKNOWN";
 }
+
+extern "C" const char *netc_runtime_version(void) { return NETC_VERSION_STRING; }
+
+extern "C" int netc_runtime_abi_version(void) { return NETC_ABI_VERSION; }
 
 namespace netc::runtime {
 

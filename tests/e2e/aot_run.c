@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "out of memory\n");
     return 1;
   }
-  status = NETC_FN(_run)(model, input.data, input.rank, input.shape, output, NULL, 0, threads,
+  status = NETC_FN(_run)(model, input.data, input.rank, input.shape, output, count, NULL, 0, threads,
                          &error);
   netc_array_free(&input);
   NETC_FN(_free)(model);

@@ -29,15 +29,12 @@ class Tiny(nn.Module):
         return self.fc(torch.flatten(self.pool(self.body(x)), 1))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--source', required=True)
-    parser.add_argument('--build', required=True)
-    parser.add_argument('--netc-dir', required=True)
-    args = parser.parse_args()
-    for command in (['cmake', '-S', args.source, '-B', args.build, '-G', 'Ninja',
-                     f'-Dnetc_DIR={args.netc_dir}'],
-                    ['cmake', '--build', args.build]):
+def check(source, build, netc_dir):
+    """Builds the project at `source` in `build` against the netc whose
+    netcConfig.cmake is in `netc_dir`; 0 when its output matches PyTorch."""
+    for command in (['cmake', '-S', source, '-B', build, '-G', 'Ninja',
+                     f'-Dnetc_DIR={netc_dir}'],
+                    ['cmake', '--build', build]):
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             print(result.stdout + result.stderr, file=sys.stderr)
@@ -51,7 +48,7 @@ def main():
         w, xp, yp = (os.path.join(tmp, f) for f in ('w.safetensors', 'x.npy', 'y.npy'))
         save_safetensors(w, model.state_dict())
         np.save(xp, x.numpy())
-        result = subprocess.run([os.path.join(args.build, 'classify'), w, xp, yp],
+        result = subprocess.run([os.path.join(build, 'classify'), w, xp, yp],
                                 capture_output=True, text=True)
         if result.returncode != 0:
             print(result.stderr, file=sys.stderr)
@@ -61,6 +58,15 @@ def main():
     bound = 1e-4 * np.abs(reference).max() + 1e-6
     print(f"user project: max |ours - torch| = {error:.3g} (bound {bound:.3g})")
     return 0 if error <= bound else 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--source', required=True)
+    parser.add_argument('--build', required=True)
+    parser.add_argument('--netc-dir', required=True)
+    args = parser.parse_args()
+    return check(args.source, args.build, args.netc_dir)
 
 
 if __name__ == '__main__':

@@ -77,7 +77,9 @@ bool writeLibrary(lowering::Program &program, const CodegenOptions &options,
 
   // One object per distinct pipeline, without the runtime.
   std::vector<std::string> objects;
-  Halide::Target target = options.target.with_feature(Halide::Target::NoRuntime);
+  // Every pipeline takes the call (netc/program.h) as its user context.
+  Halide::Target target = options.target.with_feature(Halide::Target::NoRuntime)
+                              .with_feature(Halide::Target::UserContext);
   try {
     for (lowering::Group &group : program.groups) {
       std::string object = inTmp(group.function + ".o");

@@ -1,7 +1,7 @@
 //===- Jit.cpp - Running a lowered Program with Halide's JIT --------------===//
 #include "netc/Execution/Jit.h"
 
-#include "netc/runtime.h"
+#include "netc/program.h"
 
 namespace netc {
 
@@ -12,7 +12,8 @@ JitRunner::JitRunner(lowering::Program &program) : program_(program), tables_(pr
 
 JitRunner::~JitRunner() { netc_model_free(model_); }
 
-bool JitRunner::load(const std::string &weightsPath, std::string &error) {
+bool JitRunner::load(const std::string &weightsPath, const std::string &stripPrefix,
+                     std::string &error) {
   // Compiled first: loading runs the packs' pipelines.
   try {
     for (lowering::Group &group : program_.groups)
@@ -24,7 +25,10 @@ bool JitRunner::load(const std::string &weightsPath, std::string &error) {
   netc_error err{};
   netc_model *model = nullptr;
   halideError_.clear();
-  if (netc_program_load(&tables_.program, weightsPath.c_str(), &model, &err) != NETC_OK) {
+  netc_load_options options{};
+  options.strip_prefix = stripPrefix.empty() ? nullptr : stripPrefix.c_str();
+  if (netc_program_load_with_options(&tables_.program, weightsPath.c_str(), &options, &model,
+                                     &err) != NETC_OK) {
     error = err.message;
     if (!halideError_.empty())
       error += ": " + halideError_;
@@ -35,8 +39,29 @@ bool JitRunner::load(const std::string &weightsPath, std::string &error) {
   return true;
 }
 
-/// The runtime passes the step's buffers (inputs, weights, output) as it
-/// would to a compiled pipeline's argv entry point.
+namespace {
+
+/// A JIT realization on behalf of a runtime call: its parallel loops run on
+/// netc's thread pool with the call's thread count, its errors go to the call.
+struct CallContext : Halide::JITUserContext {
+  void *call;
+  explicit CallContext(void *call) : call(call) {
+    handlers.custom_do_par_for = [](Halide::JITUserContext *context,
+                                    int (*task)(Halide::JITUserContext *, int, uint8_t *),
+                                    int min, int size, uint8_t *closure) {
+      return netc_parallel_for(static_cast<CallContext *>(context)->call,
+                               reinterpret_cast<netc_task_fn>(task), context, min, size, closure);
+    };
+    handlers.custom_error = [](Halide::JITUserContext *context, const char *message) {
+      netc_report(static_cast<CallContext *>(context)->call, message);
+    };
+  }
+};
+
+} // namespace
+
+/// The runtime passes the call (args[0]) and the step's buffers (inputs,
+/// weights, output) as it would to a compiled pipeline's argv entry point.
 int JitRunner::invoke(void *self, int pipeline, void **args) {
   auto &runner = *static_cast<JitRunner *>(self);
   lowering::Group &group = runner.program_.groups[static_cast<size_t>(pipeline)];
@@ -44,14 +69,15 @@ int JitRunner::invoke(void *self, int pipeline, void **args) {
     return Halide::Buffer<float>(*static_cast<const halide_buffer_t *>(args[i]));
   };
   try {
+    CallContext context(*static_cast<void **>(args[0]));
     Halide::ParamMap params;
-    size_t next = 0;
+    size_t next = 1;
     for (const Halide::ImageParam &input : group.inputs)
       params.set(input, buffer(next++));
     for (const Halide::ImageParam &weight : group.weights)
       params.set(weight, buffer(next++));
     Halide::Buffer<float> out = buffer(next);
-    group.pipeline.realize(out, Halide::get_host_target(), params);
+    group.pipeline.realize(&context, out, Halide::get_host_target(), params);
   } catch (const Halide::Error &e) {
     runner.halideError_ = e.what();
     return -1;
@@ -59,7 +85,8 @@ int JitRunner::invoke(void *self, int pipeline, void **args) {
   return 0;
 }
 
-bool JitRunner::run(const float *input, int batch, float *output, std::string &error) {
+bool JitRunner::run(const float *input, int batch, float *output, int threads,
+                    std::string &error) {
   if (!model_) {
     error = "no weights are loaded";
     return false;
@@ -69,8 +96,9 @@ bool JitRunner::run(const float *input, int batch, float *output, std::string &e
   shape[0] = batch;
   netc_error err{};
   halideError_.clear();
-  if (netc_program_run(model_, input, in.rank, shape.data(), output, nullptr, 0, 0, &err) !=
-      NETC_OK) {
+  size_t capacity = static_cast<size_t>(batch) * static_cast<size_t>(program_.tensors[program_.output].perSample());
+  if (netc_program_run(model_, input, in.rank, shape.data(), output, capacity, nullptr, 0,
+                       threads, &err) != NETC_OK) {
     error = err.message;
     if (!halideError_.empty())
       error += ": " + halideError_;

@@ -87,6 +87,8 @@ ProgramTables::ProgramTables(const Program &p) {
     packs.push_back(d);
   }
 
+  program.abi_version = NETC_ABI_VERSION;
+  program.netc_version = NETC_VERSION_STRING;
   program.name = strings_[0].c_str();
   program.expected = expected.data();
   program.num_expected = expected.size();

@@ -16,9 +16,14 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 
 namespace netc::driver {
 
@@ -154,7 +159,7 @@ int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
   codegen.outputDir = options.outputDir.empty() ? "." : options.outputDir;
   codegen.target = options.target;
   codegen.cCompiler = options.cCompiler;
-  codegen.includeDirs = {NETC_RUNTIME_INCLUDE_DIR, NETC_HALIDE_INCLUDE_DIR};
+  codegen.includeDirs = {options.runtimeIncludeDir};
   std::string error;
   if (!netc::codegen::writeLibrary(program, codegen, error))
     return fail(error);
@@ -172,15 +177,49 @@ std::string formatDims(const int64_t *dims, int rank) {
 
 } // namespace
 
-int runJit(Options &options, const std::string &weightsPath, const std::string &inputPath,
-           const std::string &outputPath) {
+namespace {
+
+/// "sample 0: 3 (7.21), 5 (2.1), ..." for each of `batch` rows of `perSample`.
+void printTopFive(const std::vector<float> &result, int batch, int64_t perSample) {
+  for (int b = 0; b < batch; ++b) {
+    const float *row = result.data() + static_cast<size_t>(b) * static_cast<size_t>(perSample);
+    std::vector<int64_t> order(static_cast<size_t>(perSample));
+    for (int64_t i = 0; i < perSample; ++i)
+      order[static_cast<size_t>(i)] = i;
+    size_t shown = std::min<size_t>(5, order.size());
+    // NaN sorts first, as the largest: it is what a reader must see.
+    auto larger = [&](int64_t a, int64_t b) {
+      if (std::isnan(row[a]) != std::isnan(row[b]))
+        return std::isnan(row[a]);
+      return row[a] > row[b];
+    };
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown),
+                      order.end(), larger);
+    llvm::outs() << "sample " << b << ":";
+    for (size_t k = 0; k < shown; ++k)
+      llvm::outs() << (k ? ", " : " ") << order[k] << " ("
+                   << llvm::format("%.6g", row[order[k]]) << ")";
+    llvm::outs() << "\n";
+  }
+}
+
+} // namespace
+
+int runJit(Options &options, const RunOptions &run) {
   netc_error err{};
   netc_array input{};
-  if (netc_npy_read(inputPath.c_str(), &input, &err) != NETC_OK)
+  if (netc_npy_read(run.input.c_str(), &input, &err) != NETC_OK)
     return fail(err.message);
   std::unique_ptr<netc_array, void (*)(netc_array *)> inputOwner(&input, netc_array_free);
-  if (options.elaborate.inputShape.empty())
+  bool shapeFromInput = options.elaborate.inputShape.empty();
+  if (shapeFromInput) {
+    if (input.rank < 2)
+      return fail(run.input + ": the input has shape " + formatDims(input.shape, input.rank) +
+                  "; a network takes a batch [N, ...] of rank 2 or more");
     options.elaborate.inputShape.assign(input.shape, input.shape + input.rank);
+    options.elaborate.inputShapeSource = "the input " + run.input + " (shape " +
+                                         formatDims(input.shape, input.rank) + "):";
+  }
   CompilerContext context;
   auto module = buildModule(options, context, /*optimize=*/true);
   if (!module)
@@ -197,7 +236,7 @@ int runJit(Options &options, const std::string &weightsPath, const std::string &
     std::string takes = "[N";
     for (size_t i = 1; i < declared.size(); ++i)
       takes += "," + std::to_string(declared[i]);
-    return fail(inputPath + ": the input has shape " + formatDims(input.shape, input.rank) +
+    return fail(run.input + ": the input has shape " + formatDims(input.shape, input.rank) +
                 " but '" + options.entry + "' takes " + takes + "]");
   }
   netc::lowering::Program program;
@@ -206,16 +245,32 @@ int runJit(Options &options, const std::string &weightsPath, const std::string &
     return 1;
   netc::JitRunner runner(program);
   std::string error;
-  if (!runner.load(weightsPath, error))
-    return fail(error + (options.isModule() ? "" : fittingEntries(options, weightsPath)));
+  if (!runner.load(run.weights, run.stripPrefix, error))
+    return fail(error + (options.isModule() ? "" : fittingEntries(options, run.weights)));
   int batch = static_cast<int>(input.shape[0]);
   std::vector<int64_t> outShape = program.tensors[program.output].shape;
   outShape[0] = batch;
-  std::vector<float> result(static_cast<size_t>(program.tensors[program.output].perSample()) *
-                            batch);
-  if (!runner.run(input.data, batch, result.data(), error))
-    return fail(error);
-  if (netc_npy_write(outputPath.c_str(), result.data(), static_cast<int>(outShape.size()),
+  int64_t perSample = program.tensors[program.output].perSample();
+  std::vector<float> result(static_cast<size_t>(perSample) * static_cast<size_t>(batch));
+  std::vector<double> ms;
+  for (int i = 0; i < run.repeat; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    if (!runner.run(input.data, batch, result.data(), run.threads, error))
+      return fail(error);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           start).count());
+  }
+  if (run.repeat > 1) {
+    std::sort(ms.begin(), ms.end());
+    llvm::outs() << llvm::format("median %.3f ms over %d runs (min %.3f, max %.3f), batch %d, ",
+                                 ms[ms.size() / 2], run.repeat, ms.front(), ms.back(), batch)
+                 << (run.threads ? std::to_string(run.threads) : std::string("default"))
+                 << " threads (JIT)\n";
+  }
+  if (run.print)
+    printTopFive(result, batch, perSample);
+  if (!run.output.empty() &&
+      netc_npy_write(run.output.c_str(), result.data(), static_cast<int>(outShape.size()),
                      outShape.data(), &err) != NETC_OK)
     return fail(err.message);
   return 0;

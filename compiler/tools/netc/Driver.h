@@ -38,6 +38,7 @@ struct Options {
   Halide::Target target;
   std::string outputDir;
   std::string cCompiler;
+  std::string runtimeIncludeDir; // holds netc/runtime.h, for the generated driver
   bool fuse = true;  // run nn-fuse-conv-epilogue
   bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
   bool isModule() const; // the spec is nn IR (.mlir)
@@ -82,9 +83,17 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
 enum class Output { Header, HalideStmt, Library };
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
 
+/// What `netc run` is asked to do with its batch.
+struct RunOptions {
+  std::string weights, input, output; // output may be empty when print or repeat
+  int threads = 0;                    // 0: one per CPU
+  int repeat = 1;                     // > 1: time that many runs, print the median
+  bool print = false;                 // print each sample's top-5 outputs
+  std::string stripPrefix;            // removed from every weight key first
+};
+
 /// `netc run`: the JIT over one .npy batch.
-int runJit(Options &options, const std::string &weights, const std::string &input,
-           const std::string &output);
+int runJit(Options &options, const RunOptions &run);
 
 // Weights.cpp
 /// "\n  these weights fit --entry 'resnet34' of the zoo", or "" when no other

@@ -11,9 +11,13 @@
 #include "Driver.h"
 
 #include "netc/Codegen/Codegen.h"
+#include "netc/runtime.h"
 
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cctype>
@@ -21,8 +25,8 @@
 #include <optional>
 #include <string>
 
-#ifndef NETC_ZOO_DIR
-#error "NETC_ZOO_DIR must name the model zoo directory"
+#if !defined(NETC_ZOO_DIR) || !defined(NETC_RUNTIME_INCLUDE_DIR)
+#error "NETC_ZOO_DIR and NETC_RUNTIME_INCLUDE_DIR must name the source tree's zoo and headers"
 #endif
 
 namespace cl = llvm::cl;
@@ -33,7 +37,8 @@ namespace {
 cl::OptionCategory category("netc options");
 
 cl::SubCommand runCommand("run", "Run a network with Halide's JIT: netc run [SPEC] --entry "
-                                 "NAME --weights W.safetensors --input X.npy --output Y.npy");
+                                 "NAME --weights W.safetensors --input X.npy (--output Y.npy | "
+                                 "--print | --repeat N) [--threads N]");
 
 cl::opt<std::string> specPath(cl::Positional, cl::desc("[SPEC.nn | MODULE.mlir]"), cl::init(""),
                               cl::cat(category), cl::sub(*cl::AllSubCommands));
@@ -106,8 +111,10 @@ cl::opt<bool> winograd("winograd", cl::sub(*cl::AllSubCommands),
 cl::opt<bool> listZoo("list", cl::desc("List the entries of the model zoo (or of SPEC)"),
                       cl::cat(category));
 cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCommands),
-                            cl::desc("Model zoo directory (default: " NETC_ZOO_DIR ")"),
-                            cl::init(NETC_ZOO_DIR), cl::cat(category));
+                            cl::desc("Model zoo directory (default: PREFIX/share/netc/models "
+                                     "when netc is installed in PREFIX/bin, else " NETC_ZOO_DIR
+                                     ")"),
+                            cl::cat(category));
 
 cl::opt<std::string> weightsPath("weights", cl::value_desc("W.safetensors"),
                                  cl::desc("Weights, as a PyTorch state_dict in safetensors"),
@@ -118,6 +125,20 @@ cl::opt<std::string> inputPath("input", cl::value_desc("X.npy"),
 cl::opt<std::string> outputPath("output", cl::value_desc("Y.npy"),
                                 cl::desc("Where to write the output (.npy, written atomically)"),
                                 cl::sub(runCommand), cl::cat(category));
+cl::opt<int> runThreads("threads", cl::value_desc("N"),
+                        cl::desc("Threads the run uses (default 0: one per CPU)"),
+                        cl::init(0), cl::sub(runCommand), cl::cat(category));
+cl::opt<int> runRepeat("repeat", cl::value_desc("N"),
+                       cl::desc("Run N times and print the median latency (default 1)"),
+                       cl::init(1), cl::sub(runCommand), cl::cat(category));
+cl::opt<std::string> runStripPrefix(
+    "strip-prefix", cl::value_desc("PREFIX"),
+    cl::desc("Remove PREFIX from every weight key first (e.g. 'module.', as DataParallel "
+             "saves them)"),
+    cl::sub(runCommand), cl::cat(category));
+cl::opt<bool> runPrint("print", cl::desc("Print each sample's five largest outputs (index and "
+                                         "value)"),
+                       cl::sub(runCommand), cl::cat(category));
 
 
 int usageError(const std::string &message) {
@@ -130,6 +151,70 @@ bool isIdentifier(const std::string &s) {
   return !s.empty() && !std::isdigit(static_cast<unsigned char>(s[0])) &&
          s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
              std::string::npos;
+}
+
+/// Why `name` cannot name a generated library's symbols and types, or "":
+/// a C or C++ keyword, or an identifier the standards reserve.
+std::string unusableName(const std::string &name) {
+  static const char *const keywords[] = {
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
+      "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
+      "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
+      "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
+      "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
+      "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+      "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
+      "reinterpret_cast", "requires", "restrict", "return", "short", "signed", "sizeof",
+      "static", "static_assert", "static_cast", "struct", "switch", "template", "this",
+      "thread_local", "throw", "true", "try", "typedef", "typeid", "typename", "union",
+      "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+      "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary",
+      "_Noreturn", "_Static_assert", "_Thread_local"};
+  for (const char *k : keywords)
+    if (name == k)
+      return "'" + name + "' is a C or C++ keyword";
+  if (name == "main")
+    return "'main' is the program's entry point";
+  if (name[0] == '_' && name.size() > 1 &&
+      (name[1] == '_' || std::isupper(static_cast<unsigned char>(name[1]))))
+    return "'" + name + "' is reserved for the C implementation (it starts with '_' and a "
+           "capital or a second '_')";
+  if (name.find("__") != std::string::npos)
+    return "'" + name + "' is reserved in C++ (it contains '__')";
+  if (name.back() == '_')
+    return "'" + name + "' ends with '_', so its functions (" + name + "_run) would contain '__', "
+           "which C++ reserves";
+  if (llvm::StringRef(name).startswith("netc_"))
+    return "'" + name + "' starts with 'netc_', which the runtime's symbols use";
+  if (llvm::StringRef(name).startswith("halide_"))
+    return "'" + name + "' starts with 'halide_', which the Halide runtime's symbols use";
+  return "";
+}
+
+/// PREFIX/`relative` when this netc runs from an installation (PREFIX/bin/netc)
+/// that has `probe` there; else `sourceTree`.
+std::string installedOr(const char *argv0, llvm::StringRef relative, llvm::StringRef probe,
+                        const char *sourceTree) {
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable(argv0, &anchor);
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(dir, relative);
+  llvm::SmallString<256> probed(dir);
+  llvm::sys::path::append(probed, probe);
+  if (!exe.empty() && llvm::sys::fs::exists(probed))
+    return std::string(dir);
+  return sourceTree;
+}
+
+/// Where this netc finds the zoo and the runtime's headers (set in main).
+std::string defaultZoo, runtimeIncludes;
+
+void printVersion(llvm::raw_ostream &os) {
+  os << "netc " NETC_VERSION_STRING " (runtime ABI " << NETC_ABI_VERSION << ")\n"
+     << "  built with LLVM/MLIR " LLVM_VERSION_STRING ", Halide " NETC_HALIDE_VERSION "\n"
+     << "  host target: " << Halide::get_host_target().to_string() << "\n"
+     << "  model zoo: " << defaultZoo << "\n"
+     << "  runtime headers: " << runtimeIncludes << "\n";
 }
 
 /// The Halide target named by --target, or nothing (with a message).
@@ -149,12 +234,16 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
   cl::HideUnrelatedOptions(category, runCommand);
+  defaultZoo = installedOr(argv[0], "share/netc/models", "resnet.nn", NETC_ZOO_DIR);
+  runtimeIncludes = installedOr(argv[0], "include", "netc/runtime.h", NETC_RUNTIME_INCLUDE_DIR);
+  cl::SetVersionPrinter(printVersion);
   cl::ParseCommandLineOptions(
       argc, argv,
       "netc - ahead-of-time compiler for convolutional networks\n\n"
       "Examples:\n"
       "  netc --entry lenet5 -o out/                  out/liblenet5.a, lenet5.h, lenet5.hpp\n"
       "  netc run --entry lenet5 --weights w.safetensors --input x.npy --output y.npy\n"
+      "  netc run --entry lenet5 --weights w.safetensors --input x.npy --print --repeat 20\n"
       "  netc --list                                  entries of the model zoo\n"
       "  netc --entry resnet50 --print-keys           parameters, as state_dict keys\n"
       "  netc --entry 'resnet(50, groups=32, wpg=4)' --print-shapes --input-shape 1,3,224,224\n"
@@ -167,19 +256,23 @@ int main(int argc, char **argv) {
   Options options;
   options.spec = specPath;
   options.entry = entryText;
-  options.zoo = zooDir;
+  options.zoo = zooDir.getNumOccurrences() ? std::string(zooDir) : defaultZoo;
+  options.runtimeIncludeDir = runtimeIncludes;
   options.elaborate.inputShape.assign(inputShape.begin(), inputShape.end());
   options.name = funcName.empty() ? netc::dsl::entryCallee(options.entry) : std::string(funcName);
   if (options.isModule())
     options.name = funcName.empty() ? options.entry : std::string(funcName);
   if (!funcName.empty() && !isIdentifier(funcName))
     return usageError("--name '" + funcName + "' is not a C identifier");
-  if (llvm::StringRef(options.name).startswith("netc_"))
-    return usageError("the name '" + options.name + "' starts with 'netc_', which the runtime's "
-                      "symbols use; give another with --name");
   if (options.isModule() && !options.entry.empty() && !isIdentifier(options.name))
     return usageError("the function '" + options.name + "' is not a C identifier; give the "
                       "library's name with --name");
+  if (!options.name.empty() && isIdentifier(options.name)) {
+    std::string why = unusableName(options.name);
+    if (!why.empty())
+      return usageError((funcName.empty() ? "the library's name " : "--name ") + why +
+                        "; give another with --name");
+  }
   const char *envCC = std::getenv("NETC_CC");
   options.fuse = fuse;
   options.winograd = winograd;
@@ -191,9 +284,23 @@ int main(int argc, char **argv) {
   if (runCommand) {
     if (options.entry.empty())
       return usageError("no --entry given; 'netc --list' shows the zoo's entries");
-    if (weightsPath.empty() || inputPath.empty() || outputPath.empty())
-      return usageError("netc run needs --weights, --input and --output");
-    return runJit(options, weightsPath, inputPath, outputPath);
+    if (weightsPath.empty() || inputPath.empty())
+      return usageError("netc run needs --weights and --input");
+    if (outputPath.empty() && !runPrint && runRepeat.getNumOccurrences() == 0)
+      return usageError("netc run has nothing to do: give --output, --print or --repeat");
+    if (runThreads < 0 || runThreads > 1024)
+      return usageError("--threads " + std::to_string(runThreads) + " is out of range (0 to 1024)");
+    if (runRepeat < 1)
+      return usageError("--repeat " + std::to_string(runRepeat) + " is out of range (1 or more)");
+    RunOptions run;
+    run.weights = weightsPath;
+    run.input = inputPath;
+    run.output = outputPath;
+    run.threads = runThreads;
+    run.repeat = runRepeat;
+    run.print = runPrint;
+    run.stripPrefix = runStripPrefix;
+    return runJit(options, run);
   }
   llvm::Optional<Halide::Target> target = parseTarget();
   if (!target)
@@ -215,6 +322,11 @@ int main(int argc, char **argv) {
     return usageError("no --entry given; 'netc --list' shows the zoo's entries");
   if (!outputDir.empty() && emit == Emit::None)
     emit = Emit::Lib;
+  if (emit == Emit::Lib && outputDir.empty())
+    return usageError("--emit=lib writes files: give the directory with -o DIR");
+  if (!outputDir.empty() && emit != Emit::Lib)
+    return usageError("-o DIR writes the library; the other --emit kinds print to standard "
+                      "output (drop -o)");
   int actions = printKeys + printShapes + printSummaryTable + !checkWeightsPath.empty() +
                 (emit != Emit::None);
   if (actions == 0)

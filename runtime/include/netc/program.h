@@ -26,9 +26,17 @@
 extern "C" {
 #endif
 
-/* A compiled pipeline's argv entry point: args are halide_buffer_t pointers,
- * its input tensors, then its weights, then its output. Returns 0 on success. */
+/* A compiled pipeline's argv entry point: args[0] points to the user
+ * context (void *: the call, see netc_parallel_for), then come
+ * halide_buffer_t pointers: its input tensors, its weights, its output.
+ * Returns 0 on success. */
 typedef int (*netc_pipeline_fn)(void **args);
+
+/* The Halide runtime's task, parallel-loop and error-handler types. */
+typedef int (*netc_task_fn)(void *user_context, int task_number, uint8_t *closure);
+typedef int (*netc_par_for_fn)(void *user_context, netc_task_fn task, int min, int size,
+                               uint8_t *closure);
+typedef void (*netc_error_fn)(void *user_context, const char *message);
 
 typedef enum netc_storage {
   NETC_STORAGE_INPUT = 0,  /* the caller's input */
@@ -75,6 +83,10 @@ typedef struct netc_program_step {
 } netc_program_step;
 
 typedef struct netc_program {
+  /* Always first, so any runtime can read them: NETC_ABI_VERSION and
+   * NETC_VERSION_STRING of the netc that generated the tables. */
+  int abi_version;
+  const char *netc_version;
   const char *name; /* the model's C name: messages say "NAME_run: ..." */
   /* Every tensor the weights file must hold (the strict check), and the
    * float32 subset the pipelines read, by index. */
@@ -92,8 +104,12 @@ typedef struct netc_program {
   size_t num_pipelines;
   int input, output;               /* tensor indices */
   int64_t arena_floats_per_sample;
-  /* Optional: sets the size of the pipelines' thread pool (threads > 0). */
-  int (*set_num_threads)(int threads);
+  /* The Halide runtime's setters (halide_set_custom_do_par_for,
+   * halide_set_error_handler), through which the runtime routes the
+   * pipelines' parallel loops to netc's thread pool and their errors to the
+   * call's netc_error; NULL when `invoke` runs the pipelines (the JIT). */
+  netc_par_for_fn (*set_custom_do_par_for)(netc_par_for_fn handler);
+  netc_error_fn (*set_error_handler)(netc_error_fn handler);
   /* Optional: when set, steps call invoke(invoke_context, pipeline, args)
    * instead of pipelines[pipeline](args) (the JIT). */
   int (*invoke)(void *invoke_context, int pipeline, void **args);
@@ -109,25 +125,57 @@ typedef struct netc_model netc_model;
  * weights only packs read are not kept. `program` must outlive the model. */
 netc_status netc_program_load(const netc_program *program, const char *weights_path,
                               netc_model **model, netc_error *error);
+/* The same with options (NULL: the defaults). */
+netc_status netc_program_load_with_options(const netc_program *program, const char *weights_path,
+                                           const netc_load_options *options, netc_model **model,
+                                           netc_error *error);
+/* The same from a safetensors image in memory, which need not outlive the call. */
+netc_status netc_program_load_memory(const netc_program *program, const void *data, size_t size,
+                                     const netc_load_options *options, netc_model **model,
+                                     netc_error *error);
+/* Every problem of a weights file for the program (a failed load's message
+ * lists the first 8), one a line, the likely cause first; written to report
+ * (capacity bytes, NUL-terminated, cut if short). Returns the bytes the
+ * whole report needs, NUL included: 1 (an empty report) when the file fits. */
+size_t netc_program_check_weights(const netc_program *program, const char *weights_path,
+                                  const netc_load_options *options, char *report,
+                                  size_t capacity);
 void netc_model_free(netc_model *model);
 
 /* Bytes of arena a batch of `batch` needs (0 for batch < 1). */
 size_t netc_program_arena_bytes(const netc_program *program, int64_t batch);
 
+/* The output's shape (program->tensors[output].rank sizes) for an input of
+ * this shape; returns its elements, or 0 with NETC_ERROR_INVALID_ARGUMENT
+ * in *status (when given) for an input shape the program does not take. */
+size_t netc_program_output_shape(const netc_program *program, int input_rank,
+                                 const int64_t *input_shape, int64_t *output_shape,
+                                 netc_status *status);
+
 /* Runs every step on `input` ([N, ...] as program->tensors[input], N =
- * input_shape[0]) into `output`. arena: NULL (allocated for the call) or at
- * least netc_program_arena_bytes(N) bytes, 4-byte aligned. */
+ * input_shape[0]) into `output`, which holds `output_capacity` floats.
+ * arena: NULL (allocated for the call) or at least
+ * netc_program_arena_bytes(N) bytes, 4-byte aligned. threads: the most
+ * threads this call uses (0: one per CPU the process may run on). */
 netc_status netc_program_run(const netc_model *model, const float *input, int input_rank,
-                             const int64_t *input_shape, float *output, void *arena,
-                             size_t arena_bytes, int threads, netc_error *error);
+                             const int64_t *input_shape, float *output, size_t output_capacity,
+                             void *arena, size_t arena_bytes, int threads, netc_error *error);
 
 /* Runs only steps [first, last) over the same buffers, as netc_program_run
  * would run them (for per-step profiles: the arena holds what earlier steps
  * of an earlier run left there). */
 netc_status netc_program_run_steps(const netc_model *model, size_t first, size_t last,
                                    const float *input, int input_rank, const int64_t *input_shape,
-                                   float *output, void *arena, size_t arena_bytes, int threads,
-                                   netc_error *error);
+                                   float *output, size_t output_capacity, void *arena,
+                                   size_t arena_bytes, int threads, netc_error *error);
+
+/* For pipeline runners (netc's JIT): runs task(task_context, i, closure)
+ * for i in [min, min + size) on the threads of the call whose user context
+ * a step received; returns 0 or the first failing task's status. */
+int netc_parallel_for(void *call_context, netc_task_fn task, void *task_context, int min,
+                      int size, uint8_t *closure);
+/* Records a pipeline's error message for the call's netc_error. */
+void netc_report(void *call_context, const char *message);
 
 #ifdef __cplusplus
 }

@@ -18,18 +18,42 @@
 extern "C" {
 #endif
 
+/*===--- Versions ----------------------------------------------------------===*
+ *
+ * netc's release (the compiler and this runtime ship together), and the
+ * ABI between generated libraries and the runtime: the layout of the tables
+ * in netc/program.h and the meaning of the calls they make. A generated
+ * header refuses to compile against a runtime of another ABI, and loading a
+ * model built for another ABI fails with NETC_ERROR_VERSION. CMake reads
+ * these lines for the project's version. */
+#define NETC_VERSION_MAJOR 0
+#define NETC_VERSION_MINOR 2
+#define NETC_VERSION_PATCH 0
+#define NETC_VERSION_STRING_(a, b, c) #a "." #b "." #c
+#define NETC_VERSION_STRING_X(a, b, c) NETC_VERSION_STRING_(a, b, c)
+#define NETC_VERSION_STRING \
+  NETC_VERSION_STRING_X(NETC_VERSION_MAJOR, NETC_VERSION_MINOR, NETC_VERSION_PATCH)
+#define NETC_ABI_VERSION 1
+
+/* NETC_VERSION_STRING and NETC_ABI_VERSION of the runtime linked in (which
+ * may differ from the header a caller was compiled with). */
+const char *netc_runtime_version(void);
+int netc_runtime_abi_version(void);
+
+/* Values are fixed: new ones are only ever appended. */
 typedef enum netc_status {
   NETC_OK = 0,
-  NETC_ERROR_IO,                /* a file cannot be opened, read, mapped or written */
-  NETC_ERROR_FORMAT,            /* a malformed or truncated file */
-  NETC_ERROR_MISSING_TENSOR,    /* a weight the model needs is absent */
-  NETC_ERROR_UNEXPECTED_TENSOR, /* the file holds a tensor the model does not know */
-  NETC_ERROR_SHAPE,             /* a tensor has the wrong shape */
-  NETC_ERROR_DTYPE,             /* a tensor has the wrong element type */
-  NETC_ERROR_INVALID_ARGUMENT,  /* a bad pointer, size or batch */
-  NETC_ERROR_OUT_OF_MEMORY,
-  NETC_ERROR_ARENA_TOO_SMALL,   /* a caller-provided arena is smaller than needed */
-  NETC_ERROR_EXECUTION,         /* a compiled pipeline reported a failure */
+  NETC_ERROR_IO = 1,                 /* a file cannot be opened, read, mapped or written */
+  NETC_ERROR_FORMAT = 2,             /* a malformed or truncated file */
+  NETC_ERROR_MISSING_TENSOR = 3,     /* a weight the model needs is absent */
+  NETC_ERROR_UNEXPECTED_TENSOR = 4,  /* the file holds a tensor the model does not know */
+  NETC_ERROR_SHAPE = 5,              /* a tensor has the wrong shape */
+  NETC_ERROR_DTYPE = 6,              /* a tensor has the wrong element type */
+  NETC_ERROR_INVALID_ARGUMENT = 7,   /* a bad pointer, size, batch or thread count */
+  NETC_ERROR_OUT_OF_MEMORY = 8,
+  NETC_ERROR_ARENA_TOO_SMALL = 9,    /* a caller-provided arena is smaller than needed */
+  NETC_ERROR_EXECUTION = 10,         /* a compiled pipeline reported a failure */
+  NETC_ERROR_VERSION = 11,           /* a model built for another runtime ABI */
 } netc_status;
 
 /* "NETC_ERROR_SHAPE", ... */
@@ -85,6 +109,24 @@ typedef struct netc_param_spec {
  * of the first problem found. */
 netc_status netc_safetensors_check(const netc_safetensors *file, const netc_param_spec *expected,
                                    size_t count, netc_error *error);
+
+/* The whole report behind netc_safetensors_check's message (which lists the
+ * first 8 problems): every problem, one a line, the likely cause first.
+ * Writes at most `capacity` bytes to `report` (NUL-terminated, cut if
+ * short) and returns the bytes the whole report needs, NUL included; an
+ * empty report (1) means the file fits. */
+size_t netc_safetensors_report(const netc_safetensors *file, const netc_param_spec *expected,
+                               size_t count, char *report, size_t capacity);
+
+/* Removes `prefix` from every key that starts with it (DataParallel's
+ * "module.", say). Two keys that become one are an error. */
+netc_status netc_safetensors_strip_prefix(netc_safetensors *file, const char *prefix,
+                                          netc_error *error);
+
+/* How a model loads its weights (NULL: the defaults, all zero). */
+typedef struct netc_load_options {
+  const char *strip_prefix; /* NULL, or removed from every key first (e.g. "module.") */
+} netc_load_options;
 
 /*===--- .npy arrays (float32, C order) ------------------------------------===*/
 

@@ -26,9 +26,11 @@ public:
 
   /// Loads and strictly checks the weights (against the program's checkpoint
   /// manifest), then JIT-compiles every group.
-  bool load(const std::string &weightsPath, std::string &error);
+  /// `stripPrefix`: removed from every key first (e.g. "module."), or "".
+  bool load(const std::string &weightsPath, const std::string &stripPrefix, std::string &error);
   /// input: [batch, ...input shape] float32 NCHW; output likewise.
-  bool run(const float *input, int batch, float *output, std::string &error);
+  /// threads: the most threads the run uses (0: one per CPU).
+  bool run(const float *input, int batch, float *output, int threads, std::string &error);
 
 private:
   static int invoke(void *self, int pipeline, void **args);

@@ -31,6 +31,9 @@ struct ElaborateOptions {
   /// Binds the input's symbolic dimensions (and checks its fixed ones), as
   /// `--input-shape 1,3,224,224` does. Empty: leave them symbolic.
   std::vector<int64_t> inputShape;
+  /// What gave inputShape, as messages name it ("--input-shape", or the
+  /// input file's "the input x.npy").
+  std::string inputShapeSource = "--input-shape";
   Limits limits;
 };
 
