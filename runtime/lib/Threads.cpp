@@ -25,6 +25,20 @@ namespace netc::runtime {
 
 namespace {
 
+/// A pause in a spin-wait: cheap for the sibling hyperthread and the bus.
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+/// How long a helper (or a caller waiting for helpers) spins before it
+/// sleeps: about 50-100 us. Consecutive parallel loops of one inference are
+/// microseconds apart; waking a sleeping thread costs tens of microseconds.
+constexpr int kSpins = 4000;
+
 struct Job {
   halide_task_t task;
   void *userContext;
@@ -32,8 +46,8 @@ struct Job {
   int end;
   std::atomic<int> next;
   std::atomic<int> result{0};
-  int slots;      // helpers that may still join; guarded by the pool's mutex
-  int active = 0; // helpers working on it; guarded by the pool's mutex
+  int slots;                  // helpers that may still join; guarded by the pool's mutex
+  std::atomic<int> active{0}; // helpers working on it; changed under the pool's mutex
 
   Job(halide_task_t task, void *userContext, uint8_t *closure, int min, int size, int slots)
       : task(task), userContext(userContext), closure(closure), end(min + size), next(min),
@@ -68,13 +82,25 @@ public:
         ++helpers_;
       }
       queue_.push_back(&job);
+      queued_.store(static_cast<int>(queue_.size()));
     }
-    work_.notify_all();
+    // A helper that saw the queue empty under the lock counted itself first.
+    if (sleeping_.load() > 0)
+      work_.notify_all();
     job.work();
-    std::unique_lock<std::mutex> lock(mutex_);
-    queue_.erase(std::remove(queue_.begin(), queue_.end(), &job), queue_.end());
-    job.slots = 0;
-    done_.wait(lock, [&] { return job.active == 0; });
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.erase(std::remove(queue_.begin(), queue_.end(), &job), queue_.end());
+      queued_.store(static_cast<int>(queue_.size()));
+      job.slots = 0;
+    }
+    // The helpers that joined finish their last task: spin, then sleep.
+    for (int spin = 0; job.active.load() != 0 && spin < kSpins; ++spin)
+      relax();
+    if (job.active.load() != 0) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [&] { return job.active.load() == 0; });
+    }
     return job.result.load();
   }
 
@@ -82,22 +108,38 @@ private:
   void helperLoop() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      work_.wait(lock, [&] { return !queue_.empty(); });
+      if (queue_.empty()) {
+        lock.unlock();
+        for (int spin = 0; queued_.load(std::memory_order_relaxed) == 0 && spin < kSpins; ++spin)
+          relax();
+        lock.lock();
+        if (queue_.empty()) {
+          sleeping_.fetch_add(1);
+          work_.wait(lock, [&] { return !queue_.empty(); });
+          sleeping_.fetch_sub(1);
+        }
+      }
       Job *job = queue_.front();
-      if (--job->slots == 0)
+      if (--job->slots == 0) {
         queue_.pop_front();
-      ++job->active;
+        queued_.store(static_cast<int>(queue_.size()));
+      }
+      job->active.fetch_add(1);
       lock.unlock();
       job->work();
       lock.lock();
-      if (--job->active == 0)
+      // The job may end (its caller return) as soon as this reaches zero:
+      // nothing of it is touched after.
+      if (job->active.fetch_sub(1) == 1)
         done_.notify_all();
     }
   }
 
   std::mutex mutex_;
   std::condition_variable work_, done_;
-  std::deque<Job *> queue_; // jobs with slots > 0
+  std::deque<Job *> queue_;       // jobs with slots > 0
+  std::atomic<int> queued_{0};    // queue_.size(), for spinning helpers
+  std::atomic<int> sleeping_{0};  // helpers waiting on work_
   int helpers_ = 0;
 };
 
