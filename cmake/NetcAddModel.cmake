@@ -1,9 +1,12 @@
 # netc_add_model(<target> SPEC <file.nn> ENTRY <entry>
-#                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W] [TARGETS host|<halide-target>])
+#                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W] [TARGETS host|<halide-target>]
+#                [EMBED_WEIGHTS <file.safetensors>])
 #
 # Compiles a network with netc at build time into a library target: link it
 # and include "<NAME>.h" (C) or "<NAME>.hpp" (C++). NAME defaults to <target>.
-# The library is rebuilt when the spec or the netc executable changes. All models in one
+# The library is rebuilt when the spec or the netc executable changes.
+# EMBED_WEIGHTS puts the weights into the library (checked at build time;
+# NAME_load_embedded loads them), for a single binary with no file to ship. All models in one
 # binary share one Halide runtime (target netc_halide_runtime).
 #
 # Needs NETC_EXECUTABLE (the netc driver), NETC_RUNTIME_TARGET (the netc
@@ -28,7 +31,7 @@ function(_netc_halide_runtime target_spec)
 endfunction()
 
 function(netc_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE" "TARGETS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE;EMBED_WEIGHTS" "TARGETS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "netc_add_model(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -61,6 +64,14 @@ function(netc_add_model target)
   if(ARG_INPUT_SHAPE)
     list(APPEND extra --input-shape ${ARG_INPUT_SHAPE})
   endif()
+  set(weights)
+  if(ARG_EMBED_WEIGHTS)
+    get_filename_component(weights ${ARG_EMBED_WEIGHTS} ABSOLUTE)
+    if(NOT EXISTS ${weights})
+      message(FATAL_ERROR "netc_add_model(${target}): EMBED_WEIGHTS file ${weights} does not exist")
+    endif()
+    list(APPEND extra --embed-weights ${weights})
+  endif()
 
   _netc_halide_runtime(${target_spec})
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/netc/${target})
@@ -68,7 +79,7 @@ function(netc_add_model target)
   add_custom_command(OUTPUT ${outputs}
     COMMAND ${NETC_EXECUTABLE} ${spec} --entry ${ARG_ENTRY} --name ${name}
             --target ${target_spec} -o ${dir} ${extra}
-    DEPENDS ${spec} ${NETC_EXECUTABLE_TARGET} ${NETC_EXECUTABLE}
+    DEPENDS ${spec} ${weights} ${NETC_EXECUTABLE_TARGET} ${NETC_EXECUTABLE}
     COMMENT "netc: compiling ${ARG_ENTRY} from ${ARG_SPEC}" VERBATIM)
   add_custom_target(${target}_netc DEPENDS ${outputs})
   add_library(${target} INTERFACE)

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lenet5.hpp"
+#include "lenet5_embedded.h"
 
 #include "SafetensorsWriter.h"
 #include "netc/program.h"
@@ -393,6 +394,20 @@ TEST(Weights, MissingBatchNormCountersAreAccepted) {
             NETC_OK);
   EXPECT_EQ(netc_safetensors_check(file, expected, 2, &error), NETC_OK) << error.message;
   netc_safetensors_close(file);
+}
+
+TEST_F(ModelApi, EmbeddedWeightsNeedNoFile) {
+  std::vector<float> input = batchOf(2), reference(20), output(20);
+  int64_t shape[] = {2, 1, 28, 28};
+  netc_error error{};
+  ASSERT_EQ(run(input, 2, reference, 20, 0, error), NETC_OK);
+  lenet5_embedded_model *model = nullptr;
+  ASSERT_EQ(lenet5_embedded_load_embedded(nullptr, &model, &error), NETC_OK) << error.message;
+  ASSERT_EQ(lenet5_embedded_run(model, input.data(), 4, shape, output.data(), 20, nullptr, 0, 0,
+                                &error),
+            NETC_OK);
+  lenet5_embedded_free(model);
+  EXPECT_EQ(output, reference);
 }
 
 TEST_F(ModelApi, LoadsFromMemoryAndOutlivesItsFile) {

@@ -60,7 +60,7 @@ std::string cString(const std::string &s) {
 
 } // namespace
 
-std::string emitHeader(const Program &p) {
+std::string emitHeader(const Program &p, bool embedded) {
   const std::string &n = p.name;
   std::string N = upper(n);
   const Tensor &in = p.tensors[p.input], &out = p.tensors[p.output];
@@ -112,7 +112,14 @@ std::string emitHeader(const Program &p) {
     << "/* Every problem of a weights file, one a line, into report (capacity bytes,\n"
     << " * NUL-terminated); returns the bytes the whole report needs (1: it fits). */\n"
     << "size_t " << n << "_check_weights(const char *weights_path,\n"
-    << "    const netc_load_options *options, char *report, size_t capacity);\n"
+    << "    const netc_load_options *options, char *report, size_t capacity);\n";
+  if (embedded)
+    h << "/* The weights embedded in the library at compile time (netc\n"
+      << " * --embed-weights): a single binary, no file to ship. */\n"
+      << "#define " << N << "_EMBEDDED_WEIGHTS 1\n"
+      << "netc_status " << n << "_load_embedded(const netc_load_options *options,\n"
+      << "    " << n << "_model **model, netc_error *error);\n";
+  h
     << "void " << n << "_free(" << n << "_model *model);\n\n"
     << "/* Bytes of scratch memory a batch of `batch` needs. */\n"
     << "size_t " << n << "_arena_bytes(int64_t batch);\n\n"
@@ -142,7 +149,7 @@ std::string emitHeader(const Program &p) {
   return h.str();
 }
 
-std::string emitDriver(const Program &p) {
+std::string emitDriver(const Program &p, bool embedded) {
   const std::string &n = p.name;
   lowering::ProgramTables tables(p);
   std::ostringstream c;
@@ -268,7 +275,7 @@ size_t MODEL_check_weights(const char *weights_path, const netc_load_options *op
                            char *report, size_t capacity) {
   return netc_program_check_weights(&kProgram, weights_path, options, report, capacity);
 }
-
+EMBEDDED
 void MODEL_free(MODEL_model *model) { netc_model_free((netc_model *)model); }
 
 size_t MODEL_arena_bytes(int64_t batch) { return netc_program_arena_bytes(&kProgram, batch); }
@@ -287,6 +294,19 @@ netc_status MODEL_run(const MODEL_model *model, const float *input, int input_ra
                           output_capacity, arena, arena_bytes, threads, error);
 }
 )DRIVER";
+  std::string embeddedBody = embedded ? R"DRIVER(
+/* The weights file's bytes, from MODEL__weights.S (.incbin). */
+extern const unsigned char MODEL_embedded_weights_begin[];
+extern const unsigned char MODEL_embedded_weights_end[];
+
+netc_status MODEL_load_embedded(const netc_load_options *options, MODEL_model **model,
+                                netc_error *error) {
+  return MODEL_load_memory(MODEL_embedded_weights_begin,
+                           (size_t)(MODEL_embedded_weights_end - MODEL_embedded_weights_begin),
+                           options, model, error);
+}
+)DRIVER" : "";
+  body.replace(body.find("EMBEDDED"), 8, embeddedBody);
   // Past each replacement: the name itself may contain "MODEL_".
   for (size_t at = body.find("MODEL_"); at != std::string::npos;
        at = body.find("MODEL_", at + n.size() + 1))

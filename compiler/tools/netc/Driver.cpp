@@ -137,8 +137,11 @@ int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
   netc::lowering::Program program;
   if (!netc::lowering::lower(module, lowerOptionsFor(options, options.target), program))
     return 1;
+  bool embedded = !options.embedWeights.empty();
+  if (embedded && output != Output::HalideStmt && !checkEmbeddable(program, options.embedWeights))
+    return 1;
   if (output == Output::Header) {
-    llvm::outs() << netc::codegen::emitHeader(program);
+    llvm::outs() << netc::codegen::emitHeader(program, embedded);
     return 0;
   }
   if (output == Output::HalideStmt) {
@@ -160,6 +163,7 @@ int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
   codegen.target = options.target;
   codegen.cCompiler = options.cCompiler;
   codegen.includeDirs = {options.runtimeIncludeDir};
+  codegen.embedWeights = options.embedWeights;
   std::string error;
   if (!netc::codegen::writeLibrary(program, codegen, error))
     return fail(error);

@@ -12,6 +12,7 @@
 #include "netc/dsl/Elaborator.h"
 #include "netc/dsl/Graph.h"
 #include "netc/dsl/Spec.h"
+#include "netc/Lowering/Program.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -39,6 +40,7 @@ struct Options {
   std::string outputDir;
   std::string cCompiler;
   std::string runtimeIncludeDir; // holds netc/runtime.h, for the generated driver
+  std::string embedWeights; // a weights file to embed in the library, or ""
   bool fuse = true;  // run nn-fuse-conv-epilogue
   bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
   bool isModule() const; // the spec is nn IR (.mlir)
@@ -102,6 +104,10 @@ std::string fittingEntries(const Options &options, const std::string &weightsPat
 /// `--check-weights W`: does W fit the entry? If not, every problem and the
 /// entries it does fit.
 int checkWeights(const Options &options, const std::string &weightsPath);
+
+/// Whether a weights file fits the lowered program, to be embedded in its
+/// library (--embed-weights); prints every problem when it does not.
+bool checkEmbeddable(const netc::lowering::Program &program, const std::string &weightsPath);
 
 // Print.cpp
 int listEntries(const Options &options);

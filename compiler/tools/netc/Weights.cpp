@@ -96,11 +96,38 @@ int checkWeights(const Options &options, const std::string &weightsPath) {
     return fail(error.message);
   File file(raw, netc_safetensors_close);
   std::vector<netc_param_spec> specs = manifestOf(*graph);
-  if (netc_safetensors_check(file.get(), specs.data(), specs.size(), &error) != NETC_OK)
-    return fail(std::string(error.message) + fittingEntries(options, weightsPath));
+  // Every problem, not only the first few a load's message holds.
+  size_t needed = netc_safetensors_report(file.get(), specs.data(), specs.size(), nullptr, 0);
+  if (needed > 1) {
+    std::vector<char> report(needed);
+    netc_safetensors_report(file.get(), specs.data(), specs.size(), report.data(), needed);
+    return fail(std::string(report.data()) + fittingEntries(options, weightsPath));
+  }
   llvm::outs() << weightsPath << ": fits '" << options.entry << "' (" << specs.size()
                << " tensors)\n";
   return 0;
+}
+
+bool checkEmbeddable(const netc::lowering::Program &program, const std::string &weightsPath) {
+  netc_error error{};
+  netc_safetensors *raw = nullptr;
+  if (netc_safetensors_open(weightsPath.c_str(), &raw, &error) != NETC_OK) {
+    fail(std::string("--embed-weights: ") + error.message);
+    return false;
+  }
+  File file(raw, netc_safetensors_close);
+  netc::lowering::ProgramTables tables(program);
+  size_t needed = netc_safetensors_report(file.get(), tables.expected.data(),
+                                          tables.expected.size(), nullptr, 0);
+  if (needed > 1) {
+    std::vector<char> report(needed);
+    netc_safetensors_report(file.get(), tables.expected.data(), tables.expected.size(),
+                            report.data(), needed);
+    fail(std::string("--embed-weights: the weights do not fit '") + program.name + "': " +
+         report.data());
+    return false;
+  }
+  return true;
 }
 
 } // namespace netc::driver

@@ -78,6 +78,11 @@ cl::opt<Emit> emit(
 cl::opt<std::string> outputDir("o", cl::value_desc("DIR"),
                                cl::desc("Write DIR/libNAME.a, DIR/NAME.h and DIR/NAME.hpp"),
                                cl::cat(category));
+cl::opt<std::string> embedWeightsPath(
+    "embed-weights", cl::value_desc("W.safetensors"),
+    cl::desc("Embed these weights in the library (checked now): NAME_load_embedded loads "
+             "them, for a single binary with no file to ship"),
+    cl::cat(category));
 cl::opt<std::string> runtimeOut("halide-runtime", cl::value_desc("FILE.a"),
                                 cl::desc("Write the Halide runtime that all netc models in one "
                                          "binary share"),
@@ -280,6 +285,7 @@ int main(int argc, char **argv) {
                       : envCC && *envCC  ? std::string(envCC)
                                          : std::string(NETC_DEFAULT_CC);
   options.outputDir = outputDir;
+  options.embedWeights = embedWeightsPath;
 
   if (runCommand) {
     if (options.entry.empty())
@@ -322,6 +328,8 @@ int main(int argc, char **argv) {
     return usageError("no --entry given; 'netc --list' shows the zoo's entries");
   if (!outputDir.empty() && emit == Emit::None)
     emit = Emit::Lib;
+  if (!embedWeightsPath.empty() && emit != Emit::Lib && emit != Emit::Header)
+    return usageError("--embed-weights goes into a library: give -o DIR");
   if (emit == Emit::Lib && outputDir.empty())
     return usageError("--emit=lib writes files: give the directory with -o DIR");
   if (!outputDir.empty() && emit != Emit::Lib)

@@ -21,14 +21,18 @@ namespace netc::codegen {
 struct CodegenOptions {
   std::string outputDir;
   std::string cCompiler;  // compiles the generated driver
-  std::vector<std::string> includeDirs; // netc/runtime.h and HalideRuntime.h
+  std::vector<std::string> includeDirs; // netc/runtime.h
   Halide::Target target = Halide::get_host_target();
+  /// A weights file (already checked against the program) to embed in the
+  /// library, loaded by NAME_load_embedded; empty: none.
+  std::string embedWeights;
 };
 
-/// The C header text (also what --emit=header prints).
-std::string emitHeader(const lowering::Program &program);
+/// The C header text (also what --emit=header prints); `embedded`: the
+/// library holds its weights (NAME_load_embedded).
+std::string emitHeader(const lowering::Program &program, bool embedded = false);
 /// The C driver source.
-std::string emitDriver(const lowering::Program &program);
+std::string emitDriver(const lowering::Program &program, bool embedded = false);
 /// The C++ wrapper header.
 std::string emitCppHeader(const lowering::Program &program);
 
