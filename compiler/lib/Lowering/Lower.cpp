@@ -165,6 +165,8 @@ public:
     }
     mlir::Value result;
     func.walk([&](mlir::ReturnOp ret) { result = ret.getOperand(0); });
+    if (!indexableIn32Bits(func))
+      return false;
     chooseLayouts(func, result);
     planConcatsInPlace(func);
 
@@ -194,10 +196,51 @@ public:
     }
     p_.tensors[owner].kind = Tensor::Kind::Output;
     planMemory(p_);
+    if (p_.arenaPerSample > INT32_MAX) {
+      func.emitError() << "one batch item needs " << p_.arenaPerSample
+                       << " floats of scratch memory, more than 32-bit indexing reaches ("
+                       << INT32_MAX << "); give a smaller --input-shape";
+      return false;
+    }
     return true;
   }
 
 private:
+  /// Halide indexes buffers with 32-bit integers: every weight, and every
+  /// activation of one batch item, must have fewer than 2^31 elements (the
+  /// runtime refuses batches that overflow).
+  bool indexableIn32Bits(mlir::FuncOp func) {
+    bool ok = true;
+    auto check = [&](mlir::Value value, mlir::Location loc, bool batched) {
+      auto type = value.getType().dyn_cast<mlir::RankedTensorType>();
+      if (!type || !ok)
+        return;
+      int64_t elements = 1;
+      std::string shape = "[";
+      for (size_t d = 0; d < static_cast<size_t>(type.getRank()); ++d) {
+        int64_t size = type.getDimSize(static_cast<unsigned>(d));
+        shape += (d ? "," : "") + (size < 0 ? std::string("N") : std::to_string(size));
+        if (size > 0 && (d > 0 || !batched))
+          elements = elements > INT32_MAX / size ? int64_t(INT32_MAX) + 1 : elements * size;
+      }
+      if (elements > INT32_MAX) {
+        mlir::emitError(loc) << (batched ? "an activation " : "a weight ") << shape
+                             << "] has more elements" << (batched ? " per batch item" : "")
+                             << " than 32-bit indexing reaches (" << INT32_MAX << ")"
+                             << (batched ? "; give a smaller --input-shape" : "");
+        ok = false;
+      }
+    };
+    check(func.getArgument(0), func.getLoc(), true);
+    for (unsigned i = 1; i < func.getNumArguments(); ++i)
+      check(func.getArgument(i), func.getLoc(), false);
+    func.walk([&](mlir::Operation *op) {
+      for (mlir::Value v : op->getResults())
+        check(v, op->getLoc(), true);
+    });
+    return ok;
+  }
+
   /// What the lowering relies on, checked on IR that may be hand-written:
   /// a body, the input first, every tensor ranked and static but for the
   /// batch, one returned value, and weights (arguments with nn.key) only in
