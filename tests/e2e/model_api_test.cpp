@@ -383,6 +383,40 @@ TEST_F(ModelApi, HalfPrecisionWeightsAreConvertedAtLoad) {
   }
 }
 
+TEST(Weights, StrippingThatMergesTwoKeysIsRefused) {
+  std::string image = netc::test::safetensorsImage(
+      {{"module.w", "F32", {1}, std::string(4, '\0')}, {"w", "F32", {1}, std::string(4, '\0')}});
+  netc_safetensors *file = nullptr;
+  netc_error error{};
+  ASSERT_EQ(netc_safetensors_open_memory(image.data(), image.size(), "merged", &file, &error),
+            NETC_OK);
+  EXPECT_EQ(netc_safetensors_strip_prefix(file, "module.", &error), NETC_ERROR_FORMAT);
+  EXPECT_STREQ(error.message,
+               "merged: with the prefix 'module.' stripped, two tensors are named 'w'");
+  netc_safetensors_close(file);
+}
+
+TEST_F(ModelApi, BadImagesInMemoryAreRefused) {
+  lenet5_model *model = nullptr;
+  netc_error error{};
+  const char garbage[] = "not a safetensors image at all";
+  EXPECT_EQ(lenet5_load_memory(garbage, sizeof garbage, nullptr, &model, &error),
+            NETC_ERROR_FORMAT);
+  EXPECT_NE(std::string(error.message).find("lenet5 weights (memory): header length"),
+            std::string::npos)
+      << error.message;
+  EXPECT_EQ(model, nullptr);
+  EXPECT_EQ(lenet5_load_memory(nullptr, 10, nullptr, &model, &error),
+            NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(error.message, "lenet5_load_memory: null argument");
+  // A caller-sized report: cut to the buffer, NUL-terminated, the size it needs returned.
+  char small[16];
+  size_t needed = lenet5_check_weights("/nonexistent.safetensors", nullptr, small, sizeof small);
+  EXPECT_GT(needed, sizeof small);
+  EXPECT_EQ(std::strlen(small), sizeof small - 1);
+  EXPECT_EQ(std::string(small), std::string("/nonexistent.safetensors").substr(0, 15));
+}
+
 TEST(Weights, MissingBatchNormCountersAreAccepted) {
   // Checkpoints older than PyTorch 0.4.1 have no num_batches_tracked.
   netc_param_spec expected[] = {{"bn.weight", "F32", 1, {2}},
