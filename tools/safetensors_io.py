@@ -10,7 +10,8 @@ import struct
 
 import numpy as np
 
-DTYPES = {np.dtype('float32'): 'F32', np.dtype('int64'): 'I64', np.dtype('float16'): 'F16'}
+DTYPES = {np.dtype('float32'): 'F32', np.dtype('int64'): 'I64', np.dtype('float16'): 'F16',
+          np.dtype('int32'): 'I32'}
 NUMPY_TYPES = {name: dtype for dtype, name in DTYPES.items()}
 
 

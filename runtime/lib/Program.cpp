@@ -173,8 +173,6 @@ float *allocateFloats(int64_t count) {
   return posix_memalign(&memory, 64, bytes) == 0 ? static_cast<float *>(memory) : nullptr;
 }
 
-/// Runs every pack pipeline once, on the file's weights, into its own
-/// aligned buffer (model.weights[num_weights + k]).
 /// Floats per batch item of the program's largest tensor or of its arena.
 int64_t largestPerSample(const netc_program &p) {
   int64_t largest = std::max<int64_t>(p.arena_floats_per_sample, 1);
@@ -207,6 +205,8 @@ int invokePipeline(const netc_program &p, int pipeline, Call &call, void **args)
   return p.invoke ? p.invoke(p.invoke_context, pipeline, args) : p.pipelines[pipeline](args);
 }
 
+/// Runs every pack pipeline once, on the file's weights, into its own
+/// aligned buffer (model.weights[num_weights + k]).
 netc_status computePacks(netc_model &model, netc_error *error) {
   const netc_program &p = *model.program;
   std::vector<halide_buffer_t> buffers;
@@ -241,10 +241,6 @@ netc_status computePacks(netc_model &model, netc_error *error) {
   }
   return NETC_OK;
 }
-
-} // namespace
-
-namespace {
 
 /// Whether the tables can be used with this runtime; else fails `error`.
 netc_status usable(const netc_program *program, netc_error *error) {
@@ -289,7 +285,7 @@ SafetensorsPtr openWeights(const netc_program &program, const char *path, const 
   return owned;
 }
 
-/// Float32 copies of F16 and BF16 weights.
+/// An IEEE half-precision value as float32 (every one is exact).
 float halfToFloat(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
@@ -313,6 +309,7 @@ float halfToFloat(uint16_t h) {
   return f;
 }
 
+/// A weight as float32, from F32, F16 or BF16 (float32's top half).
 void convertToFloat(const netc_tensor_info &info, float *out) {
   const auto *bytes = static_cast<const uint8_t *>(info.data);
   if (std::strcmp(info.dtype, "F32") == 0) {
@@ -470,9 +467,7 @@ extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t 
 extern "C" size_t netc_program_output_shape(const netc_program *program, int input_rank,
                                            const int64_t *input_shape, int64_t *output_shape,
                                            netc_status *status) {
-  std::string why;
-  if (!program || !input_shape || !output_shape || program->abi_version != NETC_ABI_VERSION ||
-      !consistent(*program, why) ||
+  if (!program || !input_shape || !output_shape || usable(program, nullptr) != NETC_OK ||
       !inputProblem(*program, largestPerSample(*program), input_rank, input_shape).empty()) {
     if (status)
       *status = NETC_ERROR_INVALID_ARGUMENT;

@@ -56,33 +56,37 @@ constexpr uint64_t kMaxHeader = 100u << 20; // far above any real model's header
 
 netc_status parse(netc_safetensors &file, netc_error *error) {
   const std::string &name = file.name;
-  // What torch.save writes: a zip archive (since PyTorch 1.6) or a pickle.
+  // What torch.save writes, a zip archive (since PyTorch 1.6) or a pickle,
+  // when the bytes do not parse as safetensors (whose first bytes, a header
+  // length, may look like either).
   bool zip = file.size >= 4 && std::memcmp(file.base, "PK\x03\x04", 4) == 0;
   bool pickle = file.size >= 2 && file.base[0] == 0x80 && file.base[1] >= 2 && file.base[1] <= 5;
-  if (zip || pickle)
-    return fail(error, NETC_ERROR_FORMAT,
-                name + ": this is a PyTorch checkpoint (torch.save's " +
-                    (zip ? "zip" : "pickle") +
-                    " format), not safetensors; convert it with "
-                    "'python3 tools/export_torch.py " + name + " OUT.safetensors'");
+  auto notSafetensors = [&](const std::string &why) {
+    if (zip || pickle)
+      return fail(error, NETC_ERROR_FORMAT,
+                  name + ": this is a PyTorch checkpoint (torch.save's " +
+                      (zip ? "zip" : "pickle") +
+                      " format), not safetensors; convert it with "
+                      "'python3 tools/export_torch.py " + name + " OUT.safetensors'");
+    return fail(error, NETC_ERROR_FORMAT, name + ": " + why);
+  };
   if (file.size < 8)
-    return fail(error, NETC_ERROR_FORMAT,
-                name + ": not a safetensors file: " + std::to_string(file.size) +
-                    " bytes, shorter than the 8-byte header length");
+    return notSafetensors("not a safetensors file: " + std::to_string(file.size) +
+                          " bytes, shorter than the 8-byte header length");
   uint64_t headerSize = 0;
   for (int i = 7; i >= 0; --i)
     headerSize = headerSize << 8 | file.base[i];
   if (headerSize > kMaxHeader || headerSize > file.size - 8)
-    return fail(error, NETC_ERROR_FORMAT,
-                name + ": header length " + std::to_string(headerSize) + " exceeds the file (" +
-                    std::to_string(file.size) + " bytes); the file is truncated or not safetensors");
+    return notSafetensors("header length " + std::to_string(headerSize) + " exceeds the file (" +
+                          std::to_string(file.size) +
+                          " bytes); the file is truncated or not safetensors");
   const char *text = reinterpret_cast<const char *>(file.base + 8);
   nlohmann::json header = nlohmann::json::parse(text, text + headerSize, nullptr,
                                                 /*allow_exceptions=*/false);
   if (header.is_discarded())
-    return fail(error, NETC_ERROR_FORMAT, name + ": the header is not valid JSON");
+    return notSafetensors("the header is not valid JSON");
   if (!header.is_object())
-    return fail(error, NETC_ERROR_FORMAT, name + ": the header is not a JSON object");
+    return notSafetensors("the header is not a JSON object");
   size_t dataStart = 8 + static_cast<size_t>(headerSize);
   size_t dataSize = file.size - dataStart;
   for (auto it = header.begin(); it != header.end(); ++it) {

@@ -149,14 +149,15 @@ Call *asCall(void *userContext) {
 }
 
 // Halide's own handlers, for Halide code that is not netc's.
-halide_do_par_for_t previousParFor = nullptr;
-halide_error_handler_t previousError = nullptr;
+std::atomic<halide_do_par_for_t> previousParFor{nullptr};
+std::atomic<halide_error_handler_t> previousError{nullptr};
 
 int doParFor(void *userContext, halide_task_t task, int min, int size, uint8_t *closure) {
   if (Call *call = asCall(userContext))
     return parallelFor(call->threads, userContext, task, min, size, closure);
-  return previousParFor ? previousParFor(userContext, task, min, size, closure)
-                        : parallelFor(1, userContext, task, min, size, closure);
+  halide_do_par_for_t previous = previousParFor.load();
+  return previous ? previous(userContext, task, min, size, closure)
+                  : parallelFor(1, userContext, task, min, size, closure);
 }
 
 /// Keeps the first message of a call (parallel tasks may fail at once).
@@ -169,8 +170,8 @@ void record(Call &call, const char *message) {
 void onError(void *userContext, const char *message) {
   if (Call *call = asCall(userContext))
     return record(*call, message);
-  if (previousError)
-    previousError(userContext, message);
+  if (halide_error_handler_t previous = previousError.load())
+    previous(userContext, message);
 }
 
 } // namespace
@@ -210,8 +211,8 @@ void installHalideHandlers(const netc_program &program) {
   auto parFor = program.set_custom_do_par_for(reinterpret_cast<netc_par_for_fn>(&doParFor));
   auto error = program.set_error_handler(reinterpret_cast<netc_error_fn>(&onError));
   if (installed.size() == 1) {
-    previousParFor = reinterpret_cast<halide_do_par_for_t>(parFor);
-    previousError = reinterpret_cast<halide_error_handler_t>(error);
+    previousParFor.store(reinterpret_cast<halide_do_par_for_t>(parFor));
+    previousError.store(reinterpret_cast<halide_error_handler_t>(error));
   }
 }
 

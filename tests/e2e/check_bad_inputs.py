@@ -47,7 +47,8 @@ def main():
         misshaped = dict(good)
         misshaped['classifier.0.weight'] = torch.zeros(120, 255)
         wrong_type = dict(good)
-        wrong_type['features.3.bias'] = torch.zeros(16, dtype=torch.float16).numpy()
+        # (F16 and BF16 stand for F32: they are converted at load.)
+        wrong_type['features.3.bias'] = torch.zeros(16, dtype=torch.int32).numpy()
         truncated = path('truncated.safetensors')
         with open(weights('full.safetensors', good), 'rb') as f:
             data = f.read()
@@ -68,7 +69,7 @@ def main():
             (weights('misshaped.safetensors', misshaped), x, 'NETC_ERROR_SHAPE',
              "tensor 'classifier.0.weight' has shape [120,255], expected [120,256]"),
             (weights('dtype.safetensors', wrong_type), x, 'NETC_ERROR_DTYPE',
-             "tensor 'features.3.bias' has dtype F16, expected F32"),
+             "tensor 'features.3.bias' has dtype I32, expected F32 (or F16, BF16)"),
             (truncated, x, 'NETC_ERROR_FORMAT', "the file is truncated or corrupt"),
             (path('nonexistent.safetensors'), x, 'NETC_ERROR_IO', "cannot open: No such file"),
             (good_weights, path('wrong_shape.npy'), 'NETC_ERROR_INVALID_ARGUMENT',
@@ -99,7 +100,9 @@ def main():
         result = subprocess.run([args.netc, 'run', '--entry', 'lenet5', '--weights', good_weights,
                                  '--input', path('wrong_shape.npy'), '--output', path('y.npy')],
                                 capture_output=True, text=True)
-        want = "--input-shape dimension 2 is 32 but 'x' fixes it at 28"
+        # Named as the input file the user gave, not as an --input-shape.
+        want = (f"error: the input {path('wrong_shape.npy')} (shape [2,1,32,32]): "
+                "dimension 2 is 32 but 'x' fixes it at 28")
         if result.returncode != 1 or want not in result.stderr:
             failures.append(f"netc run with a 32x32 input: expected '{want}', got "
                             f"{result.stderr.strip()}")

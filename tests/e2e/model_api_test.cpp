@@ -319,6 +319,17 @@ TEST_F(ModelApi, PyTorchCheckpointsAreRecognized) {
               std::string::npos)
         << error.message;
   }
+  // A safetensors header of 640 bytes starts with 0x80 0x02, as a pickle
+  // does: it is still read as safetensors.
+  std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  header.resize(640, ' ');
+  std::string image = std::string("\x80\x02\0\0\0\0\0\0", 8) + header + std::string(4, '\0');
+  netc_safetensors *file = nullptr;
+  netc_error error{};
+  EXPECT_EQ(netc_safetensors_open_memory(image.data(), image.size(), "padded", &file, &error),
+            NETC_OK)
+      << error.message;
+  netc_safetensors_close(file);
 }
 
 TEST_F(ModelApi, HalfPrecisionWeightsAreConvertedAtLoad) {

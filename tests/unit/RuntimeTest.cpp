@@ -97,10 +97,10 @@ TEST(Safetensors, RejectsMalformedFilesWithMessages) {
 TEST(Safetensors, StrictCheckReportsEveryProblemByKey) {
   std::string header =
       R"({"conv.wieght":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-      R"("fc.bias":{"dtype":"F16","shape":[2],"data_offsets":[16,20]},)"
-      R"("fc.weight":{"dtype":"F32","shape":[3],"data_offsets":[20,32]},)"
-      R"("extra":{"dtype":"F32","shape":[5],"data_offsets":[32,52]}})";
-  std::string bytes = safetensors(header, std::string(52, '\0'));
+      R"("fc.bias":{"dtype":"I32","shape":[2],"data_offsets":[16,24]},)"
+      R"("fc.weight":{"dtype":"F32","shape":[3],"data_offsets":[24,36]},)"
+      R"("extra":{"dtype":"F32","shape":[5],"data_offsets":[36,56]}})";
+  std::string bytes = safetensors(header, std::string(56, '\0'));
   Opened o;
   open(bytes, o);
   ASSERT_EQ(o.status, NETC_OK) << o.message;
@@ -115,13 +115,13 @@ TEST(Safetensors, StrictCheckReportsEveryProblemByKey) {
   EXPECT_STREQ(error.message,
                "w.safetensors: 6 problems with the weights:\n"
                "  tensor 'fc.weight' has shape [3], expected [2,3]\n"
-               "  tensor 'fc.bias' has dtype F16, expected F32\n"
+               "  tensor 'fc.bias' has dtype I32, expected F32 (or F16, BF16)\n"
                "  missing tensor 'conv.weight' (F32 [2,2])\n"
                "  missing tensor 'head.weight' (F32 [5])\n"
                "  unexpected tensor 'conv.wieght' (F32 [2,2]); did you mean 'conv.weight'?\n"
                "  unexpected tensor 'extra' (F32 [5]); it has the shape of the missing 'head.weight'");
   netc_param_spec exact[] = {
-      {"conv.wieght", "F32", 2, {2, 2}}, {"fc.bias", "F16", 1, {2}},
+      {"conv.wieght", "F32", 2, {2, 2}}, {"fc.bias", "I32", 1, {2}},
       {"fc.weight", "F32", 1, {3}}, {"extra", "F32", 1, {5}}};
   EXPECT_EQ(netc_safetensors_check(o.file, exact, 4, &error), NETC_OK) << error.message;
 }
