@@ -249,8 +249,15 @@ int runJit(Options &options, const RunOptions &run) {
     return 1;
   netc::JitRunner runner(program);
   std::string error;
-  if (!runner.load(run.weights, run.stripPrefix, error))
+  if (!runner.load(run.weights, run.stripPrefix, error)) {
+    // The library's accessor for the full list is --check-weights here.
+    std::string library = program.name + "_check_weights lists them all";
+    size_t at = error.find(library);
+    if (at != std::string::npos)
+      error.replace(at, library.size(),
+                    "netc --entry '" + options.entry + "' --check-weights FILE lists them all");
     return fail(error + (options.isModule() ? "" : fittingEntries(options, run.weights)));
+  }
   int batch = static_cast<int>(input.shape[0]);
   std::vector<int64_t> outShape = program.tensors[program.output].shape;
   outShape[0] = batch;

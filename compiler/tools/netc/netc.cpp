@@ -230,7 +230,15 @@ llvm::Optional<Halide::Target> parseTarget() {
     fail("'" + targetString + "' is not a Halide target (e.g. x86-64-linux-avx2-avx512)");
     return llvm::None;
   }
-  return Halide::Target(targetString);
+  Halide::Target target(targetString);
+  // The schedules are the CPU's: a GPU target would still build a library,
+  // one whose pipelines all run on the CPU. Refused until GPU schedules exist.
+  if (target.has_gpu_feature()) {
+    fail("--target '" + targetString + "' asks for GPU code, but netc has CPU schedules "
+         "only for now: the library would not use the GPU; use a CPU target (e.g. host)");
+    return llvm::None;
+  }
+  return target;
 }
 
 } // namespace
