@@ -35,9 +35,8 @@ struct Call {
 };
 
 /// The thread count a run asked for: `requested`, or for 0 the number of
-/// CPUs the process may run on. Negative or above kMostThreads: -1.
+/// CPUs the process may run on. Negative or above NETC_MAX_THREADS: -1.
 int resolveThreads(int requested);
-constexpr int kMostThreads = 1024;
 
 /// Installs netc's parallel-loop and error handlers in the Halide runtime
 /// the program's pipelines call (through its setters; once per runtime).

@@ -13,6 +13,11 @@ namespace netc::runtime {
 /// Copies `message` into `error` (when given) and returns `status`.
 netc_status fail(netc_error *error, netc_status status, const std::string &message);
 
+/// Copies `text` into the caller's `buffer` of `capacity` bytes (cut to
+/// fit, NUL-terminated when capacity > 0); returns the bytes all of it
+/// needs, NUL included.
+size_t copyReport(const std::string &text, char *buffer, size_t capacity);
+
 /// "[6,1,5,5]"
 std::string formatShape(const int64_t *shape, int rank);
 

@@ -447,12 +447,7 @@ extern "C" size_t netc_program_check_weights(const netc_program *program,
         text = r.text(r.problems.size(), "");
     }
   }
-  if (report && capacity > 0) {
-    size_t n = std::min(text.size(), capacity - 1);
-    std::memcpy(report, text.data(), n);
-    report[n] = '\0';
-  }
-  return text.size() + 1;
+  return netc::runtime::copyReport(text, report, capacity);
 }
 
 extern "C" void netc_model_free(netc_model *model) { delete model; }
@@ -529,7 +524,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
                 where() + "threads is " + std::to_string(threads) +
                     ", expected 0 (one per CPU the process may use) to " +
-                    std::to_string(netc::runtime::kMostThreads));
+                    std::to_string(NETC_MAX_THREADS));
   size_t needed = netc_program_arena_bytes(&p, batch);
   std::unique_ptr<void, void (*)(void *)> owned(nullptr, std::free);
   if (!arena) {

@@ -392,12 +392,7 @@ size_t netc_safetensors_report(const netc_safetensors *file, const netc_param_sp
     if (r.status != NETC_OK)
       text = r.text(r.problems.size(), "");
   }
-  if (report && capacity > 0) {
-    size_t n = std::min(text.size(), capacity - 1);
-    std::memcpy(report, text.data(), n);
-    report[n] = '\0';
-  }
-  return text.size() + 1;
+  return netc::runtime::copyReport(text, report, capacity);
 }
 
 netc_status netc_safetensors_strip_prefix(netc_safetensors *file, const char *prefix,

@@ -39,6 +39,15 @@ netc_status fail(netc_error *error, netc_status status, const std::string &messa
   return status;
 }
 
+size_t copyReport(const std::string &text, char *buffer, size_t capacity) {
+  if (buffer && capacity > 0) {
+    size_t n = std::min(text.size(), capacity - 1);
+    std::memcpy(buffer, text.data(), n);
+    buffer[n] = '\0';
+  }
+  return text.size() + 1;
+}
+
 std::string formatShape(const int64_t *shape, int rank) {
   std::string out = "[";
   for (int i = 0; i < rank; ++i)

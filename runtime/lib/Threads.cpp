@@ -177,14 +177,18 @@ void onError(void *userContext, const char *message) {
 } // namespace
 
 int resolveThreads(int requested) {
-  if (requested < 0 || requested > kMostThreads)
+  if (requested < 0 || requested > NETC_MAX_THREADS)
     return -1;
   if (requested > 0)
     return requested;
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-    return CPU_COUNT(&set);
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Asked once: a run with threads 0 is every inference's path.
+  static const int cpus = [] {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+      return CPU_COUNT(&set);
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }();
+  return cpus;
 }
 
 int parallelFor(int threads, void *userContext, halide_task_t task, int min, int size,

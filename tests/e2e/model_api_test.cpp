@@ -54,6 +54,20 @@ std::vector<TensorBytes> trainedTensors() {
   return tensors;
 }
 
+/// Loads `path` into lenet5 and runs the batch `input` ([batch,1,28,28])
+/// into `output` (batch * 10 floats).
+void loadAndRun(const std::string &path, const std::vector<float> &input, int64_t batch,
+                std::vector<float> &output) {
+  netc_error error{};
+  lenet5_model *model = nullptr;
+  ASSERT_EQ(lenet5_load(path.c_str(), &model, &error), NETC_OK) << error.message;
+  int64_t shape[] = {batch, 1, 28, 28};
+  netc_status status = lenet5_run(model, input.data(), 4, shape, output.data(), output.size(),
+                                  nullptr, 0, 0, &error);
+  lenet5_free(model);
+  ASSERT_EQ(status, NETC_OK) << error.message;
+}
+
 /// A scratch file that is removed when the test ends.
 struct ScratchFile {
   std::string path;
@@ -350,15 +364,8 @@ TEST_F(ModelApi, HalfPrecisionWeightsAreConvertedAtLoad) {
   ASSERT_TRUE(netc::test::writeSafetensors(a.path, bf16));
   ASSERT_TRUE(netc::test::writeSafetensors(b.path, truncated));
   std::vector<float> input = batchOf(3), fromBf16(30), fromF32(30);
-  int64_t shape[] = {3, 1, 28, 28};
-  netc_error error{};
-  for (auto [path, out] : {std::pair{&a.path, &fromBf16}, std::pair{&b.path, &fromF32}}) {
-    lenet5_model *model = nullptr;
-    ASSERT_EQ(lenet5_load(path->c_str(), &model, &error), NETC_OK) << error.message;
-    ASSERT_EQ(lenet5_run(model, input.data(), 4, shape, out->data(), 30, nullptr, 0, 0, &error),
-              NETC_OK);
-    lenet5_free(model);
-  }
+  ASSERT_NO_FATAL_FAILURE(loadAndRun(a.path, input, 3, fromBf16));
+  ASSERT_NO_FATAL_FAILURE(loadAndRun(b.path, input, 3, fromF32));
   EXPECT_EQ(fromBf16, fromF32);
 
   // F16, through lenet5's first bias (6 values), every kind of value: 1, -2,
@@ -382,13 +389,8 @@ TEST_F(ModelApi, HalfPrecisionWeightsAreConvertedAtLoad) {
     ASSERT_TRUE(netc::test::writeSafetensors(c.path, f16));
     ASSERT_TRUE(netc::test::writeSafetensors(d.path, f32));
     std::vector<float> fromF16(30), fromExact(30);
-    for (auto [path, out] : {std::pair{&c.path, &fromF16}, std::pair{&d.path, &fromExact}}) {
-      lenet5_model *model = nullptr;
-      ASSERT_EQ(lenet5_load(path->c_str(), &model, &error), NETC_OK) << error.message;
-      ASSERT_EQ(lenet5_run(model, input.data(), 4, shape, out->data(), 30, nullptr, 0, 0, &error),
-                NETC_OK);
-      lenet5_free(model);
-    }
+    ASSERT_NO_FATAL_FAILURE(loadAndRun(c.path, input, 3, fromF16));
+    ASSERT_NO_FATAL_FAILURE(loadAndRun(d.path, input, 3, fromExact));
     EXPECT_EQ(std::memcmp(fromF16.data(), fromExact.data(), 30 * sizeof(float)), 0)
         << "F16 bias " << floats[0] << ", " << floats[1] << ", ...";
   }

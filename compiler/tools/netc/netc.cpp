@@ -302,8 +302,9 @@ int main(int argc, char **argv) {
       return usageError("netc run needs --weights and --input");
     if (outputPath.empty() && !runPrint && runRepeat.getNumOccurrences() == 0)
       return usageError("netc run has nothing to do: give --output, --print or --repeat");
-    if (runThreads < 0 || runThreads > 1024)
-      return usageError("--threads " + std::to_string(runThreads) + " is out of range (0 to 1024)");
+    if (runThreads < 0 || runThreads > NETC_MAX_THREADS)
+      return usageError("--threads " + std::to_string(runThreads) + " is out of range (0 to " +
+                        std::to_string(NETC_MAX_THREADS) + ")");
     if (runRepeat < 1)
       return usageError("--repeat " + std::to_string(runRepeat) + " is out of range (1 or more)");
     RunOptions run;

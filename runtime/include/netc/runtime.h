@@ -40,6 +40,9 @@ extern "C" {
 const char *netc_runtime_version(void);
 int netc_runtime_abi_version(void);
 
+/* The most threads one run may be given (more is NETC_ERROR_INVALID_ARGUMENT). */
+#define NETC_MAX_THREADS 1024
+
 /* Values are fixed: new ones are only ever appended. */
 typedef enum netc_status {
   NETC_OK = 0,
