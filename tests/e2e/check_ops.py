@@ -56,6 +56,14 @@ def specials_module():
                  body=body, fc=nn.Linear(32, 5))
 
 
+def pool_flatten_module():
+    body = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+        nn.Conv2d(32, 32, 1), nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False))
+    return Named(lambda m, x: m.fc(torch.flatten(m.body(x), 1)), body=body,
+                 fc=nn.Linear(288, 5))
+
+
 def branches_module(count, make, join):
     return Named(lambda m, x: join([getattr(m, f'b{i}')(x) for i in range(count)]),
                  **{f'b{i}': make(i) for i in range(count)})
@@ -90,6 +98,7 @@ CASES = {
         lambda m, x: m.fc(torch.flatten(x, 1)), fc=nn.Linear(60, 7, bias=False)), [3, 4, 5]),
     'batchnorm': ('bn_net', bn_module, [3, 11, 13]),
     'specials': ('specials_net', specials_module, [3, 12, 14]),
+    'pool_flatten': ('pool_flatten_net', pool_flatten_module, [3, 9, 11]),
     'concat12': ('concat12_net', lambda: branches_module(
         12, lambda i: nn.Conv2d(3, i + 1, 1), lambda ys: torch.cat(ys, 1)), [3, 5, 6]),
     'add9': ('add9_net', lambda: branches_module(

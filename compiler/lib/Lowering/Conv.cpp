@@ -166,8 +166,34 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   // chunk of weights is read once per task instead of once per row.
   int chunk = cinPerGroup % 64 == 0 ? 64 : cinPerGroup;
   bool blocked = channelBlocksOuter && out[3] % columns == 0;
+  // Fewer output channels than a vector, written NCHW (LeNet's first conv,
+  // 6 channels): vectorized along the row instead, a register tile of one
+  // vector of columns by every channel, each weight a broadcast. (LeNet-5's
+  // features.0: 5.7 -> 2.6 us; 16 lanes of channels kept 6 busy and
+  // scattered every store.)
+  bool alongRows = ctx.outputLayout == Layout::NCHW && cout < V;
   ctx.schedule = [=](Func output) mutable {
     Var co("co"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), task("task");
+    if (alongRows) {
+      TailStrategy rowTail = out[3] >= V ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+      output.split(v.x, xo, xi, V, rowTail)
+          .split(v.y, yo, yi, rowsPerTask, TailStrategy::GuardWithIf)
+          .reorder(xi, v.c, xo, yi, yo, v.n)
+          .fuse(yo, v.n, task)
+          .parallel(task)
+          .vectorize(xi)
+          .unroll(v.c);
+      conv.compute_at(output, xo).reorder(v.x, v.c, v.y, v.n).vectorize(v.x).unroll(v.c);
+      conv.update()
+          .reorder(v.x, v.c, r.x, r.y, r.z, v.y, v.n)
+          .vectorize(v.x)
+          .unroll(v.c);
+      if (!unpadded) {
+        padded.compute_at(output, task);
+        vectorizeInner(padded, inputLayout, V);
+      }
+      return;
+    }
     if (blocked) {
       output.split(v.c, co, cv, V * vectors, channelTail)
           .reorder(cv, v.x, v.y, co, v.n)

@@ -9,6 +9,17 @@ namespace {
 Region spatial(const std::vector<int64_t> &nchw) {
   return {{0, static_cast<int>(nchw[3])}, {0, static_cast<int>(nchw[2])}};
 }
+/// A pool that reads channels innermost and writes NCHW (before a flatten)
+/// runs vectorized along the channels it reads: k x k contiguous loads and
+/// one scattered store per output, instead of k x k strided gathers.
+void vectorizeAlongInput(EmitContext &ctx) {
+  if (ctx.inputLayouts[0] != Layout::NHWC || ctx.outputLayout == Layout::NHWC)
+    return;
+  std::vector<int64_t> shape = ctx.outputShape;
+  int V = ctx.vectorWidth;
+  ctx.schedule = [shape, V](Func output) { scheduleOutput(output, shape, V, Layout::NHWC); };
+}
+
 } // namespace
 
 Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
@@ -23,18 +34,31 @@ Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
   // running value or the candidate is NaN, their sum (NaN) is kept.
   Func padded = BoundaryConditions::constant_exterior(ctx.inputs[0], Float(32).min(),
                                                       spatial(ctx.inputShapes[0]));
-  RDom r(0, static_cast<int>(k[1]), 0, static_cast<int>(k[0]), "r");
+  auto candidate = [&](Expr i, Expr j) {
+    return padded(v.x * static_cast<int>(s[1]) - static_cast<int>(p[1]) + i * static_cast<int>(d[1]),
+                  v.y * static_cast<int>(s[0]) - static_cast<int>(p[0]) + j * static_cast<int>(d[0]),
+                  v.c, v.n);
+  };
+  auto larger = [](Expr current, Expr next) {
+    return strict_float(select(is_nan(current) || is_nan(next), current + next, max(current, next)));
+  };
   Func pool("max_pool");
-  Expr candidate = padded(v.x * static_cast<int>(s[1]) - static_cast<int>(p[1]) +
-                              r.x * static_cast<int>(d[1]),
-                          v.y * static_cast<int>(s[0]) - static_cast<int>(p[0]) +
-                              r.y * static_cast<int>(d[0]),
-                          v.c, v.n);
-  pool(v.x, v.y, v.c, v.n) = Float(32).min();
-  Expr current = pool(v.x, v.y, v.c, v.n);
-  pool(v.x, v.y, v.c, v.n) = strict_float(select(is_nan(current) || is_nan(candidate),
-                                                 current + candidate, max(current, candidate)));
-  vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
+  if (k[0] * k[1] <= 16) {
+    // A small window as one expression: no running buffer to initialize,
+    // update and copy out (LeNet-5's pools: ~2 us each, mostly that).
+    Expr result = candidate(0, 0);
+    for (int j = 0; j < k[0]; ++j)
+      for (int i = 0; i < k[1]; ++i)
+        if (i || j)
+          result = larger(result, candidate(i, j));
+    pool(v.x, v.y, v.c, v.n) = result;
+    vectorizeAlongInput(ctx);
+  } else {
+    RDom r(0, static_cast<int>(k[1]), 0, static_cast<int>(k[0]), "r");
+    pool(v.x, v.y, v.c, v.n) = Float(32).min();
+    pool(v.x, v.y, v.c, v.n) = larger(pool(v.x, v.y, v.c, v.n), candidate(r.x, r.y));
+    vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
+  }
   return pool;
 }
 
@@ -65,7 +89,9 @@ Func emitAvgPool2d(nn::AvgPool2dOp op, EmitContext &ctx) {
   }
   Func pool("avg_pool");
   pool(v.x, v.y, v.c, v.n) = total(v.x, v.y, v.c, v.n) / cast<float>(count);
-  vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
+  vectorizeAlongInput(ctx);
+  if (!ctx.schedule)
+    vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
   return pool;
 }
 
