@@ -120,20 +120,46 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   const int vectors = vectorsPerTile(cout, V, columns, 4);
   const int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
 
+  // Tasks: a row of tiles each, with all output channels, when the
+  // transformed weights are small enough to re-read per row from cache;
+  // otherwise (as in the direct template) a block of output channels over
+  // the whole image, with the input transformed once for all of them.
+  const int block = V * vectors;
+  int64_t weightBytes = int64_t{4} * points * cin * coutPadded;
+  int64_t inputBytes = int64_t{4} * points * cin * tilesXPadded * tilesY;
+  bool channelBlocks = channelBlockTasks(outH, weightBytes, inputBytes);
+
   // Pack: U(co, ci, k) = (G g G^T)[k / alpha][k % alpha], scaled by the
   // folded BatchNorm, output channels innermost and zero past `cout`. One
-  // update per transform point, so each is a plain sum of products.
-  Var pc("pc"), pi("pi"), pk("pk");
+  // update per transform point, so each is a plain sum of products. For
+  // channel-block tasks, block after block (as in the direct template), so
+  // a task streams its own block's weights in order.
+  bool blockMajor = channelBlocks && cout % block == 0;
+  Var pc("pc"), pi("pi"), pk("pk"), pb("pb");
   Expr co = clamp(pc, 0, cout - 1);
   auto [scale, bias] = foldedScaleAndBias(ctx, co, conv.hasBias);
   Func packU("winograd_pack_weight"), packB("winograd_pack_bias");
-  packU(pc, pi, pk) = undef<float>();
+  Expr channel = blockMajor ? pb * block + pc : co;
+  Expr channelScale = blockMajor ? foldedScaleAndBias(ctx, channel, conv.hasBias).first : scale;
+  std::vector<Var> packArgs = {pc, pi, pk};
+  if (blockMajor)
+    packArgs.push_back(pb);
+  packU(packArgs) = undef<float>();
   std::vector<Expr> weightPoints =
-      sandwich(t.G, [&](int a, int b) { return ctx.weights[0](b, a, pi, co); });
-  for (int point = 0; point < points; ++point)
-    packU(pc, pi, point) = select(pc < cout, weightPoints[point] * scale, 0.0f);
+      sandwich(t.G, [&](int a, int b) { return ctx.weights[0](b, a, pi, channel); });
+  for (int point = 0; point < points; ++point) {
+    std::vector<Expr> at = {pc, pi, point};
+    if (blockMajor)
+      at.push_back(pb);
+    packU(at) = blockMajor ? weightPoints[point] * channelScale
+                           : select(pc < cout, weightPoints[point] * channelScale, 0.0f);
+  }
   packB(pc) = select(pc < cout, bias, 0.0f);
-  ImageParam U = ctx.addPack(packU, {points, cin, coutPadded});
+  ImageParam U = blockMajor ? ctx.addPack(packU, {cout / block, points, cin, block})
+                            : ctx.addPack(packU, {points, cin, coutPadded});
+  auto uAt = [=](Expr c, Expr ci, Expr k) {
+    return blockMajor ? U(c % block, ci, k, c / block) : U(c, ci, k);
+  };
   ImageParam shift = ctx.addPack(packB, {coutPadded});
 
   // The input with its zero halo (and zeros past the last whole tile).
@@ -154,7 +180,7 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   RDom r(0, cin, "r");
   Func product("winograd_product");
   product(v.c, k, tx, ty, v.n) = 0.0f;
-  product(v.c, k, tx, ty, v.n) += inputT(r, k, tx, ty, v.n) * U(v.c, r, k);
+  product(v.c, k, tx, ty, v.n) += inputT(r, k, tx, ty, v.n) * uAt(v.c, r, k);
 
   // The output tile: Y = A^T M A, plus the bias; (x % m, y % m) are
   // constants in the unrolled schedule.
@@ -184,7 +210,7 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   bad(tx, ty, v.n) = anyLane;
   RDom rd(0, cin, 0, 3, 0, 3, "rd");
   std::vector<Expr> kernelPoints = // g(c, rd.x, a, b), at a * 3 + b
-      sandwich(t.Ginv, [&](int a, int b) { return U(v.c, rd.x, a * alpha + b); });
+      sandwich(t.Ginv, [&](int a, int b) { return uAt(v.c, rd.x, a * alpha + b); });
   Func direct("winograd_direct");
   direct(v.x, v.y, v.c, v.n) = shift(v.c);
   direct(v.x, v.y, v.c, v.n) +=
@@ -196,13 +222,6 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   checked(v.x, v.y, v.c, v.n) = result(v.x, v.y, v.c, v.n);
   checked(v.x, v.y, v.c, v.n) = direct(v.x + once, v.y, v.c, v.n);
 
-  // Tasks: a row of tiles each, with all output channels, when the
-  // transformed weights are small enough to re-read per row from cache;
-  // otherwise (as in the direct template) a block of output channels over
-  // the whole image, with the input transformed once for all of them.
-  int64_t weightBytes = int64_t{4} * points * cin * coutPadded;
-  int64_t inputBytes = int64_t{4} * points * cin * tilesXPadded * tilesY;
-  bool channelBlocks = channelBlockTasks(outH, weightBytes, inputBytes);
   Layout inputLayout = ctx.inputLayouts[0];
   ctx.schedule = [=](Func output) mutable {
     Var cb("cb"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), task("task");
