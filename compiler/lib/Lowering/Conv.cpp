@@ -41,10 +41,10 @@ template <typename Op> ConvShape read(Op op) {
 
 } // namespace
 
-/// Output columns per register tile: a divisor of the width in [4, 8] if
+/// Output columns per register tile: a divisor of the width in [4, most] if
 /// there is one (no ragged tile), else 8, or the whole row when narrower.
-int columnsPerTile(int64_t width) {
-  for (int t = 8; t >= 4; --t)
+int columnsPerTile(int64_t width, int most) {
+  for (int t = most; t >= 4; --t)
     if (width % t == 0)
       return t;
   return static_cast<int>(std::min<int64_t>(width, 8));
@@ -106,7 +106,10 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   int64_t weightBytes = int64_t{4} * kh * kw * cinPerGroup * cout;
   int64_t inputBytes = int64_t{4} * in[1] * in[2] * in[3];
   bool channelBlocksOuter = channelBlockTasks(out[2], weightBytes, inputBytes);
-  int columns = columnsPerTile(out[3]);
+  // Row tasks on AVX-512 (32 registers) take up to 12 columns, so a width
+  // with no divisor in [4, 8] still gets whole tiles (AlexNet's 27: 9, not
+  // 4 tiles of 8 for 27 columns; its 55: 11, not 5).
+  int columns = columnsPerTile(out[3], !channelBlocksOuter && V >= 16 ? 12 : 8);
   int vectors = vectorsPerTile(cout, V, columns, channelBlocksOuter ? 4 : 2);
   int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
   bool hasBias = shape.hasBias;

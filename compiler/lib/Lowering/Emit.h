@@ -77,9 +77,9 @@ struct ConvShape {
 /// the bias, or 0, without one).
 std::pair<Halide::Expr, Halide::Expr> foldedScaleAndBias(const EmitContext &ctx, Halide::Expr co,
                                                          bool hasBias);
-/// Columns (or tiles) per register tile: a divisor of `width` in [4, 8] if
+/// Columns (or tiles) per register tile: a divisor of `width` in [4, most] if
 /// there is one (no ragged tile), else 8, or all of them when fewer.
-int columnsPerTile(int64_t width);
+int columnsPerTile(int64_t width, int most = 8);
 /// Vectors of output channels per register tile: the most (up to `most`)
 /// that keep the tile within 28 of the 32 vector registers (the rest hold
 /// weights and a broadcast) and divide the channels evenly; else 2 (or 1),
