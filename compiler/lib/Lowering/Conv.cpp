@@ -2,7 +2,8 @@
 //
 // One template for every conv: output channels in vector lanes, a register
 // tile of output channels x output columns, the reduction (input channels
-// innermost, then the kernel window) inside it. The weights are packed once
+// innermost, then the kernel window) inside it (a conv with fewer channels
+// than a vector, written NCHW, puts output columns in the lanes instead). The weights are packed once
 // at load, output channels innermost and padded to whole vectors, with a
 // BatchNorm that follows the conv folded in; the input is copied with a zero
 // halo next to the parallel loop, so the hot loop has no boundary test.
