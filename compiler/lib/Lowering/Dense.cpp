@@ -18,7 +18,7 @@ Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
   const int V = ctx.vectorWidth;
-  const int rows = 4, items = 4; // a task's tile: 16 vector accumulators
+  const int rows = 4, items = 4; // the general tile: 16 vector accumulators
   int inFeatures = static_cast<int>(w[1]);
   int blocks = inFeatures / V, rest = inFeatures % V;
   ImageParam weight = ctx.weights[0]; // (i, f)
@@ -44,9 +44,12 @@ Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
     std::vector<Expr> lanes;
     for (int l = 0; l < V; ++l)
       lanes.push_back(partial(l, v.f, v.n));
-    for (size_t width = lanes.size(); width > 1; width /= 2)
-      for (size_t i = 0; i < width / 2; ++i)
-        lanes[i] = lanes[2 * i] + lanes[2 * i + 1];
+    while (lanes.size() > 1) {
+      std::vector<Expr> pairs;
+      for (size_t i = 0; i < lanes.size(); i += 2)
+        pairs.push_back(i + 1 < lanes.size() ? lanes[i] + lanes[i + 1] : lanes[i]);
+      lanes = std::move(pairs);
+    }
     total = total + lanes[0];
   }
   if (rest > 0) {
