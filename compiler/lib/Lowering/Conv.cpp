@@ -117,12 +117,7 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
 
   // Pack: packed(co, ci, kx, ky) = W[co, ci, ky, kx] * bn_scale[co], output
   // channels innermost, zero past `cout`; bias likewise.
-  Var pc("pc"), pi("pi"), px("px"), py("py");
-  Expr co = clamp(pc, 0, cout - 1);
-  auto [scale, bias] = foldedScaleAndBias(ctx, co, hasBias);
-  Func packW("conv_pack_weight"), packB("conv_pack_bias");
-  packB(pc) = select(pc < cout, bias, 0.0f);
-  ImageParam shift = ctx.addPack(packB, {coutPadded});
+  //
   // Channel-block tasks read one block of `block` output channels each:
   // their weights are stored block after block, so a task streams its own
   // in order and the hardware prefetcher follows. Channels innermost over
@@ -133,21 +128,25 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   // with Winograd's weights stored the same way; the step sum 19.1 -> 18.3 ms.)
   const int block = V * vectors;
   bool blockMajor = channelBlocksOuter && groups == 1 && cout % block == 0;
-  std::function<Expr(Expr, Expr, Expr, Expr)> weightAt;
+  Var pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
+  Expr co = clamp(pc, 0, cout - 1);
+  Expr channel = blockMajor ? pb * block + pc : co;
+  Expr value = ctx.weights[0](px, py, pi, channel) *
+               foldedScaleAndBias(ctx, channel, hasBias).first;
+  Func packW("conv_pack_weight"), packB("conv_pack_bias");
+  ImageParam weight;
   if (blockMajor) {
-    Var pb("pb");
-    Expr channel = pb * block + pc;
-    Expr blockScale = foldedScaleAndBias(ctx, channel, hasBias).first;
-    packW(pc, pi, px, py, pb) = ctx.weights[0](px, py, pi, channel) * blockScale;
-    ImageParam weight = ctx.addPack(packW, {cout / block, kh, kw, cinPerGroup, block});
-    weightAt = [=](Expr c, Expr ci, Expr kx, Expr ky) {
-      return weight(c % block, ci, kx, ky, c / block);
-    };
+    packW(pc, pi, px, py, pb) = value;
+    weight = ctx.addPack(packW, {cout / block, kh, kw, cinPerGroup, block});
   } else {
-    packW(pc, pi, px, py) = select(pc < cout, ctx.weights[0](px, py, pi, co) * scale, 0.0f);
-    ImageParam weight = ctx.addPack(packW, {kh, kw, cinPerGroup, coutPadded});
-    weightAt = [=](Expr c, Expr ci, Expr kx, Expr ky) { return weight(c, ci, kx, ky); };
+    packW(pc, pi, px, py) = select(pc < cout, value, 0.0f);
+    weight = ctx.addPack(packW, {kh, kw, cinPerGroup, coutPadded});
   }
+  auto weightAt = [=](Expr c, Expr ci, Expr kx, Expr ky) {
+    return blockMajor ? weight(c % block, ci, kx, ky, c / block) : weight(c, ci, kx, ky);
+  };
+  packB(pc) = select(pc < cout, foldedScaleAndBias(ctx, co, hasBias).second, 0.0f);
+  ImageParam shift = ctx.addPack(packB, {coutPadded});
 
   // Algorithm: the input with a zero halo, then the sum over the group's
   // input channels and the kernel window.
