@@ -13,6 +13,7 @@ packages=(
   python3-torch python3-torchvision python3-numpy   # the numerical reference
   dataset-fashion-mnist                   # real data for LeNet-5 / NIN
   clang-14 libclang-rt-14-dev             # libFuzzer and sanitizer runtimes
+  pocl-opencl-icd ocl-icd-opencl-dev      # tests: the GPU back end run on this CPU (OpenCL)
 )
 
 missing=()

@@ -20,6 +20,7 @@ extern "C" const char *netc_status_name(netc_status status) {
   case NETC_ERROR_ARENA_TOO_SMALL: return "NETC_ERROR_ARENA_TOO_SMALL";
   case NETC_ERROR_EXECUTION: return "NETC_ERROR_EXECUTION";
   case NETC_ERROR_VERSION: return "NETC_ERROR_VERSION";
+  case NETC_ERROR_NO_DEVICE: return "NETC_ERROR_NO_DEVICE";
   }
   return "NETC_ERROR_UNKNOWN";
 }

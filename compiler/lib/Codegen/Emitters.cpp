@@ -163,6 +163,28 @@ std::string emitDriver(const Program &p, bool embedded) {
     << "/* The Halide runtime's handler setters (HalideRuntime.h). */\n"
     << "netc_par_for_fn halide_set_custom_do_par_for(netc_par_for_fn handler);\n"
     << "netc_error_fn halide_set_error_handler(netc_error_fn handler);\n";
+  if (!p.deviceApi.empty()) {
+    const char *api = p.deviceApi == "cuda" ? "CUDA" : "OpenCL";
+    c << "/* The Halide runtime's device functions (HalideRuntime.h). */\n"
+      << "const struct halide_device_interface_t *halide_" << p.deviceApi
+      << "_device_interface(void);\n"
+      << "int halide_device_malloc(void *, struct halide_buffer_t *,\n"
+      << "                         const struct halide_device_interface_t *);\n"
+      << "int halide_device_free(void *, struct halide_buffer_t *);\n"
+      << "int halide_copy_to_device(void *, struct halide_buffer_t *,\n"
+      << "                          const struct halide_device_interface_t *);\n"
+      << "int halide_copy_to_host(void *, struct halide_buffer_t *);\n"
+      << "int halide_device_crop(void *, const struct halide_buffer_t *, struct halide_buffer_t *);\n"
+      << "int halide_device_release_crop(void *, struct halide_buffer_t *);\n"
+      << "int halide_reuse_device_allocations(void *, bool);\n"
+      << "int halide_device_sync(void *, struct halide_buffer_t *);\n"
+      << "static const netc_device_api kDevice = {\n"
+      << "  \"" << api << "\", halide_" << p.deviceApi << "_device_interface,\n"
+      << "  halide_device_malloc, halide_device_free, halide_copy_to_device,\n"
+      << "  halide_copy_to_host, halide_device_crop, halide_device_release_crop,\n"
+      << "  halide_reuse_device_allocations, halide_device_sync,\n"
+      << "};\n";
+  }
   for (const lowering::Group &g : p.groups)
     c << "int " << g.function << "_argv(void **args); /* " << g.description << " */\n";
   c << "\n";
@@ -244,6 +266,7 @@ std::string emitDriver(const Program &p, bool embedded) {
     << "  " << pipelines << ", " << t.num_pipelines << ",\n"
     << "  " << t.input << ", " << t.output << ", " << t.arena_floats_per_sample << ",\n"
     << "  halide_set_custom_do_par_for, halide_set_error_handler, NULL, NULL,\n"
+    << "  " << (p.deviceApi.empty() ? "NULL" : "&kDevice") << ",\n"
     << "};\n\n";
 
   std::string body = R"DRIVER(netc_status MODEL_load_with_options(const char *weights_path,

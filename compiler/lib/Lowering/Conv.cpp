@@ -81,6 +81,8 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   const Vars &v = vars();
   ConvShape shape = mlir::isa<nn::Conv2dOp>(op) ? read(mlir::cast<nn::Conv2dOp>(op))
                                                  : read(mlir::cast<nn::FusedConv2dOp>(op));
+  if (ctx.gpu)
+    return emitConvGpu(shape, ctx);
   if (winogradFits(shape, ctx))
     return emitWinogradConv(shape, ctx);
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W

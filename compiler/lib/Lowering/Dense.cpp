@@ -15,6 +15,8 @@ namespace netc::lowering {
 using namespace Halide;
 
 Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
+  if (ctx.gpu)
+    return emitLinearGpu(op, ctx);
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
   const int V = ctx.vectorWidth;

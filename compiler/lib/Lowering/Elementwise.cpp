@@ -85,8 +85,10 @@ Func emitBatchNorm(nn::BatchNormOp op, EmitContext &ctx) {
   scale(ch) = ctx.weights[0](ch) / sqrt(ctx.weights[3](ch) + eps);
   shift(ch) = ctx.weights[1](ch) - ctx.weights[2](ch) * scale(ch);
   bn(coords) = ctx.inputs[0](coords) * scale(ch) + shift(ch);
-  scale.compute_root();
-  shift.compute_root();
+  if (!ctx.gpu) { // on a GPU, recomputed inline (cheaper than a host stage)
+    scale.compute_root();
+    shift.compute_root();
+  }
   return bn;
 }
 
@@ -101,6 +103,17 @@ Func emitChannelAffine(nn::ChannelAffineOp op, EmitContext &ctx) {
     shift(i) = static_cast<float>(op.shift()[i].cast<mlir::FloatAttr>().getValueAsDouble());
   }
   Func affine("channel_affine");
+  if (ctx.gpu) {
+    // Constants in the kernel: a buffer baked into the pipeline would live
+    // on the host.
+    Expr a = scale(channels - 1), b = shift(channels - 1);
+    for (int i = channels - 2; i >= 0; --i) {
+      a = select(ch == i, scale(i), a);
+      b = select(ch == i, shift(i), b);
+    }
+    affine(coords) = ctx.inputs[0](coords) * a + b;
+    return affine;
+  }
   affine(coords) = ctx.inputs[0](coords) * scale(ch) + shift(ch);
   return affine;
 }
@@ -147,6 +160,8 @@ Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
   // each task computes its own max, exponentials and sum.
   Layout layout = ctx.outputLayout;
   int V = ctx.vectorWidth;
+  if (ctx.gpu)
+    return out; // each thread its own max and sum (scheduleOutputGpu)
   ctx.schedule = [=](Func output) {
     const Vars &v = vars();
     Var task("task");

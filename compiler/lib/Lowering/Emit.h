@@ -52,6 +52,9 @@ struct EmitContext {
   size_t bnFirst = 0;
   /// Whether 3x3 stride-1 convs may use Winograd's F(4x4 or 2x2, 3x3).
   bool winograd = true;
+  /// A GPU target: every stage of the group runs on the device (Gpu.cpp),
+  /// so emitters give no CPU schedule of their own.
+  bool gpu = false;
 
   std::vector<PackRequest> packs;
   /// Registers `func` as a pack and returns the parameter that reads it.
@@ -116,6 +119,14 @@ Halide::Func emitLocalResponseNorm(netc::nn::LocalResponseNormOp op, EmitContext
 Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
 /// The same by name: "relu", "sigmoid" or "tanh".
 Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input);
+// Gpu.cpp
+/// The conv on a GPU: packs and schedule (see Gpu.cpp).
+Halide::Func emitConvGpu(const ConvShape &conv, EmitContext &ctx);
+/// The linear layer on a GPU, split-K.
+Halide::Func emitLinearGpu(netc::nn::LinearOp op, EmitContext &ctx);
+/// Schedules a group's output on a GPU: one thread per element, in the
+/// memory order of `layout`.
+void scheduleOutputGpu(Halide::Func output, const std::vector<int64_t> &shape, Layout layout);
 // Concat.cpp
 Halide::Func emitConcat(netc::nn::ConcatOp op, EmitContext &ctx);
 

@@ -133,7 +133,14 @@ public:
     if (!validate(func))
       return false;
     p_.name = func.getName().str();
-    vectorWidth_ = options_.target.natural_vector_size(Float(32));
+    gpu_ = options_.target.has_gpu_feature();
+    if (options_.target.has_feature(Target::CUDA))
+      p_.deviceApi = "cuda";
+    else if (options_.target.has_feature(Target::OpenCL))
+      p_.deviceApi = "opencl";
+    // On a GPU, "a vector" is a warp's 32 threads along the channels
+    // (layoutOf: channels innermost from 32 on).
+    vectorWidth_ = gpu_ ? 32 : options_.target.natural_vector_size(Float(32));
     auto manifest = func->getAttrOfType<mlir::ArrayAttr>(nn::kWeightsAttr);
     if (!manifest) {
       func.emitError() << "the function has no '" << nn::kWeightsAttr
@@ -168,7 +175,10 @@ public:
     if (!indexableIn32Bits(func))
       return false;
     chooseLayouts(func, result);
-    planConcatsInPlace(func);
+    // On a GPU a slice would start at any float: OpenCL refuses buffers at
+    // offsets that are not aligned, so each concat copies (a cheap kernel).
+    if (!gpu_)
+      planConcatsInPlace(func);
 
     for (mlir::Operation &opRef : func.getBody().front()) {
       mlir::Operation *op = &opRef;
@@ -493,7 +503,8 @@ private:
                      const std::vector<mlir::Value> &weights, const Step &step, Group &group) {
     EmitContext ctx;
     ctx.vectorWidth = vectorWidth_;
-    ctx.winograd = options_.winograd;
+    ctx.winograd = options_.winograd && !gpu_;
+    ctx.gpu = gpu_;
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
       if (shape.size() != 4 && shape.size() != 2) {
@@ -589,6 +600,8 @@ private:
     }
     if (ctx.schedule) {
       ctx.schedule(output);
+    } else if (gpu_) {
+      scheduleOutputGpu(output, ctx.outputShape, ctx.outputLayout);
     } else {
       Var parallelLoop = scheduleOutput(output, ctx.outputShape, vectorWidth_, ctx.outputLayout);
       if (output.name() != anchorFunc.name()) {
@@ -642,6 +655,7 @@ private:
   const LowerOptions &options_;
   Program &p_;
   int vectorWidth_ = 8;
+  bool gpu_ = false;
   std::map<const void *, int> tensors_;
   std::map<const void *, int> weightIndex_;
   std::map<std::string, int> groupBySignature_;

@@ -4,7 +4,7 @@
 // tensor alive at the same time overlaps. A tensor is alive from the step
 // that writes it to the last step that reads it or any view of it; a step's
 // inputs and output are alive together. First fit, in definition order;
-// offsets are multiples of 16 floats (64 bytes).
+// offsets are multiples of 16 floats (64 bytes; 64 floats on a GPU).
 //
 //===----------------------------------------------------------------------===//
 #include "netc/Lowering/Program.h"
@@ -43,8 +43,10 @@ void planMemory(Program &p) {
     std::sort(live.begin(), live.end(),
               [](const Block &a, const Block &b) { return a.offset < b.offset; });
     // Sizes in whole 64-byte lines, so every offset (times any batch) is
-    // 64-byte aligned from the arena's start.
-    int64_t size = (tensor.perSample() + 15) / 16 * 16;
+    // 64-byte aligned from the arena's start; on a GPU 256 bytes, which
+    // OpenCL needs of a buffer's offset (pocl: 128) and CUDA's coalescing likes.
+    int64_t line = p.deviceApi.empty() ? 16 : 64;
+    int64_t size = (tensor.perSample() + line - 1) / line * line;
     int64_t offset = 0;
     for (const Block &b : live) {
       if (offset + size <= b.offset)

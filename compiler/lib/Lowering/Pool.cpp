@@ -13,7 +13,7 @@ Region spatial(const std::vector<int64_t> &nchw) {
 /// runs vectorized along the channels it reads: k x k contiguous loads and
 /// one scattered store per output, instead of k x k strided gathers.
 void vectorizeAlongInput(EmitContext &ctx) {
-  if (ctx.inputLayouts[0] != Layout::NHWC || ctx.outputLayout == Layout::NHWC)
+  if (ctx.gpu || ctx.inputLayouts[0] != Layout::NHWC || ctx.outputLayout == Layout::NHWC)
     return;
   std::vector<int64_t> shape = ctx.outputShape;
   int V = ctx.vectorWidth;
@@ -57,7 +57,8 @@ Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
     RDom r(0, static_cast<int>(k[1]), 0, static_cast<int>(k[0]), "r");
     pool(v.x, v.y, v.c, v.n) = Float(32).min();
     pool(v.x, v.y, v.c, v.n) = larger(pool(v.x, v.y, v.c, v.n), candidate(r.x, r.y));
-    vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
+    if (!ctx.gpu)
+      vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
   }
   return pool;
 }
@@ -90,7 +91,7 @@ Func emitAvgPool2d(nn::AvgPool2dOp op, EmitContext &ctx) {
   Func pool("avg_pool");
   pool(v.x, v.y, v.c, v.n) = total(v.x, v.y, v.c, v.n) / cast<float>(count);
   vectorizeAlongInput(ctx);
-  if (!ctx.schedule)
+  if (!ctx.schedule && !ctx.gpu)
     vectorizeInner(pool, ctx.outputLayout, ctx.vectorWidth);
   return pool;
 }

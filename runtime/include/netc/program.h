@@ -16,11 +16,19 @@
  * file's weights (a conv's weight with the BatchNorm folded into it, say),
  * whose result the steps read as weight number num_weights + pack index.
  *
+ * GPU programs (program->device set): packs run on the host at load, then
+ * every weight the steps read is copied to the device once. A run copies
+ * the input to the device, runs every step on device memory (the arena is
+ * one device allocation; each tensor is a crop of it) and copies the output
+ * back; the steps' pipelines never touch host memory.
+ *
  *===----------------------------------------------------------------------===*/
 #ifndef NETC_PROGRAM_H
 #define NETC_PROGRAM_H
 
 #include "netc/runtime.h"
+
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +90,26 @@ typedef struct netc_program_step {
   const char *name;   /* the anchor op's module path, for messages */
 } netc_program_step;
 
+/* The Halide runtime's device functions a GPU program's runtime calls
+ * (HalideRuntime.h; the buffers are halide_buffer_t). */
+struct halide_buffer_t;
+struct halide_device_interface_t;
+typedef struct netc_device_api {
+  const char *name; /* "CUDA", "OpenCL": for messages */
+  const struct halide_device_interface_t *(*device_interface)(void);
+  int (*device_malloc)(void *user_context, struct halide_buffer_t *buffer,
+                       const struct halide_device_interface_t *device_interface);
+  int (*device_free)(void *user_context, struct halide_buffer_t *buffer);
+  int (*copy_to_device)(void *user_context, struct halide_buffer_t *buffer,
+                        const struct halide_device_interface_t *device_interface);
+  int (*copy_to_host)(void *user_context, struct halide_buffer_t *buffer);
+  int (*device_crop)(void *user_context, const struct halide_buffer_t *source,
+                     struct halide_buffer_t *crop);
+  int (*device_release_crop)(void *user_context, struct halide_buffer_t *crop);
+  int (*reuse_device_allocations)(void *user_context, bool reuse);
+  int (*device_sync)(void *user_context, struct halide_buffer_t *buffer);
+} netc_device_api;
+
 typedef struct netc_program {
   /* Always first, so any runtime can read them: NETC_ABI_VERSION and
    * NETC_VERSION_STRING of the netc that generated the tables. */
@@ -114,6 +142,8 @@ typedef struct netc_program {
    * instead of pipelines[pipeline](args) (the JIT). */
   int (*invoke)(void *invoke_context, int pipeline, void **args);
   void *invoke_context;
+  /* A GPU program: the device its steps run on. NULL: the CPU. */
+  const netc_device_api *device;
 } netc_program;
 
 /* The weights of a program, loaded. */

@@ -33,7 +33,7 @@ extern "C" {
 #define NETC_VERSION_STRING_X(a, b, c) NETC_VERSION_STRING_(a, b, c)
 #define NETC_VERSION_STRING \
   NETC_VERSION_STRING_X(NETC_VERSION_MAJOR, NETC_VERSION_MINOR, NETC_VERSION_PATCH)
-#define NETC_ABI_VERSION 1
+#define NETC_ABI_VERSION 2
 
 /* NETC_VERSION_STRING and NETC_ABI_VERSION of the runtime linked in (which
  * may differ from the header a caller was compiled with). */
@@ -57,6 +57,7 @@ typedef enum netc_status {
   NETC_ERROR_ARENA_TOO_SMALL = 9,    /* a caller-provided arena is smaller than needed */
   NETC_ERROR_EXECUTION = 10,         /* a compiled pipeline reported a failure */
   NETC_ERROR_VERSION = 11,           /* a model built for another runtime ABI */
+  NETC_ERROR_NO_DEVICE = 12,         /* a GPU model, and no usable GPU (driver, device) */
 } netc_status;
 
 /* "NETC_ERROR_SHAPE", ... */

@@ -118,6 +118,8 @@ struct Program {
   int input = 0;
   int output = 0;
   int64_t arenaPerSample = 0; // floats per batch item
+  /// The GPU API the steps run on ("cuda", "opencl"), or empty: the CPU.
+  std::string deviceApi;
 
   /// The tensor that owns `t`'s memory: `t`, or what its aliases lead to.
   int ownerOf(int t) const;

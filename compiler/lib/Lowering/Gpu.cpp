@@ -1,0 +1,203 @@
+//===- Gpu.cpp - The GPU schedules (CUDA; OpenCL for tests on the CPU) -----===//
+//
+// On a GPU target every step runs on the device, from the input copied in
+// once to the output copied out once: each group's pipeline is scheduled so
+// that no stage runs on the host (the runtime passes device-only buffers).
+// The algorithms are the CPU's (the same folding of BatchNorm into packed
+// weights, the same epilogues); only the loop structure differs:
+//
+//  - conv: a block of 32 threads, one output channel each (so a warp reads
+//    consecutive weights, output channels innermost in the pack), each
+//    thread accumulating a tile of output pixels in registers; the input
+//    window of the block's tile is staged through shared memory a chunk of
+//    input channels at a time, and the kernel window's columns unrolled.
+//  - linear: split-K. Threads along the output features (coalesced reads of
+//    the transposed weights), blocks over slices of the input features;
+//    a second kernel adds the slices' partial sums.
+//  - everything else (pools, activations, sums, softmax, LRN, concats): one
+//    thread per output element, in memory order; reductions per thread.
+//
+//===----------------------------------------------------------------------===//
+#include "Emit.h"
+
+namespace netc::lowering {
+
+using namespace Halide;
+
+namespace {
+
+/// Threads per block along the output channels: a warp.
+constexpr int kLanes = 32;
+
+/// Input channels staged per step of the reduction: a divisor of the
+/// group's channels, so every chunk is whole.
+int stagedChannels(int cin) {
+  for (int chunk : {8, 4})
+    if (cin % chunk == 0)
+      return chunk;
+  return cin <= 16 ? cin : 1;
+}
+
+/// Slices of the input features a linear layer's sum is split into: the
+/// most (a power of two up to 32) that divide them into slices of at least
+/// 64, so the small layers stay one slice.
+int featureSlices(int inFeatures) {
+  int slices = 1;
+  while (slices < 32 && inFeatures % (slices * 2) == 0 && inFeatures / (slices * 2) >= 64)
+    slices *= 2;
+  return slices;
+}
+
+} // namespace
+
+Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
+  const Vars &v = vars();
+  const std::vector<int64_t> &in = ctx.inputShapes[0], &out = ctx.outputShape;
+  const int *stride = shape.stride, *pad = shape.pad, *dilation = shape.dilation;
+  int cout = shape.cout, cinPerGroup = shape.cin, groups = shape.groups;
+  int kh = shape.kernel[0], kw = shape.kernel[1];
+  int coutPerGroup = cout / groups;
+
+  // Pack: packed(co, ci, kx, ky) = W[co, ci, ky, kx] * bn_scale[co], output
+  // channels innermost (a warp's 32 threads read 128 consecutive bytes).
+  Var pc("pc"), pi("pi"), px("px"), py("py");
+  Func packW("conv_pack_weight"), packB("conv_pack_bias");
+  packW(pc, pi, px, py) =
+      ctx.weights[0](px, py, pi, pc) * foldedScaleAndBias(ctx, pc, shape.hasBias).first;
+  ImageParam weight = ctx.addPack(packW, {kh, kw, cinPerGroup, cout});
+  packB(pc) = foldedScaleAndBias(ctx, pc, shape.hasBias).second;
+  ImageParam shift = ctx.addPack(packB, {cout});
+
+  // Algorithm: as on the CPU, the input with a zero halo, then the sum over
+  // the group's input channels and the kernel window.
+  int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
+  Func padded("conv_padded");
+  padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
+      ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c, v.n);
+  RDom r(0, cinPerGroup, 0, kw, 0, kh, "r");
+  Expr ci = groups == 1 ? Expr(r.x) : (v.c / coutPerGroup) * cinPerGroup + r.x;
+  Func conv("conv");
+  conv(v.x, v.y, v.c, v.n) = shift(v.c);
+  conv(v.x, v.y, v.c, v.n) +=
+      padded(v.x * stride[1] - pad[1] + r.y * dilation[1],
+             v.y * stride[0] - pad[0] + r.z * dilation[0], ci, v.n) *
+      weight(v.c, r.x, r.y, r.z);
+
+  // Schedule. Every split is whole or shifts inwards (recomputing a few
+  // outputs at the ragged edge), so each block's tile has constant extents
+  // and its accumulators can live in registers.
+  int lanes = std::min(cout, kLanes);
+  int tileX = static_cast<int>(std::min<int64_t>(out[3], 4));
+  int tileY = static_cast<int>(std::min<int64_t>(out[2], 4));
+  int chunk = stagedChannels(cinPerGroup);
+  Layout inputLayout = ctx.inputLayouts[0];
+  ctx.schedule = [=](Func output) mutable {
+    Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), cl("cl"), block("block");
+    output.split(v.x, xo, xi, tileX, TailStrategy::ShiftInwards)
+        .split(v.y, yo, yi, tileY, TailStrategy::ShiftInwards)
+        .split(v.c, co, cl, lanes, TailStrategy::ShiftInwards)
+        .reorder(xi, yi, cl, xo, yo, co, v.n)
+        .unroll(xi)
+        .unroll(yi)
+        .fuse(co, v.n, block)
+        .gpu_blocks(xo, yo, block)
+        .gpu_threads(cl);
+    conv.compute_at(output, xo)
+        .store_in(MemoryType::Register)
+        .gpu_threads(v.c)
+        .unroll(v.x)
+        .unroll(v.y);
+    RVar rxo("rxo"), rxi("rxi");
+    Stage update = conv.update();
+    update.split(r.x, rxo, rxi, chunk)
+        .reorder(v.c, v.x, v.y, r.y, rxi, r.z, rxo)
+        .gpu_threads(v.c)
+        .unroll(v.x)
+        .unroll(v.y);
+    if (kw <= 3)
+      update.unroll(r.y);
+    // The block's input window for one chunk of channels, loaded by all
+    // its threads in memory order into shared memory.
+    Func staged = padded.in();
+    staged.compute_at(conv, rxo);
+    Var a("a"), b("b"), all("all"), so("so"), si("si");
+    if (inputLayout == Layout::NHWC)
+      staged.reorder(v.c, v.x, v.y, v.n).fuse(v.c, v.x, a);
+    else
+      staged.fuse(v.x, v.y, a).reorder(a, v.c, v.n);
+    staged.fuse(a, inputLayout == Layout::NHWC ? v.y : v.c, b)
+        .fuse(b, v.n, all)
+        .split(all, so, si, lanes, TailStrategy::GuardWithIf)
+        .gpu_threads(si);
+  };
+  return conv;
+}
+
+Func emitLinearGpu(nn::LinearOp op, EmitContext &ctx) {
+  const Vars &v = vars();
+  llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
+  int outFeatures = static_cast<int>(w[0]), inFeatures = static_cast<int>(w[1]);
+  // Pack: the weights transposed, output features innermost, so the
+  // threads of a block (consecutive features) read consecutive floats.
+  Var pf("pf"), pk("pk");
+  Func packT("linear_pack_weight");
+  packT(pf, pk) = ctx.weights[0](pk, pf);
+  ImageParam weight = ctx.addPack(packT, {inFeatures, outFeatures});
+
+  // Algorithm: partial sums over `slices` slices of the input features,
+  // then their sum plus the bias.
+  int slices = featureSlices(inFeatures), slice = inFeatures / slices;
+  Var s("s");
+  RDom k(0, slice, "k");
+  Func partial("linear_partial");
+  partial(v.f, s, v.n) = 0.0f;
+  partial(v.f, s, v.n) += ctx.inputs[0](s * slice + k, v.n) * weight(v.f, s * slice + k);
+  RDom rs(0, slices, "rs");
+  Func total("linear_total");
+  total(v.f, v.n) = 0.0f;
+  total(v.f, v.n) += partial(v.f, rs, v.n);
+  Func linear("linear");
+  linear(v.f, v.n) = (op.bias() ? Expr(ctx.weights[1](v.f)) : Expr(0.0f)) + total(v.f, v.n);
+
+  ctx.schedule = [=](Func output) mutable {
+    Var fo("fo"), fi("fi");
+    partial.compute_root()
+        .split(v.f, fo, fi, kLanes, TailStrategy::GuardWithIf)
+        .reorder(fi, fo, s, v.n)
+        .gpu_blocks(fo, s, v.n)
+        .gpu_threads(fi);
+    Stage update = partial.update();
+    update.split(v.f, fo, fi, kLanes, TailStrategy::GuardWithIf)
+        .reorder(k.x, fi, fo, s, v.n)
+        .gpu_blocks(fo, s, v.n)
+        .gpu_threads(fi);
+    if (slice % 4 == 0) {
+      RVar ko("ko"), ki("ki");
+      update.split(k.x, ko, ki, 4).unroll(ki);
+    }
+    output.split(v.f, fo, fi, kLanes * 2, TailStrategy::GuardWithIf)
+        .gpu_blocks(fo, v.n)
+        .gpu_threads(fi);
+    total.compute_at(output, fi);
+  };
+  return linear;
+}
+
+void scheduleOutputGpu(Func output, const std::vector<int64_t> &shape, Layout layout) {
+  const Vars &v = vars();
+  Var a("a"), b("b"), all("all"), blocks("blocks"), threads("threads");
+  if (shape.size() == 4) {
+    if (layout == Layout::NHWC)
+      output.reorder(v.c, v.x, v.y, v.n).fuse(v.c, v.x, a).fuse(a, v.y, b);
+    else
+      output.fuse(v.x, v.y, a).fuse(a, v.c, b);
+    output.fuse(b, v.n, all);
+  } else {
+    output.fuse(v.f, v.n, all);
+  }
+  output.split(all, blocks, threads, 4 * kLanes, TailStrategy::GuardWithIf)
+      .gpu_blocks(blocks)
+      .gpu_threads(threads);
+}
+
+} // namespace netc::lowering
