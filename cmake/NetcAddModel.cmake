@@ -1,5 +1,6 @@
 # netc_add_model(<target> SPEC <file.nn> ENTRY <entry>
-#                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W] [TARGETS host|<halide-target>]
+#                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W]
+#                [TARGETS host|host-cuda[-cuda_capability_NN]|<halide-target>]
 #                [EMBED_WEIGHTS <file.safetensors>])
 #
 # Compiles a network with netc at build time into a library target: link it
@@ -7,17 +8,42 @@
 # The library is rebuilt when the spec or the netc executable changes.
 # EMBED_WEIGHTS puts the weights into the library (checked at build time;
 # NAME_load_embedded loads them), for a single binary with no file to ship. All models in one
-# binary share one Halide runtime (target netc_halide_runtime).
+# binary share one Halide runtime (target netc_halide_runtime), made for the
+# first model's target: declare CUDA models before CPU ones. A CUDA model
+# needs the NVIDIA driver at run time (loaded then; nothing to link).
 #
 # Needs NETC_EXECUTABLE (the netc driver), NETC_RUNTIME_TARGET (the netc
 # runtime library target) and, in-tree, NETC_EXECUTABLE_TARGET.
 include_guard(GLOBAL)
 find_package(Threads REQUIRED)
 
+# The GPU API a target string asks for (cuda, opencl), or "".
+function(_netc_device_api target_spec out)
+  set(api "")
+  if(target_spec MATCHES "(^|-)cuda(-|$)")
+    set(api cuda)
+  elseif(target_spec MATCHES "(^|-)opencl(-|$)")
+    set(api opencl)
+  endif()
+  set(${out} ${api} PARENT_SCOPE)
+endfunction()
+
+# One Halide runtime per binary, made for the first model's target; a GPU
+# runtime serves CPU models too, so GPU models must come first.
 function(_netc_halide_runtime target_spec)
   if(TARGET netc_halide_runtime)
+    get_property(made GLOBAL PROPERTY NETC_HALIDE_RUNTIME_TARGET)
+    _netc_device_api("${target_spec}" wanted)
+    _netc_device_api("${made}" have)
+    if(wanted AND NOT wanted STREQUAL have)
+      message(FATAL_ERROR "netc_add_model: TARGETS ${target_spec} needs a Halide runtime with "
+                          "${wanted}, but the one runtime all models share was made for "
+                          "'${made}' by an earlier netc_add_model; declare the GPU models "
+                          "first (their runtime serves CPU models too)")
+    endif()
     return()
   endif()
+  set_property(GLOBAL PROPERTY NETC_HALIDE_RUNTIME_TARGET "${target_spec}")
   set(file ${CMAKE_BINARY_DIR}/netc/libnetc_halide_runtime.a)
   add_custom_command(OUTPUT ${file}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/netc
