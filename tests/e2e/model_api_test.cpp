@@ -118,8 +118,10 @@ TEST(Versions, StatusValuesAreFixed) {
   EXPECT_EQ(NETC_ERROR_INVALID_ARGUMENT, 7);
   EXPECT_EQ(NETC_ERROR_EXECUTION, 10);
   EXPECT_EQ(NETC_ERROR_VERSION, 11);
-  for (int s = 0; s <= NETC_ERROR_VERSION; ++s)
+  EXPECT_EQ(NETC_ERROR_NO_DEVICE, 12);
+  for (int s = 0; s <= NETC_ERROR_NO_DEVICE; ++s)
     EXPECT_STRNE(netc_status_name(static_cast<netc_status>(s)), "NETC_ERROR_UNKNOWN") << s;
+  EXPECT_STREQ(netc_status_name(static_cast<netc_status>(13)), "NETC_ERROR_UNKNOWN");
 }
 
 TEST(Versions, LoadRefusesAnotherAbi) {
@@ -136,6 +138,20 @@ TEST(Versions, LoadRefusesAnotherAbi) {
             std::string::npos)
       << message;
   EXPECT_NE(message.find("regenerate the library"), std::string::npos) << message;
+}
+
+TEST(Versions, LoadRefusesAnIncompleteDeviceTable) {
+  netc_program other = *lenet5_program();
+  netc_device_api device{}; // a GPU program whose table lacks its functions
+  device.name = "CUDA";
+  other.device = &device;
+  netc_model *model = nullptr;
+  netc_error error{};
+  EXPECT_EQ(netc_program_load(&other, weightsPath().c_str(), &model, &error),
+            NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_NE(std::string(error.message).find("the device table is incomplete"), std::string::npos)
+      << error.message;
 }
 
 TEST_F(ModelApi, EveryThreadCountGivesTheSameBits) {
