@@ -87,8 +87,19 @@ Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
   // outputs at the ragged edge), so each block's tile has constant extents
   // and its accumulators can live in registers.
   int lanes = std::min(cout, kLanes);
-  int tileX = static_cast<int>(std::min<int64_t>(out[3], 4));
-  int tileY = static_cast<int>(std::min<int64_t>(out[2], 4));
+  // Pixels per thread: 4x4 (16 accumulators, each weight read feeding 16
+  // multiply-adds), smaller when that leaves fewer than 256 blocks for one
+  // image (two per SM of a large GPU): ResNet's 7x7 layers get 2x2.
+  int tileX = 1, tileY = 1;
+  static const int tiles[][2] = {{4, 4}, {4, 2}, {2, 2}, {2, 1}, {1, 1}};
+  for (const int *tile : tiles) {
+    tileX = static_cast<int>(std::min<int64_t>(out[3], tile[0]));
+    tileY = static_cast<int>(std::min<int64_t>(out[2], tile[1]));
+    int64_t blocks = (out[3] + tileX - 1) / tileX * ((out[2] + tileY - 1) / tileY) *
+                     ((cout + lanes - 1) / lanes);
+    if (blocks >= 256)
+      break;
+  }
   int chunk = stagedChannels(cinPerGroup);
   Layout inputLayout = ctx.inputLayouts[0];
   ctx.schedule = [=](Func output) mutable {
