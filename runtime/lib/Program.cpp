@@ -1,14 +1,15 @@
 //===- Program.cpp - Loading weights for and running a netc_program -------===//
 //
 // The one interpreter of netc's step tables: generated libraries and the JIT
-// both call it. Halide sees a tensor with its NCHW dimensions reversed,
-// (x, y, c, n): dimension 0 is W, the last one is the batch; the layout only
-// sets the strides.
+// both call it. Tensors reach the pipelines as Halide buffers (Buffers.h); a
+// GPU program's live on the device (Device.h).
 //
 //===----------------------------------------------------------------------===//
 #include "netc/program.h"
 
+#include "Buffers.h"
 #include "Call.h"
+#include "Device.h"
 #include "Error.h"
 #include "Weights.h"
 
@@ -20,7 +21,13 @@
 #include <vector>
 
 using netc::runtime::Call;
+using netc::runtime::describe;
+using netc::runtime::DeviceRun;
+using netc::runtime::DeviceWeights;
+using netc::runtime::elements;
+using netc::runtime::elementsPerSample;
 using netc::runtime::fail;
+using netc::runtime::halideSaid;
 
 struct netc_model {
   const netc_program *program = nullptr;
@@ -30,18 +37,10 @@ struct netc_model {
   // Derived from the tables once, at load, for every run:
   int64_t largestPerSample = 1; // floats per batch item of the largest tensor or arena
   size_t mostOperands = 1;      // buffers of the widest step
-  // A GPU program: the same weights on the device, by step weight index
-  // (no device allocation for those only packs read). Runs pass them to
-  // their pipelines, which only read them.
-  mutable std::vector<halide_buffer_t> deviceWeights;
-  std::vector<halide_dimension_t> deviceDims;
+  // A GPU program: the same weights on the device (freed before the host's).
+  std::unique_ptr<DeviceWeights> deviceWeights;
   ~netc_model() {
-    if (program && program->device) {
-      Call call(1);
-      for (halide_buffer_t &b : deviceWeights)
-        if (b.device)
-          program->device->device_free(&call, &b);
-    }
+    deviceWeights.reset();
     for (float *w : weights)
       std::free(w);
   }
@@ -53,16 +52,6 @@ std::string prefix(const netc_program *program, const char *function) {
   return std::string(program && program->name ? program->name : "netc_program") + "_" + function +
          ": ";
 }
-
-int64_t elements(const int64_t *shape, int rank) {
-  int64_t n = 1;
-  for (int d = 0; d < rank; ++d)
-    n *= shape[d];
-  return n;
-}
-
-/// Elements per batch item (shape[0] is the batch).
-int64_t elementsPerSample(const int64_t *shape, int rank) { return elements(shape + 1, rank - 1); }
 
 /// The tables are generated, but a bad index would be memory corruption, so
 /// they are checked once, at load.
@@ -154,39 +143,6 @@ bool consistent(const netc_program &p, std::string &why) {
   return true;
 }
 
-/// Describes `data` as a halide_buffer_t of this NCHW shape in `layout`;
-/// `batch` > 0 replaces shape[0]. The strides are those of a dense tensor of
-/// `strideShape` (default: `shape`; a slice passes its parent's).
-void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, int rank,
-              const int64_t *shape, int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW,
-              const int64_t *strideShape = nullptr) {
-  if (!strideShape)
-    strideShape = shape;
-  b = halide_buffer_t();
-  b.host = static_cast<uint8_t *>(const_cast<void *>(data));
-  b.type.code = halide_type_float;
-  b.type.bits = 32;
-  b.type.lanes = 1;
-  b.dimensions = rank;
-  b.dim = dims;
-  int32_t stride = 1;
-  for (int d = 0; d < rank; ++d) {
-    bool isBatch = batch > 0 && d == rank - 1;
-    dims[d].min = 0;
-    dims[d].extent = static_cast<int32_t>(isBatch ? batch : shape[rank - 1 - d]);
-    dims[d].stride = stride;
-    dims[d].flags = 0;
-    stride *= static_cast<int32_t>(isBatch ? batch : strideShape[rank - 1 - d]);
-  }
-  if (layout == NETC_LAYOUT_NHWC && rank == 4) {
-    // (x, y, c, n) with c innermost: strides C, C*W, 1, C*H*W.
-    int32_t c = static_cast<int32_t>(strideShape[1]), w = static_cast<int32_t>(strideShape[3]);
-    dims[2].stride = 1;
-    dims[0].stride = c;
-    dims[1].stride = c * w;
-  }
-}
-
 float *allocateFloats(int64_t count) {
   void *memory = nullptr;
   size_t bytes = static_cast<size_t>(count > 0 ? count : 1) * sizeof(float);
@@ -261,158 +217,6 @@ netc_status computePacks(netc_model &model, netc_error *error) {
   }
   return NETC_OK;
 }
-
-//===----------------------------------------------------------------------===//
-// GPU programs: weights uploaded once at load; per run, the input, output
-// and arena as three device allocations and every tensor a crop of one.
-//===----------------------------------------------------------------------===//
-
-/// A 1-d float buffer of `extent` elements at `host` (may be null).
-void describeFlat(halide_buffer_t &b, halide_dimension_t &dim, void *host, int64_t extent) {
-  b = halide_buffer_t();
-  b.host = static_cast<uint8_t *>(host);
-  b.type.code = halide_type_float;
-  b.type.bits = 32;
-  b.type.lanes = 1;
-  b.dimensions = 1;
-  dim = halide_dimension_t();
-  dim.extent = static_cast<int32_t>(extent);
-  dim.stride = 1;
-  b.dim = &dim;
-}
-
-/// What the Halide runtime said, for a message.
-std::string halideSaid(Call &call) {
-  return call.halideMessage.empty() ? "" : ": " + call.halideMessage;
-}
-
-/// Copies every weight the steps read to the device. A device that cannot
-/// even allocate a few bytes is NETC_ERROR_NO_DEVICE (no driver, no GPU).
-netc_status uploadWeights(netc_model &model, netc_error *error) {
-  const netc_program &p = *model.program;
-  const netc_device_api &api = *p.device;
-  Call call(1);
-  // Freed device memory goes to Halide's cache, so the per-run buffers
-  // below cost no driver allocation after the first run.
-  api.reuse_device_allocations(&call, true);
-  const halide_device_interface_t *device = api.device_interface();
-  halide_buffer_t probe;
-  halide_dimension_t probeDim;
-  describeFlat(probe, probeDim, nullptr, 1);
-  if (api.device_malloc(&call, &probe, device) != 0)
-    return fail(error, NETC_ERROR_NO_DEVICE,
-                prefix(&p, "load") + "no usable " + api.name + " device (this library runs on "
-                "the GPU; is the driver installed and a device present?)" + halideSaid(call));
-  api.device_free(&call, &probe);
-  size_t count = p.num_weights + p.num_packs;
-  model.deviceWeights.assign(count, halide_buffer_t());
-  model.deviceDims.assign(count * NETC_MAX_RANK, halide_dimension_t());
-  for (size_t w = 0; w < count; ++w) {
-    if (!model.weights[w])
-      continue;
-    bool file = w < p.num_weights;
-    const int64_t *shape = file ? p.weights[w].shape : p.packs[w - p.num_weights].shape;
-    int rank = file ? p.weights[w].rank : p.packs[w - p.num_weights].rank;
-    halide_buffer_t &b = model.deviceWeights[w];
-    describe(b, &model.deviceDims[w * NETC_MAX_RANK], model.weights[w], rank, shape, 0);
-    b.flags |= halide_buffer_flag_host_dirty;
-    if (api.copy_to_device(&call, &b, device) != 0)
-      return fail(error, NETC_ERROR_EXECUTION,
-                  prefix(&p, "load") + "copying " +
-                      (file ? "weight '" + std::string(p.weights[w].key) + "'"
-                            : "the packed weights of '" +
-                                  std::string(p.packs[w - p.num_weights].name) + "'") +
-                      " to the " + api.name + " device failed" + halideSaid(call));
-  }
-  return NETC_OK;
-}
-
-/// One run's device memory: the input, output and arena (1-d, by
-/// netc_storage), and each tensor as a crop of its storage. Released on
-/// every exit path.
-struct DeviceRun {
-  const netc_device_api &api;
-  void *userContext;
-  halide_buffer_t bases[3] = {};
-  halide_dimension_t baseDims[3] = {};
-  std::vector<halide_buffer_t> tensors;
-  std::vector<halide_dimension_t> dims;
-  bool finished = false; // the output was copied back (which waits for the device)
-
-  DeviceRun(const netc_device_api &api, void *userContext) : api(api), userContext(userContext) {}
-  ~DeviceRun() {
-    // After a failure, work queued before it may still be running: wait for
-    // it before the memory goes back (and before the caller moves on).
-    for (halide_buffer_t &b : bases)
-      if (!finished && b.device) {
-        api.device_sync(userContext, &b);
-        break;
-      }
-    for (halide_buffer_t &t : tensors)
-      if (t.device)
-        api.device_release_crop(userContext, &t);
-    for (halide_buffer_t &b : bases)
-      if (b.device)
-        api.device_free(userContext, &b);
-  }
-  DeviceRun(const DeviceRun &) = delete;
-  DeviceRun &operator=(const DeviceRun &) = delete;
-
-  /// Allocates the three storages (the input copied in) and crops every
-  /// tensor from them; returns "" or what failed.
-  std::string prepare(const netc_program &p, const float *input, float *output, int64_t batch) {
-    const halide_device_interface_t *device = api.device_interface();
-    const netc_program_tensor &in = p.tensors[p.input], &out = p.tensors[p.output];
-    int64_t extents[3] = {batch * elementsPerSample(in.shape, in.rank),
-                          batch * elementsPerSample(out.shape, out.rank),
-                          batch * p.arena_floats_per_sample};
-    void *hosts[3] = {const_cast<float *>(input), output, nullptr};
-    static const char *what[3] = {"the input", "the output", "the arena"};
-    for (int s = 0; s < 3; ++s) {
-      if (extents[s] == 0)
-        continue;
-      describeFlat(bases[s], baseDims[s], hosts[s], extents[s]);
-      int rc;
-      if (s == NETC_STORAGE_INPUT) {
-        bases[s].flags |= halide_buffer_flag_host_dirty;
-        rc = api.copy_to_device(userContext, &bases[s], device);
-      } else {
-        rc = api.device_malloc(userContext, &bases[s], device);
-      }
-      if (rc != 0)
-        return std::string(s == NETC_STORAGE_INPUT ? "copying " : "allocating ") + what[s] +
-               " (" + std::to_string(extents[s] * 4) + " bytes) on the " + api.name +
-               " device failed";
-    }
-    tensors.assign(p.num_tensors, halide_buffer_t());
-    dims.assign(p.num_tensors * NETC_MAX_RANK, halide_dimension_t());
-    for (size_t t = 0; t < p.num_tensors; ++t) {
-      const netc_program_tensor &d = p.tensors[t];
-      int64_t offset = d.storage == NETC_STORAGE_ARENA ? d.offset * batch : 0;
-      if (d.slice_of != -1)
-        offset += d.channel_offset * (d.layout == NETC_LAYOUT_NHWC ? 1 : d.shape[2] * d.shape[3]);
-      halide_buffer_t &b = tensors[t];
-      describe(b, &dims[t * NETC_MAX_RANK], nullptr, d.rank, d.shape, batch, d.layout,
-               d.slice_of != -1 ? p.tensors[d.slice_of].shape : nullptr);
-      // Halide's crop takes its offset from the crop's mins, in a source of
-      // the same rank: the storage as (offset along dimension 0, the rest 0).
-      halide_dimension_t sourceDims[NETC_MAX_RANK] = {};
-      halide_buffer_t source = bases[d.storage];
-      source.dimensions = d.rank;
-      source.dim = sourceDims;
-      sourceDims[0] = baseDims[d.storage];
-      for (int i = 1; i < d.rank; ++i)
-        sourceDims[i].extent = 1;
-      b.dim[0].min = static_cast<int32_t>(offset);
-      int rc = api.device_crop(userContext, &source, &b);
-      b.dim[0].min = 0;
-      if (rc != 0)
-        return "describing tensor " + std::to_string(t) + " on the " + api.name +
-               " device failed";
-    }
-    return "";
-  }
-};
 
 /// Whether the tables can be used with this runtime; else fails `error`.
 netc_status usable(const netc_program *program, netc_error *error) {
@@ -569,7 +373,10 @@ netc_status loadFrom(const netc_program *program, const char *path, const void *
       model->weights[i] = nullptr;
     }
   if (program->device) {
-    status = uploadWeights(*model, error);
+    model->deviceWeights.reset(new (std::nothrow) DeviceWeights(*program));
+    if (!model->deviceWeights)
+      return fail(error, NETC_ERROR_OUT_OF_MEMORY, prefix(program, "load") + "out of memory");
+    status = model->deviceWeights->upload(model->weights, error);
     if (status != NETC_OK)
       return status;
   }
@@ -761,7 +568,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
     auto pushTensor = [&](int t) {
       const netc_program_tensor &d = p.tensors[t];
       if (device) {
-        args[++count] = &device->tensors[static_cast<size_t>(t)];
+        args[++count] = device->tensor(static_cast<size_t>(t));
         return;
       }
       push(tensorData(t), d.rank, d.shape, batch, d.layout,
@@ -772,7 +579,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
     for (int i = 0; i < step.num_weights; ++i) {
       size_t w = static_cast<size_t>(step.weights[i]);
       if (device)
-        args[++count] = &model->deviceWeights[w];
+        args[++count] = (*model->deviceWeights)[w];
       else if (w < p.num_weights)
         push(model->weights[w], p.weights[w].rank, p.weights[w].shape, 0, NETC_LAYOUT_NCHW);
       else
@@ -787,13 +594,9 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
                       (call.halideMessage.empty() ? "" : ": " + call.halideMessage));
   }
   if (device && last == p.num_steps) {
-    halide_buffer_t &result = device->bases[NETC_STORAGE_OUTPUT];
-    result.flags |= halide_buffer_flag_device_dirty;
-    if (device->api.copy_to_host(&call, &result) != 0)
-      return fail(error, NETC_ERROR_EXECUTION,
-                  where() + "copying the output from the " + p.device->name + " device failed" +
-                      halideSaid(call));
-    device->finished = true;
+    std::string problem = device->finish();
+    if (!problem.empty())
+      return fail(error, NETC_ERROR_EXECUTION, where() + problem + halideSaid(call));
   }
   return NETC_OK;
 }

@@ -1,0 +1,85 @@
+//===- Buffers.h - netc tensors as Halide buffers ----------------*- C++
+//-*-===//
+//
+// Halide sees a tensor with its NCHW dimensions reversed, (x, y, c, n):
+// dimension 0 is W, the last one is the batch; the layout only sets the
+// strides.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_RUNTIME_BUFFERS_H
+#define NETC_RUNTIME_BUFFERS_H
+
+#include "netc/program.h"
+
+#include <HalideRuntime.h>
+
+#include <cstdint>
+
+namespace netc::runtime {
+
+inline int64_t elements(const int64_t *shape, int rank) {
+  int64_t n = 1;
+  for (int d = 0; d < rank; ++d)
+    n *= shape[d];
+  return n;
+}
+
+/// Elements per batch item (shape[0] is the batch).
+inline int64_t elementsPerSample(const int64_t *shape, int rank) {
+  return elements(shape + 1, rank - 1);
+}
+
+/// Describes `data` as a halide_buffer_t of this NCHW shape in `layout`;
+/// `batch` > 0 replaces shape[0]. The strides are those of a dense tensor of
+/// `strideShape` (default: `shape`; a slice passes its parent's).
+inline void describe(halide_buffer_t &b, halide_dimension_t *dims,
+                     const void *data, int rank, const int64_t *shape,
+                     int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW,
+                     const int64_t *strideShape = nullptr) {
+  if (!strideShape)
+    strideShape = shape;
+  b = halide_buffer_t();
+  b.host = static_cast<uint8_t *>(const_cast<void *>(data));
+  b.type.code = halide_type_float;
+  b.type.bits = 32;
+  b.type.lanes = 1;
+  b.dimensions = rank;
+  b.dim = dims;
+  int32_t stride = 1;
+  for (int d = 0; d < rank; ++d) {
+    bool isBatch = batch > 0 && d == rank - 1;
+    dims[d].min = 0;
+    dims[d].extent =
+        static_cast<int32_t>(isBatch ? batch : shape[rank - 1 - d]);
+    dims[d].stride = stride;
+    dims[d].flags = 0;
+    stride *= static_cast<int32_t>(isBatch ? batch : strideShape[rank - 1 - d]);
+  }
+  if (layout == NETC_LAYOUT_NHWC && rank == 4) {
+    // (x, y, c, n) with c innermost: strides C, C*W, 1, C*H*W.
+    int32_t c = static_cast<int32_t>(strideShape[1]),
+            w = static_cast<int32_t>(strideShape[3]);
+    dims[2].stride = 1;
+    dims[0].stride = c;
+    dims[1].stride = c * w;
+  }
+}
+
+/// A 1-d float buffer of `extent` elements at `host` (may be null).
+inline void describeFlat(halide_buffer_t &b, halide_dimension_t &dim,
+                         void *host, int64_t extent) {
+  b = halide_buffer_t();
+  b.host = static_cast<uint8_t *>(host);
+  b.type.code = halide_type_float;
+  b.type.bits = 32;
+  b.type.lanes = 1;
+  b.dimensions = 1;
+  dim = halide_dimension_t();
+  dim.extent = static_cast<int32_t>(extent);
+  dim.stride = 1;
+  b.dim = &dim;
+}
+
+} // namespace netc::runtime
+
+#endif // NETC_RUNTIME_BUFFERS_H
