@@ -437,7 +437,7 @@ extern "C" size_t netc_program_check_weights(const netc_program *program,
 extern "C" void netc_model_free(netc_model *model) { delete model; }
 
 extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t batch) {
-  if (!program || batch < 1)
+  if (!program || batch < 1 || program->device) // a GPU program's arena is on the device
     return 0;
   return static_cast<size_t>(batch) * static_cast<size_t>(program->arena_floats_per_sample) *
          sizeof(float);

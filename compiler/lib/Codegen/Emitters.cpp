@@ -71,9 +71,18 @@ std::string emitHeader(const Program &p, bool embedded) {
     << " * is chosen per call.\n"
     << " *   input:  [N, " << shapeList({in.shape.begin() + 1, in.shape.end()}, false) << "]\n"
     << " *   output: [N, " << shapeList({out.shape.begin() + 1, out.shape.end()}, false) << "]\n"
-    << " *   scratch (arena): " << p.arenaPerSample * 4 << " bytes per batch item\n"
-    << " *\n"
-    << " * The weights file (safetensors, as PyTorch's state_dict) must hold exactly:\n";
+    << " *   scratch (arena): " << p.arenaPerSample * 4 << " bytes per batch item"
+    << (p.deviceApi.empty() ? "" : ", on the GPU") << "\n"
+    << " *\n";
+  if (!p.deviceApi.empty())
+    h << " * It runs on the GPU (" << (p.deviceApi == "cuda" ? "CUDA" : "OpenCL")
+      << "): " << n << "_load copies the weights to the device; each run\n"
+      << " * copies the input in and the output out, and keeps everything else there.\n"
+      << " * The arena is on the device (" << n << "_arena_bytes is 0; a caller's is\n"
+      << " * not used), and so is the work (threads is not used). Without a usable\n"
+      << " * GPU, " << n << "_load returns NETC_ERROR_NO_DEVICE.\n"
+      << " *\n";
+  h << " * The weights file (safetensors, as PyTorch's state_dict) must hold exactly:\n";
   for (const lowering::CheckpointEntry &w : p.checkpoint)
     h << " *   " << w.key << " " << w.dtype << " " << bracketed(w.shape) << "\n";
   h << " */\n"
@@ -95,7 +104,8 @@ std::string emitHeader(const Program &p, bool embedded) {
     << "#define " << N << "_OUTPUT_RANK " << out.shape.size() << "\n"
     << "#define " << N << "_OUTPUT_SHAPE {" << shapeList(out.shape, true) << "}\n"
     << "#define " << N << "_OUTPUT_ELEMENTS_PER_SAMPLE " << out.perSample() << "\n"
-    << "#define " << N << "_ARENA_BYTES_PER_SAMPLE " << p.arenaPerSample * 4 << "\n\n"
+    << "#define " << N << "_ARENA_BYTES_PER_SAMPLE "
+    << (p.deviceApi.empty() ? p.arenaPerSample * 4 : 0) << "\n\n"
     << "typedef struct " << n << "_model " << n << "_model;\n\n"
     << "/* Loads and strictly checks the weights: every missing, unexpected, misshaped\n"
     << " * or wrongly typed tensor is reported by key (the first 8 in the message;\n"

@@ -92,7 +92,9 @@ cl::opt<std::string> cCompiler("cc", cl::value_desc("PROGRAM"),
                                         "else " NETC_DEFAULT_CC ")"),
                                cl::cat(category));
 cl::opt<std::string> targetString("target", cl::value_desc("HALIDE-TARGET"),
-                                  cl::desc("Halide target, e.g. x86-64-linux-avx2 (default: host)"),
+                                  cl::desc("Halide target, e.g. x86-64-linux-avx2, or "
+                                           "host-cuda[-cuda_capability_NN] for NVIDIA GPUs "
+                                           "(default: host)"),
                                   cl::init("host"), cl::cat(category));
 cl::opt<std::string> funcName("name", cl::value_desc("IDENT"),
                               cl::desc("Name of the generated function (default: the "

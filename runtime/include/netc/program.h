@@ -172,7 +172,8 @@ size_t netc_program_check_weights(const netc_program *program, const char *weigh
                                   size_t capacity);
 void netc_model_free(netc_model *model);
 
-/* Bytes of arena a batch of `batch` needs (0 for batch < 1). */
+/* Bytes of arena a batch of `batch` needs (0 for batch < 1, and for a GPU
+ * program, whose arena is on the device). */
 size_t netc_program_arena_bytes(const netc_program *program, int64_t batch);
 
 /* The output's shape (program->tensors[output].rank sizes) for an input of
