@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """netc's GPU libraries against PyTorch on the same GPU: parity and time.
 
-Runs from a bundle made by tools/cuda_check.sh (bin/gpu_run-NETWORK, this
+Runs from a bundle made by tools/cuda_check.sh (bin/run-NETWORK, this
 script as check.py, safetensors_io.py), with the PyTorch found on the GPU
 machine and no network: it makes each network's weights with torchvision
 (random, seeded, BatchNorm statistics randomized so folding them matters)
@@ -96,7 +96,7 @@ def main():
                 print(f"error: unknown network '{name}' (known: {', '.join(NETWORKS)})",
                       file=sys.stderr)
                 return 2
-            runner = os.path.join(HERE, 'bin', f'gpu_run-{name}')
+            runner = os.path.join(HERE, 'bin', f'run-{name}')
             model = make_model(name)
             weights = os.path.join(tmp, f'{name}.safetensors')
             save_safetensors(weights, model.state_dict())
@@ -106,7 +106,7 @@ def main():
                                generator=torch.Generator().manual_seed(batch))
                 xp, yp = os.path.join(tmp, 'x.npy'), os.path.join(tmp, 'y.npy')
                 np.save(xp, x.numpy())
-                run = subprocess.run([runner, weights, xp, yp, str(args.seconds)],
+                run = subprocess.run([runner, weights, xp, yp, '0', str(args.seconds)],
                                      capture_output=True, text=True)
                 if run.returncode != 0:
                     failures.append(f"{name} batch={batch}: {run.stderr.strip()}")

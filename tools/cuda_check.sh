@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes the bundle for the CUDA device check, here on the CPU machine:
 # netc's CUDA libraries of resnet18, resnet50, googlenet, vgg16_bn and
-# alexnet (224x224 inputs), each linked into a timing runner (bench/gpu_run.c)
-# that needs only libc and the NVIDIA driver's libcuda; the check script
+# alexnet (224x224 inputs), each linked into the plain-C runner
+# (tests/e2e/aot_run.c, which also times runs) that needs only glibc,
+# libstdc++ and the NVIDIA driver's libcuda; the check script
 # (tools/cuda_check.py) and its safetensors writer. No weights: the check
 # makes them with torchvision on the GPU machine.
 #
@@ -65,12 +66,12 @@ for net in $networks; do
     -o "$out/tmp/$net"
   upper=$(echo "$net" | tr '[:lower:]' '[:upper:]')
   cc -std=c11 -O2 -Wall -Wextra -Werror "-DNETC_MODEL=$net" "-DNETC_MODEL_UPPER=$upper" \
-    -I "$out/tmp/$net" -I "$root/runtime/include" -c "$root/bench/gpu_run.c" \
-    -o "$out/tmp/gpu_run-$net.o"
+    -I "$out/tmp/$net" -I "$root/runtime/include" -c "$root/tests/e2e/aot_run.c" \
+    -o "$out/tmp/run-$net.o"
   # Needs glibc >= 2.34 and GCC 12's libstdc++ (Debian 12, Ubuntu 22.04 and
   # later); a static libstdc++ would need glibc 2.36 (arc4random).
-  g++ "$out/tmp/gpu_run-$net.o" "$out/tmp/$net/lib$net.a" \
-    "$runtime_lib" "$out/tmp/halide_runtime.a" -lpthread -ldl -lm -o "$out/bin/gpu_run-$net"
+  g++ "$out/tmp/run-$net.o" "$out/tmp/$net/lib$net.a" \
+    "$runtime_lib" "$out/tmp/halide_runtime.a" -lpthread -ldl -lm -o "$out/bin/run-$net"
 done
 cp "$root/tools/cuda_check.py" "$out/check.py"
 cp "$root/tools/safetensors_io.py" "$out/"

@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$root/tools/cuda_check.sh" --build "$build" --out "$tmp/cuda"
 for net in resnet18 resnet50 googlenet vgg16_bn alexnet; do
-  test -x "$tmp/cuda/bin/gpu_run-$net" || { echo "FAILED: no runner for $net" >&2; exit 1; }
+  test -x "$tmp/cuda/bin/run-$net" || { echo "FAILED: no runner for $net" >&2; exit 1; }
 done
 "$root/tools/cuda_check.sh" --build "$build" --api opencl --networks resnet18 --out "$tmp/opencl"
 PYTHON=$python "$tmp/opencl/check" --batches 1 --seconds 0.2 | tee "$tmp/log"
