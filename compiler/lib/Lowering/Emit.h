@@ -55,6 +55,10 @@ struct EmitContext {
   /// A GPU target: every stage of the group runs on the device (Gpu.cpp),
   /// so emitters give no CPU schedule of their own.
   bool gpu = false;
+  /// CUDA: a warp's threads may be scheduled as lanes (gpu_lanes), which
+  /// keeps each thread's part of a block-level tile in its own registers.
+  /// (Halide 14's OpenCL back end has no lanes: gpu_threads, same loops.)
+  bool warpLanes = false;
 
   std::vector<PackRequest> packs;
   /// Registers `func` as a pack and returns the parameter that reads it.

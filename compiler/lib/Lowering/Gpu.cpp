@@ -12,8 +12,9 @@
 //    window of the block's tile is staged through shared memory a chunk of
 //    input channels at a time, and the kernel window's columns unrolled.
 //  - linear: split-K. Threads along the output features (coalesced reads of
-//    the transposed weights), blocks over slices of the input features;
-//    a second kernel adds the slices' partial sums.
+//    the transposed weights), blocks over slices of the input features,
+//    each thread a tile of batch items in registers; a second kernel adds
+//    the slices' partial sums.
 //  - everything else (pools, activations, sums, softmax, LRN, concats): one
 //    thread per output element, in memory order; reductions per thread.
 //
@@ -102,7 +103,17 @@ Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
   }
   int chunk = stagedChannels(cinPerGroup);
   Layout inputLayout = ctx.inputLayouts[0];
+  bool warpLanes = ctx.warpLanes;
   ctx.schedule = [=](Func output) mutable {
+    // The channel loop across a warp's threads: as lanes on CUDA, so each
+    // thread's accumulators are registers of its own, not a slice of a
+    // block-wide array in local memory.
+    auto acrossWarp = [warpLanes](auto &&stage, Var lane) {
+      if (warpLanes)
+        stage.gpu_lanes(lane);
+      else
+        stage.gpu_threads(lane);
+    };
     Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), cl("cl"), block("block");
     output.split(v.x, xo, xi, tileX, TailStrategy::ShiftInwards)
         .split(v.y, yo, yi, tileY, TailStrategy::ShiftInwards)
@@ -111,20 +122,17 @@ Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
         .unroll(xi)
         .unroll(yi)
         .fuse(co, v.n, block)
-        .gpu_blocks(xo, yo, block)
-        .gpu_threads(cl);
-    conv.compute_at(output, xo)
-        .store_in(MemoryType::Register)
-        .gpu_threads(v.c)
-        .unroll(v.x)
-        .unroll(v.y);
+        .gpu_blocks(xo, yo, block);
+    acrossWarp(output, cl);
+    conv.compute_at(output, xo).store_in(MemoryType::Register).unroll(v.x).unroll(v.y);
+    acrossWarp(conv, v.c);
     RVar rxo("rxo"), rxi("rxi");
     Stage update = conv.update();
     update.split(r.x, rxo, rxi, chunk)
         .reorder(v.c, v.x, v.y, r.y, rxi, r.z, rxo)
-        .gpu_threads(v.c)
         .unroll(v.x)
         .unroll(v.y);
+    acrossWarp(update, v.c);
     if (kw <= 3)
       update.unroll(r.y);
     // The block's input window for one chunk of channels, loaded by all
@@ -138,8 +146,8 @@ Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
       staged.fuse(v.x, v.y, a).reorder(a, v.c, v.n);
     staged.fuse(a, inputLayout == Layout::NHWC ? v.y : v.c, b)
         .fuse(b, v.n, all)
-        .split(all, so, si, lanes, TailStrategy::GuardWithIf)
-        .gpu_threads(si);
+        .split(all, so, si, lanes, TailStrategy::GuardWithIf);
+    acrossWarp(staged, si);
   };
   return conv;
 }
@@ -156,13 +164,17 @@ Func emitLinearGpu(nn::LinearOp op, EmitContext &ctx) {
   ImageParam weight = ctx.addPack(packT, {inFeatures, outFeatures});
 
   // Algorithm: partial sums over `slices` slices of the input features,
-  // then their sum plus the bias.
+  // then their sum plus the bias. The input is read at a batch item clamped
+  // into the batch, so a thread's tile of items may run past its end.
   int slices = featureSlices(inFeatures), slice = inFeatures / slices;
+  Expr lastItem = ctx.inputParams[0].dim(1).extent() - 1;
   Var s("s");
   RDom k(0, slice, "k");
-  Func partial("linear_partial");
-  partial(v.f, s, v.n) = 0.0f;
-  partial(v.f, s, v.n) += ctx.inputs[0](s * slice + k, v.n) * weight(v.f, s * slice + k);
+  Func acc("linear_acc"), partial("linear_partial");
+  acc(v.f, s, v.n) = 0.0f;
+  acc(v.f, s, v.n) +=
+      ctx.inputs[0](s * slice + k, clamp(v.n, 0, lastItem)) * weight(v.f, s * slice + k);
+  partial(v.f, s, v.n) = acc(v.f, s, v.n);
   RDom rs(0, slices, "rs");
   Func total("linear_total");
   total(v.f, v.n) = 0.0f;
@@ -170,18 +182,26 @@ Func emitLinearGpu(nn::LinearOp op, EmitContext &ctx) {
   Func linear("linear");
   linear(v.f, v.n) = (op.bias() ? Expr(ctx.weights[1](v.f)) : Expr(0.0f)) + total(v.f, v.n);
 
+  // Schedule: a thread per (feature, slice, tile of batch items), its
+  // items' sums in registers, so each weight it reads (coalesced across the
+  // block's features) feeds every item: 4 at a time, or the one at batch 1.
+  Expr single = ctx.inputParams[0].dim(1).extent() == 1;
   ctx.schedule = [=](Func output) mutable {
-    Var fo("fo"), fi("fi");
-    partial.compute_root()
-        .split(v.f, fo, fi, kLanes, TailStrategy::GuardWithIf)
-        .reorder(fi, fo, s, v.n)
-        .gpu_blocks(fo, s, v.n)
-        .gpu_threads(fi);
-    Stage update = partial.update();
-    update.split(v.f, fo, fi, kLanes, TailStrategy::GuardWithIf)
-        .reorder(k.x, fi, fo, s, v.n)
-        .gpu_blocks(fo, s, v.n)
-        .gpu_threads(fi);
+    Var fo("fo"), fi("fi"), no("no"), ni("ni");
+    auto tile = [&](Stage stage, int items) {
+      stage.split(v.n, no, ni, items, TailStrategy::RoundUp)
+          .split(v.f, fo, fi, kLanes, TailStrategy::GuardWithIf)
+          .reorder(ni, fi, fo, s, no)
+          .unroll(ni)
+          .gpu_blocks(fo, s, no)
+          .gpu_threads(fi);
+    };
+    partial.compute_root();
+    tile(partial.specialize(single), 1);
+    tile(partial, 4);
+    acc.compute_at(partial, fi).store_in(MemoryType::Register).unroll(v.n);
+    Stage update = acc.update();
+    update.reorder(v.n, k.x).unroll(v.n);
     if (slice % 4 == 0) {
       RVar ko("ko"), ki("ki");
       update.split(k.x, ko, ki, 4).unroll(ki);

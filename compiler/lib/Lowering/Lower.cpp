@@ -505,6 +505,7 @@ private:
     ctx.vectorWidth = vectorWidth_;
     ctx.winograd = options_.winograd && !gpu_;
     ctx.gpu = gpu_;
+    ctx.warpLanes = options_.target.has_feature(Target::CUDA);
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
       if (shape.size() != 4 && shape.size() != 2) {
