@@ -74,7 +74,7 @@ def opencl_available(runner, weights, tmp):
     x = os.path.join(tmp, 'probe.npy')
     np.save(x, np.zeros((1, 1, 28, 28), np.float32))
     result = subprocess.run([runner, weights, x, os.path.join(tmp, 'probe_out.npy')],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=netc_harness.opencl_env())
     if result.returncode != 0:
         print(f"no OpenCL device: {result.stderr.strip()}")
     return result.returncode == 0
@@ -82,7 +82,7 @@ def opencl_available(runner, weights, tmp):
 
 def check_opencl(args, tmp, failures):
     runtime = halide_runtime(args.netc, 'host-opencl', os.path.join(tmp, 'opencl_runtime.a'))
-    netc = netc_harness.Netc(with_runtime(args, runtime), tmp)
+    netc = netc_harness.Netc(with_runtime(args, runtime), tmp, env=netc_harness.opencl_env())
     lenet = os.path.join(WEIGHTS, 'lenet5_fashion_mnist.safetensors')
     runner = netc.compile(None, 'lenet5', 'lenet5_ocl', target='host-opencl')
     if not opencl_available(runner, lenet, tmp):

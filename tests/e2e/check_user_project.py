@@ -15,6 +15,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
 from safetensors_io import save_safetensors  # noqa: E402
+from netc_harness import opencl_env  # noqa: E402
 
 
 
@@ -54,7 +55,8 @@ def check(source, build, netc_dir):
         # through pocl): the same C program on the same API.
         for program in ('classify', 'classify_gpu'):
             result = subprocess.run([os.path.join(build, program), w, xp, yp],
-                                    capture_output=True, text=True)
+                                    capture_output=True, text=True,
+                                    env=opencl_env() if program == 'classify_gpu' else None)
             if result.returncode != 0:
                 print(f"{program}: {result.stderr}", file=sys.stderr)
                 return 1
