@@ -6,7 +6,9 @@
    the generated library against PyTorch. Same GPU schedules as CUDA
    (Gpu.cpp), same device runtime (weights uploaded at load, arena and
    tensors on the device, input in and output out once), so this runs both
-   for real; only the code generator's last step differs.
+   for real; only the code generator's last step differs (and CUDA's warp
+   lanes are threads here). Then one model in one process: batches in turn
+   and 4 threads at once (device_runs.c).
 2. CUDA: resnet18, googlenet and vgg11_bn compiled with --target host-cuda;
    each library must hold PTX (".target sm_"). One is linked and run: with
    no NVIDIA driver, loading must fail with NETC_ERROR_NO_DEVICE and a
@@ -131,6 +133,35 @@ def check_opencl(args, tmp, failures):
                 error = f"top-1 differs: ours {ours.argmax(1)}, torch {reference.argmax(1)}"
             if error:
                 failures.append(f"OpenCL {name}, batch {batch}: {error}")
+    check_device_runs(with_runtime(args, runtime), tmp, failures)
+
+
+def check_device_runs(args, tmp, failures):
+    """One OpenCL model in one process (device_runs.c): batches 1, 3 and 2
+    in turn, each against PyTorch, then 4 threads running it at once."""
+    args.runner = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'device_runs.c')
+    netc = netc_harness.Netc(args, tmp, env=netc_harness.opencl_env())
+    net = randomized(torchvision.models.resnet18())
+    weights = os.path.join(tmp, 'resnet18_runs.safetensors')
+    save_safetensors(weights, net.state_dict())
+    runner = netc.compile(None, 'resnet18', 'resnet18_runs_ocl', input_shape=[1, 3, 32, 32],
+                          target='host-opencl')
+    x = torch.rand([3, 3, 32, 32], generator=torch.Generator().manual_seed(5))
+    xp, prefix = os.path.join(tmp, 'runs_x.npy'), os.path.join(tmp, 'runs_y')
+    np.save(xp, x.numpy())
+    result = subprocess.run([runner, weights, xp, prefix], capture_output=True, text=True,
+                            env=netc_harness.opencl_env())
+    print(f"OpenCL resnet18, one process: {result.stdout.strip()}")
+    if result.returncode != 0:
+        failures.append(f"OpenCL resnet18, one process: {result.stderr.strip()}")
+        return
+    for batch in (1, 3, 2):
+        with torch.no_grad():
+            reference = net(x[:batch]).numpy()
+        error = netc_harness.compare(f'batch {batch} in turn vs torch',
+                                     np.load(f'{prefix}{batch}.npy'), reference)
+        if error:
+            failures.append(f"OpenCL resnet18, one process: {error}")
 
 
 def check_cuda(args, tmp, failures):
