@@ -32,9 +32,8 @@ inline int64_t elementsPerSample(const int64_t *shape, int rank) {
 /// Describes `data` as a halide_buffer_t of this NCHW shape in `layout`;
 /// `batch` > 0 replaces shape[0]. The strides are those of a dense tensor of
 /// `strideShape` (default: `shape`; a slice passes its parent's).
-inline void describe(halide_buffer_t &b, halide_dimension_t *dims,
-                     const void *data, int rank, const int64_t *shape,
-                     int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW,
+inline void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, int rank,
+                     const int64_t *shape, int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW,
                      const int64_t *strideShape = nullptr) {
   if (!strideShape)
     strideShape = shape;
@@ -49,35 +48,28 @@ inline void describe(halide_buffer_t &b, halide_dimension_t *dims,
   for (int d = 0; d < rank; ++d) {
     bool isBatch = batch > 0 && d == rank - 1;
     dims[d].min = 0;
-    dims[d].extent =
-        static_cast<int32_t>(isBatch ? batch : shape[rank - 1 - d]);
+    dims[d].extent = static_cast<int32_t>(isBatch ? batch : shape[rank - 1 - d]);
     dims[d].stride = stride;
     dims[d].flags = 0;
     stride *= static_cast<int32_t>(isBatch ? batch : strideShape[rank - 1 - d]);
   }
   if (layout == NETC_LAYOUT_NHWC && rank == 4) {
     // (x, y, c, n) with c innermost: strides C, C*W, 1, C*H*W.
-    int32_t c = static_cast<int32_t>(strideShape[1]),
-            w = static_cast<int32_t>(strideShape[3]);
+    int32_t c = static_cast<int32_t>(strideShape[1]), w = static_cast<int32_t>(strideShape[3]);
     dims[2].stride = 1;
     dims[0].stride = c;
     dims[1].stride = c * w;
   }
 }
 
-/// A 1-d float buffer of `extent` elements at `host` (may be null).
-inline void describeFlat(halide_buffer_t &b, halide_dimension_t &dim,
-                         void *host, int64_t extent) {
-  b = halide_buffer_t();
-  b.host = static_cast<uint8_t *>(host);
-  b.type.code = halide_type_float;
-  b.type.bits = 32;
-  b.type.lanes = 1;
-  b.dimensions = 1;
-  dim = halide_dimension_t();
-  dim.extent = static_cast<int32_t>(extent);
-  dim.stride = 1;
-  b.dim = &dim;
+/// Where tensor `t` of `p` starts for a batch of `batch`, in floats from
+/// the start of its storage (the input, the output or the arena).
+inline int64_t tensorOffset(const netc_program &p, int t, int64_t batch) {
+  const netc_program_tensor &d = p.tensors[t];
+  int64_t offset = d.storage == NETC_STORAGE_ARENA ? d.offset * batch : 0;
+  if (d.slice_of != -1) // its first channel: channels are innermost or planes
+    offset += d.channel_offset * (d.layout == NETC_LAYOUT_NHWC ? 1 : d.shape[2] * d.shape[3]);
+  return offset;
 }
 
 } // namespace netc::runtime

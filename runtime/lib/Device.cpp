@@ -18,8 +18,7 @@ DeviceWeights::~DeviceWeights() {
       program_.device->device_free(&call, &b);
 }
 
-netc_status DeviceWeights::upload(const std::vector<float *> &weights,
-                                  netc_error *error) {
+netc_status DeviceWeights::upload(const std::vector<float *> &weights, netc_error *error) {
   const netc_program &p = program_;
   const netc_device_api &api = *p.device;
   std::string where = std::string(p.name) + "_load: ";
@@ -30,7 +29,8 @@ netc_status DeviceWeights::upload(const std::vector<float *> &weights,
   const halide_device_interface_t *device = api.device_interface();
   halide_buffer_t probe;
   halide_dimension_t probeDim;
-  describeFlat(probe, probeDim, nullptr, 1);
+  int64_t one = 1;
+  describe(probe, &probeDim, nullptr, 1, &one, 0);
   if (api.device_malloc(&call, &probe, device) != 0)
     return fail(error, NETC_ERROR_NO_DEVICE,
                 where + "no usable " + api.name +
@@ -44,20 +44,18 @@ netc_status DeviceWeights::upload(const std::vector<float *> &weights,
     if (!weights[w])
       continue;
     bool file = w < p.num_weights;
-    const int64_t *shape =
-        file ? p.weights[w].shape : p.packs[w - p.num_weights].shape;
+    const int64_t *shape = file ? p.weights[w].shape : p.packs[w - p.num_weights].shape;
     int rank = file ? p.weights[w].rank : p.packs[w - p.num_weights].rank;
     halide_buffer_t &b = buffers_[w];
     describe(b, &dims_[w * NETC_MAX_RANK], weights[w], rank, shape, 0);
     b.flags |= halide_buffer_flag_host_dirty;
     if (api.copy_to_device(&call, &b, device) != 0)
-      return fail(
-          error, NETC_ERROR_EXECUTION,
-          where + "copying " +
-              (file ? "weight '" + std::string(p.weights[w].key) + "'"
-                    : "the packed weights of '" +
-                          std::string(p.packs[w - p.num_weights].name) + "'") +
-              " to the " + api.name + " device failed" + halideSaid(call));
+      return fail(error, NETC_ERROR_EXECUTION,
+                  where + "copying " +
+                      (file ? "weight '" + std::string(p.weights[w].key) + "'"
+                            : "the packed weights of '" +
+                                  std::string(p.packs[w - p.num_weights].name) + "'") +
+                      " to the " + api.name + " device failed" + halideSaid(call));
   }
   return NETC_OK;
 }
@@ -78,11 +76,10 @@ DeviceRun::~DeviceRun() {
       api_.device_free(userContext_, &b);
 }
 
-std::string DeviceRun::prepare(const netc_program &p, const float *input,
-                               float *output, int64_t batch) {
+std::string DeviceRun::prepare(const netc_program &p, const float *input, float *output,
+                               int64_t batch) {
   const halide_device_interface_t *device = api_.device_interface();
-  const netc_program_tensor &in = p.tensors[p.input],
-                            &out = p.tensors[p.output];
+  const netc_program_tensor &in = p.tensors[p.input], &out = p.tensors[p.output];
   int64_t extents[3] = {batch * elementsPerSample(in.shape, in.rank),
                         batch * elementsPerSample(out.shape, out.rank),
                         batch * p.arena_floats_per_sample};
@@ -91,7 +88,7 @@ std::string DeviceRun::prepare(const netc_program &p, const float *input,
   for (int s = 0; s < 3; ++s) {
     if (extents[s] == 0)
       continue;
-    describeFlat(bases_[s], baseDims_[s], hosts[s], extents[s]);
+    describe(bases_[s], &baseDims_[s], hosts[s], 1, &extents[s], 0);
     int rc;
     if (s == NETC_STORAGE_INPUT) {
       bases_[s].flags |= halide_buffer_flag_host_dirty;
@@ -100,21 +97,16 @@ std::string DeviceRun::prepare(const netc_program &p, const float *input,
       rc = api_.device_malloc(userContext_, &bases_[s], device);
     }
     if (rc != 0)
-      return std::string(s == NETC_STORAGE_INPUT ? "copying " : "allocating ") +
-             what[s] + " (" + std::to_string(extents[s] * 4) +
-             " bytes) on the " + api_.name + " device failed";
+      return std::string(s == NETC_STORAGE_INPUT ? "copying " : "allocating ") + what[s] + " (" +
+             std::to_string(extents[s] * 4) + " bytes) on the " + api_.name + " device failed";
   }
   tensors_.assign(p.num_tensors, halide_buffer_t());
   dims_.assign(p.num_tensors * NETC_MAX_RANK, halide_dimension_t());
   for (size_t t = 0; t < p.num_tensors; ++t) {
     const netc_program_tensor &d = p.tensors[t];
-    int64_t offset = d.storage == NETC_STORAGE_ARENA ? d.offset * batch : 0;
-    if (d.slice_of != -1)
-      offset += d.channel_offset *
-                (d.layout == NETC_LAYOUT_NHWC ? 1 : d.shape[2] * d.shape[3]);
+    int64_t offset = tensorOffset(p, static_cast<int>(t), batch);
     halide_buffer_t &b = tensors_[t];
-    describe(b, &dims_[t * NETC_MAX_RANK], nullptr, d.rank, d.shape, batch,
-             d.layout,
+    describe(b, &dims_[t * NETC_MAX_RANK], nullptr, d.rank, d.shape, batch, d.layout,
              d.slice_of != -1 ? p.tensors[d.slice_of].shape : nullptr);
     // Halide's crop takes its offset from the crop's mins, in a source of
     // the same rank: the storage as (offset along dimension 0, the rest 0).
@@ -129,8 +121,7 @@ std::string DeviceRun::prepare(const netc_program &p, const float *input,
     int rc = api_.device_crop(userContext_, &source, &b);
     b.dim[0].min = 0;
     if (rc != 0)
-      return "describing tensor " + std::to_string(t) + " on the " + api_.name +
-             " device failed";
+      return "describing tensor " + std::to_string(t) + " on the " + api_.name + " device failed";
   }
   return "";
 }
@@ -139,8 +130,7 @@ std::string DeviceRun::finish() {
   halide_buffer_t &result = bases_[NETC_STORAGE_OUTPUT];
   result.flags |= halide_buffer_flag_device_dirty;
   if (api_.copy_to_host(userContext_, &result) != 0)
-    return std::string("copying the output from the ") + api_.name +
-           " device failed";
+    return std::string("copying the output from the ") + api_.name + " device failed";
   finished_ = true;
   return "";
 }

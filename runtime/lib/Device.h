@@ -52,16 +52,14 @@ private:
 /// every exit path.
 class DeviceRun {
 public:
-  DeviceRun(const netc_device_api &api, void *userContext)
-      : api_(api), userContext_(userContext) {}
+  DeviceRun(const netc_device_api &api, void *userContext) : api_(api), userContext_(userContext) {}
   ~DeviceRun();
   DeviceRun(const DeviceRun &) = delete;
   DeviceRun &operator=(const DeviceRun &) = delete;
 
   /// Allocates the three storages (the input copied in) and crops every
   /// tensor of `p` from them; returns "" or what failed.
-  std::string prepare(const netc_program &p, const float *input, float *output,
-                      int64_t batch);
+  std::string prepare(const netc_program &p, const float *input, float *output, int64_t batch);
   /// Tensor `t`'s buffer, for the steps.
   halide_buffer_t *tensor(size_t t) { return &tensors_[t]; }
   /// Copies the output back to the caller's memory (waiting for the

@@ -28,6 +28,7 @@ using netc::runtime::elements;
 using netc::runtime::elementsPerSample;
 using netc::runtime::fail;
 using netc::runtime::halideSaid;
+using netc::runtime::tensorOffset;
 
 struct netc_model {
   const netc_program *program = nullptr;
@@ -213,7 +214,7 @@ netc_status computePacks(netc_model &model, netc_error *error) {
       return fail(error, NETC_ERROR_EXECUTION,
                   prefix(&p, "load") + "packing the weights of '" + (pack.name ? pack.name : "") +
                       "' failed (status " + std::to_string(rc) + ")" +
-                      (call.halideMessage.empty() ? "" : ": " + call.halideMessage));
+                      halideSaid(call));
   }
   return NETC_OK;
 }
@@ -542,17 +543,9 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
   std::vector<halide_buffer_t> buffers(most);
   std::vector<halide_dimension_t> dims(most * NETC_MAX_RANK);
   std::vector<void *> args(most + 1); // the user context, then the buffers
-  auto tensorData = [&](int t) -> float * {
-    const netc_program_tensor &d = p.tensors[t];
-    float *base;
-    switch (d.storage) {
-    case NETC_STORAGE_INPUT: base = const_cast<float *>(input); break;
-    case NETC_STORAGE_OUTPUT: base = output; break;
-    default: base = static_cast<float *>(arena) + d.offset * batch;
-    }
-    if (d.slice_of != -1) // its first channel: channels are innermost or planes
-      base += d.channel_offset * (d.layout == NETC_LAYOUT_NHWC ? 1 : d.shape[2] * d.shape[3]);
-    return base;
+  float *storage[] = {const_cast<float *>(input), output, static_cast<float *>(arena)};
+  auto tensorData = [&](int t) {
+    return storage[p.tensors[t].storage] + tensorOffset(p, t, batch);
   };
   for (size_t s = first; s < last; ++s) {
     const netc_program_step &step = p.steps[s];
@@ -591,7 +584,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
       return fail(error, NETC_ERROR_EXECUTION,
                   where() + "the pipeline of '" + (step.name ? step.name : "") + "' failed (step " +
                       std::to_string(s) + ", status " + std::to_string(rc) + ")" +
-                      (call.halideMessage.empty() ? "" : ": " + call.halideMessage));
+                      halideSaid(call));
   }
   if (device && last == p.num_steps) {
     std::string problem = device->finish();

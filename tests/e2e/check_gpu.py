@@ -25,9 +25,9 @@ import tempfile
 
 import numpy as np
 import torch
-import torchvision
 
 import check_ops
+import check_zoo
 import netc_harness
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
@@ -37,25 +37,22 @@ from torch_models import LeNet5  # noqa: E402
 WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'weights')
 CUDA_TARGET = 'host-cuda-cuda_capability_70'
 
-# Zoo networks on OpenCL, small images (pocl runs them on this CPU): name,
-# zoo entry, torchvision constructor, input shape (C, H, W).
+# Zoo networks on OpenCL, small images (pocl runs them on this CPU): name
+# (check_zoo.MODELS), zoo entry, input shape (C, H, W).
 ZOO = [
-    ('resnet18', 'resnet18', torchvision.models.resnet18, [3, 64, 64]),
-    ('googlenet', 'googlenet(aux=false)',
-     lambda: torchvision.models.googlenet(aux_logits=False, init_weights=True), [3, 64, 64]),
-    ('vgg11_bn', 'vgg11_bn', torchvision.models.vgg11_bn, [3, 32, 32]),
-    ('alexnet', 'alexnet', torchvision.models.alexnet, [3, 64, 64]),
+    ('resnet18', 'resnet18', [3, 64, 64]),
+    ('googlenet_noaux', 'googlenet(aux=false)', [3, 64, 64]),
+    ('vgg11_bn', 'vgg11_bn', [3, 32, 32]),
+    ('alexnet', 'alexnet', [3, 64, 64]),
 ]
 
 
-def randomized(model):
-    """The model with BatchNorm statistics away from (0, 1), so folding
-    them into the conv weights is exercised."""
+def randomized(name):
+    """check_zoo's network `name` with its BatchNorm statistics randomized,
+    so folding them into the conv weights is exercised."""
     torch.manual_seed(1)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.3, 0.3)
-            m.running_var.uniform_(0.5, 1.5)
+    model = check_zoo.MODELS[name]()
+    check_zoo.randomize_batch_norm(model)
     return model.eval()
 
 
@@ -115,8 +112,8 @@ def check_opencl(args, tmp, failures):
     # LeNet-5 with its trained weights, then torchvision's networks.
     model = LeNet5().eval()
     model.load_state_dict({k: torch.from_numpy(v) for k, v in load_safetensors(lenet).items()})
-    for name, entry, factory, shape in [('lenet5', 'lenet5', lambda: model, [1, 28, 28])] + ZOO:
-        net = randomized(factory()) if name != 'lenet5' else model
+    for name, entry, shape in [('lenet5', 'lenet5', [1, 28, 28])] + ZOO:
+        net = randomized(name) if name != 'lenet5' else model
         weights = lenet if name == 'lenet5' else os.path.join(tmp, f'{name}.safetensors')
         if name != 'lenet5':
             save_safetensors(weights, net.state_dict())
@@ -141,7 +138,7 @@ def check_device_runs(args, tmp, failures):
     in turn, each against PyTorch, then 4 threads running it at once."""
     args.runner = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'device_runs.c')
     netc = netc_harness.Netc(args, tmp, env=netc_harness.opencl_env())
-    net = randomized(torchvision.models.resnet18())
+    net = randomized('resnet18')
     weights = os.path.join(tmp, 'resnet18_runs.safetensors')
     save_safetensors(weights, net.state_dict())
     runner = netc.compile(None, 'resnet18', 'resnet18_runs_ocl', input_shape=[1, 3, 32, 32],
@@ -177,7 +174,7 @@ def check_cuda(args, tmp, failures):
         print(f"CUDA {name}: {kernels} PTX modules for sm_70 in {os.path.basename(library)}")
         if kernels == 0:
             failures.append(f"CUDA {name}: no PTX (.target sm_70) in {library}")
-    net = randomized(torchvision.models.resnet18())
+    net = randomized('resnet18')
     weights = os.path.join(tmp, 'resnet18_cuda.safetensors')
     save_safetensors(weights, net.state_dict())
     x = torch.rand([1, 3, 224, 224], generator=torch.Generator().manual_seed(0))

@@ -58,6 +58,9 @@ std::string cString(const std::string &s) {
   return out + "\"";
 }
 
+/// The GPU API of a device program, for people: "CUDA", "OpenCL".
+const char *deviceName(const Program &p) { return p.deviceApi == "cuda" ? "CUDA" : "OpenCL"; }
+
 } // namespace
 
 std::string emitHeader(const Program &p, bool embedded) {
@@ -75,7 +78,7 @@ std::string emitHeader(const Program &p, bool embedded) {
     << (p.deviceApi.empty() ? "" : ", on the GPU") << "\n"
     << " *\n";
   if (!p.deviceApi.empty())
-    h << " * It runs on the GPU (" << (p.deviceApi == "cuda" ? "CUDA" : "OpenCL")
+    h << " * It runs on the GPU (" << deviceName(p)
       << "): " << n << "_load copies the weights to the device; each run\n"
       << " * copies the input in and the output out, and keeps everything else there.\n"
       << " * The arena is on the device (" << n << "_arena_bytes is 0; a caller's is\n"
@@ -174,7 +177,6 @@ std::string emitDriver(const Program &p, bool embedded) {
     << "netc_par_for_fn halide_set_custom_do_par_for(netc_par_for_fn handler);\n"
     << "netc_error_fn halide_set_error_handler(netc_error_fn handler);\n";
   if (!p.deviceApi.empty()) {
-    const char *api = p.deviceApi == "cuda" ? "CUDA" : "OpenCL";
     c << "/* The Halide runtime's device functions (HalideRuntime.h). */\n"
       << "const struct halide_device_interface_t *halide_" << p.deviceApi
       << "_device_interface(void);\n"
@@ -189,7 +191,7 @@ std::string emitDriver(const Program &p, bool embedded) {
       << "int halide_reuse_device_allocations(void *, bool);\n"
       << "int halide_device_sync(void *, struct halide_buffer_t *);\n"
       << "static const netc_device_api kDevice = {\n"
-      << "  \"" << api << "\", halide_" << p.deviceApi << "_device_interface,\n"
+      << "  \"" << deviceName(p) << "\", halide_" << p.deviceApi << "_device_interface,\n"
       << "  halide_device_malloc, halide_device_free, halide_copy_to_device,\n"
       << "  halide_copy_to_host, halide_device_crop, halide_device_release_crop,\n"
       << "  halide_reuse_device_allocations, halide_device_sync,\n"

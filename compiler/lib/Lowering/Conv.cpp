@@ -77,6 +77,35 @@ std::pair<Expr, Expr> foldedScaleAndBias(const EmitContext &ctx, Expr co, bool h
   return {scale, bias};
 }
 
+Func zeroHalo(const EmitContext &ctx, const char *name) {
+  const Vars &v = vars();
+  const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
+  Func padded(name);
+  padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
+      ctx.inputs[0], 0.0f,
+      {{0, static_cast<int>(in[3])}, {0, static_cast<int>(in[2])}})(v.x, v.y, v.c, v.n);
+  return padded;
+}
+
+Func convolve(const ConvShape &shape, Func padded, const RDom &r,
+              const std::function<Expr(Expr, Expr, Expr, Expr)> &weightAt, ImageParam shift) {
+  const Vars &v = vars();
+  const int *stride = shape.stride, *pad = shape.pad, *dilation = shape.dilation;
+  int coutPerGroup = shape.cout / shape.groups;
+  // Channels past `cout` (a padded tile) read the last group: their
+  // weights are zero, and the input stays in bounds.
+  Expr ci = shape.groups == 1
+                ? Expr(r.x)
+                : min(v.c / coutPerGroup, shape.groups - 1) * shape.cin + r.x;
+  Func conv("conv");
+  conv(v.x, v.y, v.c, v.n) = shift(v.c);
+  conv(v.x, v.y, v.c, v.n) +=
+      padded(v.x * stride[1] - pad[1] + r.y * dilation[1],
+             v.y * stride[0] - pad[0] + r.z * dilation[0], ci, v.n) *
+      weightAt(v.c, r.x, r.y, r.z);
+  return conv;
+}
+
 Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   const Vars &v = vars();
   ConvShape shape = mlir::isa<nn::Conv2dOp>(op) ? read(mlir::cast<nn::Conv2dOp>(op))
@@ -86,12 +115,11 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
   if (winogradFits(shape, ctx))
     return emitWinogradConv(shape, ctx);
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
-  const int *stride = shape.stride, *pad = shape.pad, *dilation = shape.dilation;
+  const int *pad = shape.pad;
   const int V = ctx.vectorWidth;
   int groups = shape.groups;
   int cout = shape.cout, cinPerGroup = shape.cin;
   int kh = shape.kernel[0], kw = shape.kernel[1];
-  int coutPerGroup = cout / groups;
   // Whole tiles of `vectors` x V output channels by `columns` output
   // columns; the packed weights are zero past `cout`, so the last tile
   // needs no guard.
@@ -152,26 +180,10 @@ Func emitConv2d(mlir::Operation *op, EmitContext &ctx) {
 
   // Algorithm: the input with a zero halo, then the sum over the group's
   // input channels and the kernel window.
-  int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
   bool unpadded = pad[0] == 0 && pad[1] == 0;
-  Func padded("conv_padded");
-  if (unpadded)
-    padded = ctx.inputs[0];
-  else
-    padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
-        ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c, v.n);
+  Func padded = unpadded ? ctx.inputs[0] : zeroHalo(ctx, "conv_padded");
   RDom r(0, cinPerGroup, 0, kw, 0, kh, "r");
-  // Channels past `cout` (a padded tile) read the last group: their
-  // weights are zero, and the input stays in bounds.
-  Expr ci = groups == 1 ? Expr(r.x)
-                        : min(v.c / coutPerGroup, groups - 1) * cinPerGroup + r.x;
-  Func conv("conv");
-  conv(v.x, v.y, v.c, v.n) = shift(v.c);
-  conv(v.x, v.y, v.c, v.n) +=
-      padded(v.x * stride[1] - pad[1] + r.y * dilation[1],
-             v.y * stride[0] - pad[0] + r.z * dilation[0],
-             ci, v.n) *
-      weightAt(v.c, r.x, r.y, r.z);
+  Func conv = convolve(shape, padded, r, weightAt, shift);
 
   // Schedule: the tile accumulated in registers, tasks as chosen above.
   Layout inputLayout = ctx.inputLayouts[0];

@@ -84,6 +84,17 @@ struct ConvShape {
 /// the bias, or 0, without one).
 std::pair<Halide::Expr, Halide::Expr> foldedScaleAndBias(const EmitContext &ctx, Halide::Expr co,
                                                          bool hasBias);
+/// The conv's input with a zero halo (reads outside the image give 0), as
+/// Func `name`.
+Halide::Func zeroHalo(const EmitContext &ctx, const char *name);
+/// The convolution itself, every template's (CPU, GPU): shift(c) plus the
+/// sum over r = (input channel of c's group, kernel column, kernel row) of
+/// padded(...) * weightAt(c, r.x, r.y, r.z). Channels past `cout` (a padded
+/// tile) read the last group.
+Halide::Func convolve(const ConvShape &shape, Halide::Func padded, const Halide::RDom &r,
+                      const std::function<Halide::Expr(Halide::Expr, Halide::Expr, Halide::Expr,
+                                                       Halide::Expr)> &weightAt,
+                      Halide::ImageParam shift);
 /// Columns (or tiles) per register tile: a divisor of `width` in [4, most] if
 /// there is one (no ragged tile), else 8, or all of them when fewer.
 int columnsPerTile(int64_t width, int most = 8);

@@ -53,11 +53,9 @@ int featureSlices(int inFeatures) {
 
 Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
   const Vars &v = vars();
-  const std::vector<int64_t> &in = ctx.inputShapes[0], &out = ctx.outputShape;
-  const int *stride = shape.stride, *pad = shape.pad, *dilation = shape.dilation;
-  int cout = shape.cout, cinPerGroup = shape.cin, groups = shape.groups;
+  const std::vector<int64_t> &out = ctx.outputShape;
+  int cout = shape.cout, cinPerGroup = shape.cin;
   int kh = shape.kernel[0], kw = shape.kernel[1];
-  int coutPerGroup = cout / groups;
 
   // Pack: packed(co, ci, kx, ky) = W[co, ci, ky, kx] * bn_scale[co], output
   // channels innermost (a warp's 32 threads read 128 consecutive bytes).
@@ -69,20 +67,13 @@ Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
   packB(pc) = foldedScaleAndBias(ctx, pc, shape.hasBias).second;
   ImageParam shift = ctx.addPack(packB, {cout});
 
-  // Algorithm: as on the CPU, the input with a zero halo, then the sum over
-  // the group's input channels and the kernel window.
-  int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
-  Func padded("conv_padded");
-  padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
-      ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c, v.n);
+  // Algorithm: the CPU's, the input with a zero halo, then the sum over the
+  // group's input channels and the kernel window.
   RDom r(0, cinPerGroup, 0, kw, 0, kh, "r");
-  Expr ci = groups == 1 ? Expr(r.x) : (v.c / coutPerGroup) * cinPerGroup + r.x;
-  Func conv("conv");
-  conv(v.x, v.y, v.c, v.n) = shift(v.c);
-  conv(v.x, v.y, v.c, v.n) +=
-      padded(v.x * stride[1] - pad[1] + r.y * dilation[1],
-             v.y * stride[0] - pad[0] + r.z * dilation[0], ci, v.n) *
-      weight(v.c, r.x, r.y, r.z);
+  Func padded = zeroHalo(ctx, "conv_padded");
+  Func conv = convolve(
+      shape, padded, r, [&](Expr c, Expr ci, Expr kx, Expr ky) { return weight(c, ci, kx, ky); },
+      shift);
 
   // Schedule. Every split is whole or shifts inwards (recomputing a few
   // outputs at the ragged edge), so each block's tile has constant extents

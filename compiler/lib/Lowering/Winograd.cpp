@@ -103,9 +103,8 @@ bool winogradFits(const ConvShape &conv, const EmitContext &ctx) {
 Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   const Vars &v = vars();
   const int V = ctx.vectorWidth;
-  const std::vector<int64_t> &in = ctx.inputShapes[0], &out = ctx.outputShape;
+  const std::vector<int64_t> &out = ctx.outputShape;
   const int cin = conv.cin, cout = conv.cout;
-  const int H = static_cast<int>(in[2]), W = static_cast<int>(in[3]);
   const int outH = static_cast<int>(out[2]), outW = static_cast<int>(out[3]);
   // F(4x4, 3x3) where the image is whole 4x4 tiles, at least 8 to a row
   // (ResNet-18's 56x56 layers, per step: 1.35x -> 1.7x the direct
@@ -163,9 +162,7 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   ImageParam shift = ctx.addPack(packB, {coutPadded});
 
   // The input with its zero halo (and zeros past the last whole tile).
-  Func padded("winograd_padded");
-  padded(v.x, v.y, v.c, v.n) = BoundaryConditions::constant_exterior(
-      ctx.inputs[0], 0.0f, {{0, W}, {0, H}})(v.x, v.y, v.c, v.n);
+  Func padded = zeroHalo(ctx, "winograd_padded");
 
   // V(ci, k, tx, ty) = (B^T d B)[k / alpha][k % alpha] for the input tile d
   // at (tx, ty); `k` is unrolled in the schedule, so each point is its own
