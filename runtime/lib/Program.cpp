@@ -446,18 +446,22 @@ extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t 
 
 extern "C" size_t netc_program_output_shape(const netc_program *program, int input_rank,
                                            const int64_t *input_shape, int64_t *output_shape,
-                                           netc_status *status) {
-  if (!program || !input_shape || !output_shape || usable(program, nullptr) != NETC_OK ||
-      !inputProblem(*program, largestPerSample(*program), input_rank, input_shape).empty()) {
-    if (status)
-      *status = NETC_ERROR_INVALID_ARGUMENT;
+                                           netc_error *error) {
+  if (!program || !input_shape || !output_shape) {
+    fail(error, NETC_ERROR_INVALID_ARGUMENT, prefix(program, "output_shape") + "null argument");
+    return 0;
+  }
+  if (usable(program, error) != NETC_OK)
+    return 0;
+  std::string problem = inputProblem(*program, largestPerSample(*program), input_rank,
+                                     input_shape);
+  if (!problem.empty()) {
+    fail(error, NETC_ERROR_INVALID_ARGUMENT, prefix(program, "output_shape") + problem);
     return 0;
   }
   const netc_program_tensor &out = program->tensors[program->output];
   std::copy(out.shape, out.shape + out.rank, output_shape);
   output_shape[0] = input_shape[0];
-  if (status)
-    *status = NETC_OK;
   return static_cast<size_t>(elements(output_shape, out.rank));
 }
 

@@ -188,17 +188,31 @@ TEST_F(ModelApi, OutputCapacityIsChecked) {
 
 TEST(OutputShape, FollowsTheBatch) {
   int64_t in[] = {6, 1, 28, 28}, out[LENET5_OUTPUT_RANK] = {};
-  netc_status status = NETC_ERROR_IO;
-  EXPECT_EQ(lenet5_output_shape(4, in, out, &status), 60u);
-  EXPECT_EQ(status, NETC_OK);
+  netc_error error{};
+  EXPECT_EQ(lenet5_output_shape(4, in, out, &error), 60u) << error.message;
   EXPECT_EQ(out[0], 6);
   EXPECT_EQ(out[1], 10);
-  int64_t wrong[] = {6, 1, 32, 32};
-  EXPECT_EQ(lenet5_output_shape(4, wrong, out, &status), 0u);
-  EXPECT_EQ(status, NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(lenet5_output_shape(4, in, out, nullptr), 60u);
+}
+
+// A shape the model does not take gets the message the run would give.
+TEST(OutputShape, SaysWhatTheRunSays) {
+  int64_t out[LENET5_OUTPUT_RANK] = {};
+  netc_error error{};
+  int64_t wrong[] = {6, 1, 32, 28};
+  EXPECT_EQ(lenet5_output_shape(4, wrong, out, &error), 0u);
+  EXPECT_STREQ(error.message, "lenet5_output_shape: input dimension 2 is 32, expected [N,1,28,28]");
+  EXPECT_EQ(lenet5_output_shape(3, wrong, out, &error), 0u);
+  EXPECT_STREQ(error.message, "lenet5_output_shape: the input has rank 3, expected 4");
   int64_t tooBig[] = {int64_t(1) << 40, 1, 28, 28};
-  EXPECT_EQ(lenet5_output_shape(4, tooBig, out, &status), 0u);
-  EXPECT_EQ(status, NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(lenet5_output_shape(4, tooBig, out, &error), 0u);
+  EXPECT_NE(std::string(error.message).find("lenet5_output_shape: batch 1099511627776 is out of "
+                                            "range (1 to "),
+            std::string::npos)
+      << error.message;
+  EXPECT_EQ(lenet5_output_shape(4, nullptr, out, &error), 0u);
+  EXPECT_STREQ(error.message, "lenet5_output_shape: null argument");
+  EXPECT_EQ(lenet5_output_shape(4, wrong, out, nullptr), 0u);
 }
 
 TEST_F(ModelApi, BatchesThatOverflow32BitIndexingAreRefused) {
@@ -250,6 +264,13 @@ TEST_F(ModelApi, CppWrapperOwnsItsArenaAndThrows) {
   for (size_t i = 0; i < output.size(); ++i)
     ASSERT_EQ(output[i], reference[i]) << "element " << i;
   EXPECT_EQ(netc::models::lenet5::output_shape({3, 1, 28, 28}), (std::vector<int64_t>{3, 10}));
+  try {
+    netc::models::lenet5::output_shape({3, 1, 28, 27});
+    FAIL() << "a wrong input shape did not throw";
+  } catch (const netc::Error &e) {
+    EXPECT_STREQ(e.what(), "NETC_ERROR_INVALID_ARGUMENT: lenet5_output_shape: input dimension 3 "
+                           "is 27, expected [N,1,28,28]");
+  }
 
   try {
     wrapper.run(input.data(), {3, 1, 32, 28});

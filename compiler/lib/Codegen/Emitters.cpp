@@ -138,10 +138,10 @@ std::string emitHeader(const Program &p, bool embedded) {
     << "size_t " << n << "_arena_bytes(int64_t batch);\n\n"
     << "/* The output's shape for an input of shape input_shape[0..input_rank):\n"
     << " * writes " << n << "_OUTPUT_RANK sizes to output_shape; returns the output's\n"
-    << " * elements, or 0 (and NETC_ERROR_INVALID_ARGUMENT in *status, when given)\n"
-    << " * for an input shape the model does not take. */\n"
+    << " * elements, or 0 for an input shape the model does not take, with the\n"
+    << " * reason in *error (when given), as " << n << "_run words it. */\n"
     << "size_t " << n << "_output_shape(int input_rank, const int64_t *input_shape,\n"
-    << "    int64_t *output_shape, netc_status *status);\n\n"
+    << "    int64_t *output_shape, netc_error *error);\n\n"
     << "/* Runs the network on `input` of shape input_shape[0..input_rank), which\n"
     << " * must be [N, " << shapeList({in.shape.begin() + 1, in.shape.end()}, false)
     << "], writing [N, " << shapeList({out.shape.begin() + 1, out.shape.end()}, false)
@@ -318,8 +318,8 @@ size_t MODEL_arena_bytes(int64_t batch) { return netc_program_arena_bytes(&kProg
 const netc_program *MODEL_program(void) { return &kProgram; }
 
 size_t MODEL_output_shape(int input_rank, const int64_t *input_shape, int64_t *output_shape,
-                          netc_status *status) {
-  return netc_program_output_shape(&kProgram, input_rank, input_shape, output_shape, status);
+                          netc_error *error) {
+  return netc_program_output_shape(&kProgram, input_rank, input_shape, output_shape, error);
 }
 
 netc_status MODEL_run(const MODEL_model *model, const float *input, int input_rank,
@@ -422,25 +422,23 @@ public:
   /// The same, returning the output (@OUT@, dense).
   std::vector<float> run(const float *input, const std::vector<int64_t> &input_shape,
                          int threads = 0) {
-    std::vector<int64_t> shape(@UPPER@_OUTPUT_RANK);
-    netc_status status = NETC_OK;
-    std::size_t elements = @NAME@_output_shape(static_cast<int>(input_shape.size()),
-                                               input_shape.data(), shape.data(), &status);
-    // For a shape the model does not take (0 elements), the run names the
-    // problem; it needs a buffer to get that far.
-    std::vector<float> output(elements > 0 ? elements : 1);
+    std::vector<int64_t> shape = output_shape(input_shape);
+    std::size_t elements = 1;
+    for (int64_t size : shape)
+      elements *= static_cast<std::size_t>(size);
+    std::vector<float> output(elements);
     run(input, input_shape, output.data(), elements, threads);
     return output;
   }
 
-  /// The output's shape for an input of shape input_shape.
+  /// The output's shape for an input of shape input_shape; throws
+  /// netc::Error for a shape the model does not take.
   static std::vector<int64_t> output_shape(const std::vector<int64_t> &input_shape) {
     std::vector<int64_t> shape(@UPPER@_OUTPUT_RANK);
-    netc_status status = NETC_OK;
-    @NAME@_output_shape(static_cast<int>(input_shape.size()), input_shape.data(), shape.data(),
-                        &status);
-    if (status != NETC_OK)
-      return {};
+    netc_error error{};
+    if (@NAME@_output_shape(static_cast<int>(input_shape.size()), input_shape.data(),
+                            shape.data(), &error) == 0)
+      netc::check(NETC_ERROR_INVALID_ARGUMENT, error);
     return shape;
   }
 

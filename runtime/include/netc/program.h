@@ -177,11 +177,12 @@ void netc_model_free(netc_model *model);
 size_t netc_program_arena_bytes(const netc_program *program, int64_t batch);
 
 /* The output's shape (program->tensors[output].rank sizes) for an input of
- * this shape; returns its elements, or 0 with NETC_ERROR_INVALID_ARGUMENT
- * in *status (when given) for an input shape the program does not take. */
+ * this shape; returns its elements, or 0 for an input shape the program
+ * does not take, with the reason in *error (when given), worded as
+ * netc_program_run words it. */
 size_t netc_program_output_shape(const netc_program *program, int input_rank,
                                  const int64_t *input_shape, int64_t *output_shape,
-                                 netc_status *status);
+                                 netc_error *error);
 
 /* Runs every step on `input` ([N, ...] as program->tensors[input], N =
  * input_shape[0]) into `output`, which holds `output_capacity` floats.
