@@ -10,6 +10,16 @@ const Vars &vars() {
   return v;
 }
 
+namespace {
+/// |x|'s bits, the sign cleared: above 0x7f800000 for NaN, equal for Inf.
+Expr magnitudeBits(Expr x) {
+  return reinterpret(UInt(32, x.type().lanes()), x) & Expr(uint32_t{0x7fffffff});
+}
+} // namespace
+
+Expr isNan(Expr x) { return magnitudeBits(std::move(x)) > Expr(uint32_t{0x7f800000}); }
+Expr isFinite(Expr x) { return magnitudeBits(std::move(x)) < Expr(uint32_t{0x7f800000}); }
+
 void readPair(mlir::ArrayAttr attr, int64_t out[2]) {
   out[0] = attr[0].cast<mlir::IntegerAttr>().getInt();
   out[1] = attr[1].cast<mlir::IntegerAttr>().getInt();
@@ -31,9 +41,10 @@ Func emitActivation(mlir::Operation *op, Func input) {
 
 Func emitActivation(llvm::StringRef kind, Func input) {
   // PyTorch's semantics at the edges: NaN stays NaN (max() may drop it, so
-  // it is passed through explicitly), and the results are exact at +-inf
-  // and at huge magnitudes. strict_float keeps LLVM's fast-math flags (which
-  // assume no NaN and no Inf) off these few instructions. The Func names keep clear of libm's
+  // it is passed through explicitly, found by isNan: the input is often a
+  // conv's sum, which LLVM takes to be never NaN), and the results are exact
+  // at +-inf and at huge magnitudes. strict_float keeps LLVM's fast-math
+  // flags (which assume no NaN and no Inf) off these few instructions. The Func names keep clear of libm's
   // symbols (a Func named "tanh" collides with tanh in the JIT).
   std::vector<Var> coords = coordsFor(static_cast<size_t>(input.dimensions()));
   Expr x = strict_float(input(coords));
@@ -70,7 +81,7 @@ Func emitActivation(llvm::StringRef kind, Func input) {
     y = strict_float(select(a < 0.125f, series, select(x < 0.0f, strict_float(-t), t)));
   }
   Func act(name);
-  act(coords) = strict_float(select(is_nan(x), x, y));
+  act(coords) = strict_float(select(isNan(x), x, y));
   return act;
 }
 
@@ -151,7 +162,7 @@ Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
   // the NaN reaches `total` through exp even when the max dropped it.
   peak(rest) = maximum(ctx.inputs[0](at(r.x)));
   Expr d = strict_float(ctx.inputs[0](coords) - peak(rest)); // <= 0, or NaN
-  e(coords) = strict_float(select(is_nan(d), d,
+  e(coords) = strict_float(select(isNan(d), d,
                                   select(d < -87.0f, 0.0f, strict_float(exp(d)))));
   total(rest) = 0.0f;
   total(rest) = strict_float(total(rest) + e(at(r.x)));
@@ -205,7 +216,7 @@ Func emitLocalResponseNorm(nn::LocalResponseNormOp op, EmitContext &ctx) {
   Expr x = strict_float(ctx.inputs[0](v.x, v.y, v.c, v.n));
   Expr d = strict_float(k + (alpha / static_cast<float>(size)) * total(v.x, v.y, v.c, v.n));
   out(v.x, v.y, v.c, v.n) =
-      strict_float(select(is_finite(d), strict_float(x / pow(d, beta)), strict_float(x / d)));
+      strict_float(select(isFinite(d), strict_float(x / pow(d, beta)), strict_float(x / d)));
   return out;
 }
 

@@ -155,6 +155,16 @@ Halide::Var scheduleOutput(Halide::Func output, const std::vector<int64_t> &shap
 /// innermost dimension of `layout`.
 void vectorizeInner(Halide::Func f, Layout layout, int vectorWidth);
 
+/// NaN and finiteness tests that hold inside fast code. Halide 14 puts
+/// LLVM's fast-math flags (nnan, ninf, ...) on every float instruction outside
+/// strict_float, the convolutions' sums included; LLVM then takes a value they
+/// produced to be neither NaN nor Inf and folds is_nan(x) (fcmp uno) to false
+/// and is_finite(x) to true, even when x itself is read under strict_float
+/// (an fsub or fmul of such values counts as never NaN too). These read the
+/// float's bits instead: integer compares, which no float flag reaches.
+Halide::Expr isNan(Halide::Expr x);
+Halide::Expr isFinite(Halide::Expr x);
+
 /// [h, w] pair attribute.
 void readPair(mlir::ArrayAttr attr, int64_t out[2]);
 

@@ -40,7 +40,7 @@ Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
                   v.c, v.n);
   };
   auto larger = [](Expr current, Expr next) {
-    return strict_float(select(is_nan(current) || is_nan(next), current + next, max(current, next)));
+    return strict_float(select(isNan(current) || isNan(next), current + next, max(current, next)));
   };
   Func pool("max_pool");
   if (k[0] * k[1] <= 16) {

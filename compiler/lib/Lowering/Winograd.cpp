@@ -200,7 +200,7 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
   badLanes(lane, tx, ty, v.n) = 0;
   badLanes(lane, tx, ty, v.n) = max(
       badLanes(lane, tx, ty, v.n),
-      select(is_finite(inputT(min(rb.x * V + lane, cin - 1), rb.y, tx, ty, v.n)), 0, 1));
+      select(isFinite(inputT(min(rb.x * V + lane, cin - 1), rb.y, tx, ty, v.n)), 0, 1));
   Expr anyLane = badLanes(0, tx, ty, v.n);
   for (int l = 1; l < V; ++l)
     anyLane = max(anyLane, badLanes(l, tx, ty, v.n));
