@@ -449,7 +449,31 @@ Value Elaborator::eval(const Expr &e, const Scope &scope, int current) {
       return Value::ofList(std::move(items), l.kind);
     }
     [[fallthrough]];
-  case BinOp::Sub: case BinOp::Mul: case BinOp::Div: case BinOp::Mod: {
+  case BinOp::Mul:
+    // Repetition, as in Python: [1.0] * in.c, 3 * (1,), 'ab' * 2.
+    if (op == BinOp::Mul && (l.isSequence() || l.kind == Value::Kind::String ||
+                             r.isSequence() || r.kind == Value::Kind::String)) {
+      const Value &seq = l.kind == Value::Kind::Int ? r : l;
+      const Value &times = l.kind == Value::Kind::Int ? l : r;
+      if (times.kind != Value::Kind::Int)
+        return mismatch();
+      size_t count = times.i > 0 ? static_cast<size_t>(times.i) : 0;
+      size_t length = seq.kind == Value::Kind::String ? seq.s.size() : seq.items->size();
+      const size_t most = static_cast<size_t>(INT64_MAX);
+      checkSequenceLength(length && count > most / length ? most : length * count, e.loc);
+      if (seq.kind == Value::Kind::String) {
+        std::string out;
+        for (size_t k = 0; k < count; ++k)
+          out += seq.s;
+        return Value::ofString(std::move(out));
+      }
+      ValueList items;
+      for (size_t k = 0; k < count; ++k)
+        items.insert(items.end(), seq.items->begin(), seq.items->end());
+      return Value::ofList(std::move(items), seq.kind);
+    }
+    [[fallthrough]];
+  case BinOp::Sub: case BinOp::Div: case BinOp::Mod: {
     if (ints) {
       int64_t out = 0;
       bool overflow = false;

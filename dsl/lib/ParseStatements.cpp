@@ -139,9 +139,44 @@ Body Parser::parseBody(const char *what) {
   return body;
 }
 
+namespace {
+
+bool isKeyword(Tok kind) { return kind >= Tok::KwBlock && kind <= Tok::KwSide; }
+
+} // namespace
+
+bool Parser::keywordLabelAhead() {
+  if (!isKeyword(peek().kind))
+    return false;
+  for (size_t k = 1;; ++k) {
+    const Token &t = peek(k);
+    if (t.kind == Tok::Colon)
+      return true;
+    if (t.spaceBefore)
+      return false;
+    if (t.kind == Tok::Ident || t.kind == Tok::Int || isKeyword(t.kind))
+      continue;
+    if (t.kind != Tok::LBrace)
+      return false;
+    // A computed part, {expr}: skip to its closing brace.
+    for (int depth = 1; depth > 0;) {
+      const Token &u = peek(++k);
+      if (u.kind == Tok::Eof || u.kind == Tok::Newline)
+        return false;
+      depth += u.kind == Tok::LBrace ? 1 : u.kind == Tok::RBrace ? -1 : 0;
+    }
+  }
+}
+
 StmtPtr Parser::parseStmt() {
   const Token &t = peek();
   SourceLoc loc = t.loc;
+  // A keyword followed by ':' is a label: torchvision names modules
+  // `block` (MobileNetV3, EfficientNet), and any word may be a label.
+  if (keywordLabelAhead()) {
+    Label label = parseLabel();
+    return parseLayer(std::move(label));
+  }
   switch (t.kind) {
   case Tok::KwLet: {
     take();
@@ -210,12 +245,12 @@ StmtPtr Parser::parseIf() {
 Label Parser::parseLabel() {
   Label label;
   const Token &first = peek();
-  if (first.kind != Tok::Ident)
+  if (first.kind != Tok::Ident && !keywordLabelAhead())
     return label;
   const Token &next = peek(1);
   bool plain = next.kind == Tok::Colon;
   bool computed = next.kind == Tok::LBrace && !next.spaceBefore;
-  if (!plain && !computed)
+  if (!plain && !computed && first.kind == Tok::Ident)
     return label;
   label.loc = first.loc;
   label.pieces.push_back(LabelPiece{take().text, nullptr});
@@ -230,7 +265,7 @@ Label Parser::parseLabel() {
       piece.expr = parseExpr();
       expect(Tok::RBrace, "to close the computed label part");
       label.pieces.push_back(std::move(piece));
-    } else if (t.kind == Tok::Ident || t.kind == Tok::Int) {
+    } else if (t.kind == Tok::Ident || t.kind == Tok::Int || isKeyword(t.kind)) {
       label.pieces.push_back(LabelPiece{take().text, nullptr});
     } else {
       unexpected("in label", "':'");

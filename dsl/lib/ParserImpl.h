@@ -146,6 +146,8 @@ private:
   StmtPtr parseIf();
   /// `name:` or a computed label such as `layer{s+1}:`; pieces are adjacent.
   Label parseLabel();
+  /// Whether a keyword here opens a label (`block:`, `seq{i}:`).
+  bool keywordLabelAhead();
   StmtPtr parseLayer(Label label);
   /// After '(': `expr, name=expr, ...)`.
   std::vector<Arg> parseArgs();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 namespace netc::dsl {
 
@@ -175,6 +176,21 @@ std::vector<const Weight *> Graph::weights() const {
     for (const Weight &w : layer.weights)
       out.push_back(&w);
   return out;
+}
+
+std::vector<std::string> Graph::displayNames() const {
+  std::vector<std::string> names;
+  std::map<std::string, int> count, seen;
+  for (const Layer &layer : layers) {
+    names.push_back(layer.path.empty()
+                        ? (layer.scope.empty() ? "" : layer.scope + "/") + opName(layer.kind)
+                        : layer.path);
+    ++count[names.back()];
+  }
+  for (std::string &name : names)
+    if (count[name] > 1)
+      name += "#" + std::to_string(++seen[name]);
+  return names;
 }
 
 } // namespace netc::dsl

@@ -46,18 +46,15 @@ void printKeyList(const Graph &graph) {
   }
 }
 
-/// An unnamed layer shows where it sits: "layer1.0/relu".
-std::string displayName(const Layer &layer) {
-  return layer.path.empty() ? (layer.scope.empty() ? "" : layer.scope + "/") + opName(layer.kind)
-                            : layer.path;
-}
-
 void printShapeList(const Graph &graph) {
-  for (const Layer &layer : graph.layers)
-    llvm::outs() << llvm::left_justify(displayName(layer), 34) << " "
+  std::vector<std::string> names = graph.displayNames();
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer &layer = graph.layers[i];
+    llvm::outs() << llvm::left_justify(names[i], 34) << " "
                  << llvm::left_justify(opName(layer.kind), 17) << " "
                  << formatShape(layer.shape) << (layer.auxiliary ? "  (auxiliary)" : "")
                  << "\n";
+  }
   llvm::outs() << "output: " << formatShape(graph.layers[graph.output].shape) << "\n";
 }
 
@@ -114,14 +111,19 @@ Shape perItem(Shape shape) {
 } // namespace
 
 int printSummary(const Graph &graph) {
-  for (const Layer &layer : graph.layers)
-    for (size_t i = 1; i < layer.shape.size(); ++i)
+  std::vector<std::string> names = graph.displayNames();
+  for (size_t l = 0; l < graph.layers.size(); ++l) {
+    const Layer &layer = graph.layers[l];
+    // An auxiliary head's sizes may be unknown: it does not run (see
+    // Elaborator::buildLayer), and its MACs are not counted.
+    for (size_t i = 1; i < layer.shape.size() && !layer.auxiliary; ++i)
       if (!layer.shape[i].known()) {
-        llvm::errs() << "netc: error: --summary needs static sizes; '" << displayName(layer)
+        llvm::errs() << "netc: error: --summary needs static sizes; '" << names[l]
                      << "' has shape " << formatShape(layer.shape)
                      << ": give --input-shape, e.g. --input-shape 1,3,224,224\n";
         return 1;
       }
+  }
   llvm::outs() << llvm::left_justify("layer", 34) << " " << llvm::left_justify("op", 17) << " "
                << llvm::left_justify("output", 20) << " " << llvm::right_justify("params", 13)
                << " " << llvm::right_justify("MACs", 16) << "\n";
@@ -131,7 +133,7 @@ int printSummary(const Graph &graph) {
     int64_t p = parameterCount(layer), m = layer.auxiliary ? 0 : macCount(layer);
     (layer.auxiliary ? auxParams : params) += p;
     macs += m;
-    llvm::outs() << llvm::left_justify(displayName(layer), 34) << " "
+    llvm::outs() << llvm::left_justify(names[i], 34) << " "
                  << llvm::left_justify(opName(layer.kind), 17) << " "
                  << llvm::left_justify(formatShape(perItem(layer.shape)), 20) << " "
                  << llvm::right_justify(p ? grouped(p) : "", 13) << " "

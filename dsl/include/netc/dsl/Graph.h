@@ -92,6 +92,11 @@ struct Graph {
   int output = 0;              // the layer whose result the net returns
   /// All weights in definition (= state_dict) order.
   std::vector<const Weight *> weights() const;
+  /// Each layer's name for listings, one per layer and no two alike: its
+  /// module path, or for an unnamed layer where it sits and what it is
+  /// ("layer1.0/relu"), numbered when its scope holds several
+  /// ("features.0/relu#1", "features.0/relu#2").
+  std::vector<std::string> displayNames() const;
 };
 
 } // namespace netc::dsl
