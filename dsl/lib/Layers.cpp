@@ -133,8 +133,23 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
   };
   // The shape rules live in netc/Support/Shapes.h, shared with the nn
   // dialect's verifiers: a failure is reported at the argument at fault.
+  //
+  // An auxiliary head (side) is dropped at inference, so the input sizes
+  // the network runs at need not suit it (torchvision's Inception v3 runs
+  // at 75x75, where its training-only head's 5x5 pool would not fit): where
+  // a rule fails there, it is applied again with the spatial sizes unknown,
+  // as for a symbolic input, and the head's sizes stay unknown until a
+  // layer fixes them (an adaptive pool). Its weights' shapes depend on
+  // channels only, so they are still checked against a checkpoint.
   shapes::Dims inDims = toDims(in);
-  auto apply = [&](const shapes::Result &r) {
+  auto apply = [&](auto rule, auto... rest) {
+    shapes::Result r = rule(inDims, rest...);
+    if (!r.ok() && auxiliary && inDims.size() == 4) {
+      shapes::Dims relaxed = inDims;
+      relaxed[2] = relaxed[3] = shapes::kUnknown;
+      if (shapes::Result retry = rule(relaxed, rest...); retry.ok())
+        r = retry;
+    }
     if (!r.ok())
       fail(r.culprit.empty() ? loc : args.locOf(r.culprit), who + ": " + r.error);
     layer.shape = fromDims(r, in);
@@ -158,7 +173,7 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     argPair(args, "dilation", at.dilation);
     at.groups = argInt(args, "groups");
     at.bias = argBool(args, "bias");
-    apply(shapes::conv2d(inDims, at.features, window(), at.groups));
+    apply(shapes::conv2d, at.features, window(), at.groups);
     weight("weight", shapes::conv2dWeight(inDims, at.features, window(), at.groups));
     if (at.bias)
       weight("bias", {at.features});
@@ -166,7 +181,7 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     layer.kind = OpKind::Linear;
     at.features = argInt(args, "out");
     at.bias = argBool(args, "bias");
-    apply(shapes::linear(inDims, at.features));
+    apply(shapes::linear, at.features);
     weight("weight", {at.features, in[1].value});
     if (at.bias)
       weight("bias", {at.features});
@@ -184,7 +199,7 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     else
       at.countIncludePad = argBool(args, "count_include_pad");
     at.ceilMode = argBool(args, "ceil");
-    apply(shapes::pool2d(inDims, window()));
+    apply(shapes::pool2d, window());
   } else if (op == "adaptive_avgpool") {
     layer.kind = OpKind::AdaptiveAvgPool2d;
     if (args.get("w")) {
@@ -193,13 +208,13 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     } else {
       argPair(args, "h", at.outSize);
     }
-    apply(shapes::adaptivePool2d(inDims, at.outSize[0], at.outSize[1]));
+    apply(shapes::adaptivePool2d, at.outSize[0], at.outSize[1]);
   } else if (op == "bn") {
     layer.kind = OpKind::BatchNorm2d;
     at.eps = argFloat(args, "eps");
     argFloat(args, "momentum"); // a training setting; accepted for fidelity
     bool affine = argBool(args, "affine");
-    apply(shapes::batchNorm(inDims, at.eps));
+    apply(shapes::batchNorm, at.eps);
     int64_t c = in[1].value;
     if (affine) {
       weight("weight", {c});
@@ -211,32 +226,33 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
   } else if (op == "dropout") {
     layer.kind = OpKind::Dropout;
     at.p = argFloat(args, "p");
-    apply(shapes::dropout(inDims, at.p));
+    apply(shapes::dropout, at.p);
   } else if (op == "flatten") {
     layer.kind = OpKind::Flatten;
     at.axis = argInt(args, "start");
-    apply(shapes::flatten(inDims, at.axis));
+    apply(shapes::flatten, at.axis);
   } else if (op == "softmax") {
     layer.kind = OpKind::Softmax;
     at.axis = argInt(args, "axis");
-    apply(shapes::softmax(inDims, at.axis));
+    apply(shapes::softmax, at.axis);
   } else if (op == "lrn") {
     layer.kind = OpKind::LocalResponseNorm;
     at.size = argInt(args, "size");
     at.alpha = argFloat(args, "alpha");
     at.beta = argFloat(args, "beta");
     at.k = argFloat(args, "k");
-    apply(shapes::localResponseNorm(inDims, at.size));
+    apply(shapes::localResponseNorm, at.size);
   } else if (op == "affine") {
     layer.kind = OpKind::ChannelAffine;
     at.scale = argFloats(args, "scale");
     at.shift = argFloats(args, "shift");
-    apply(shapes::channelAffine(inDims, static_cast<int64_t>(at.scale.size()),
-                                static_cast<int64_t>(at.shift.size())));
+    apply(shapes::channelAffine, static_cast<int64_t>(at.scale.size()),
+          static_cast<int64_t>(at.shift.size()));
   } else {
-    static const std::map<std::string, OpKind> pointwise = {
-        {"relu", OpKind::Relu}, {"sigmoid", OpKind::Sigmoid},
-        {"tanh", OpKind::Tanh}, {"identity", OpKind::Identity}};
+    static const std::map<std::string, OpKind> pointwise = {{"relu", OpKind::Relu},
+                                                            {"sigmoid", OpKind::Sigmoid},
+                                                            {"tanh", OpKind::Tanh},
+                                                            {"identity", OpKind::Identity}};
     layer.kind = pointwise.at(op);
     layer.shape = in;
   }
@@ -261,8 +277,17 @@ int Elaborator::joinBranches(OpKind kind, const std::vector<int> &branches, int6
   std::vector<shapes::Dims> operands;
   for (int b : branches)
     operands.push_back(toDims(shapeOf(b)));
-  shapes::Result r =
-      kind == OpKind::Concat ? shapes::concat(operands, axis) : shapes::add(operands);
+  auto rule = [&](const std::vector<shapes::Dims> &dims) {
+    return kind == OpKind::Concat ? shapes::concat(dims, axis) : shapes::add(dims);
+  };
+  shapes::Result r = rule(operands);
+  if (!r.ok() && auxiliary) { // as in buildLayer: sizes a dropped head need not fit
+    for (shapes::Dims &d : operands)
+      for (size_t i = 2; i < d.size(); ++i)
+        d[i] = shapes::kUnknown;
+    if (shapes::Result retry = rule(operands); retry.ok())
+      r = retry;
+  }
   if (!r.ok())
     fail(loc, std::string(what) + ": " + r.error);
   Shape out = fromDims(r, shapeOf(branches[0]));
