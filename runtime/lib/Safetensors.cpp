@@ -176,6 +176,22 @@ bool convertible(const std::string &have, const char *want) {
   return have == want || (std::strcmp(want, "F32") == 0 && (have == "F16" || have == "BF16"));
 }
 
+/// `file`'s index with `prefix` removed from the keys that carry it, as
+/// netc_safetensors_strip_prefix would leave it; false when two keys would
+/// then be alike.
+bool stripped(const netc_safetensors &file, const std::string &prefix, netc_safetensors &out) {
+  out.name = file.name;
+  out.tensors = file.tensors;
+  for (size_t i = 0; i < out.tensors.size(); ++i) {
+    std::string &key = out.tensors[i].name;
+    if (key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0)
+      key.erase(0, prefix.size());
+    if (!out.index.emplace(key, i).second)
+      return false;
+  }
+  return true;
+}
+
 } // namespace
 
 namespace netc::runtime {
@@ -219,14 +235,18 @@ WeightsReport checkWeights(const netc_safetensors &file, const netc_param_spec *
            "missing tensor '" + key + "' (" + describe(p.dtype, p.shape, p.rank) + ")");
   }
   std::map<std::string, size_t> prefixVotes; // "module." -> keys it explains
+  std::map<std::string, size_t> unexpectedScopes; // "AuxLogits." -> its unexpected keys
   size_t unexpected = 0;
   for (const netc_safetensors::Tensor &t : file.tensors) {
     if (wanted.count(t.name))
       continue;
     ++unexpected;
     size_t dot = t.name.find('.');
-    if (dot != std::string::npos && wanted.count(t.name.substr(dot + 1)))
-      ++prefixVotes[t.name.substr(0, dot + 1)];
+    if (dot != std::string::npos) {
+      ++unexpectedScopes[t.name.substr(0, dot + 1)];
+      if (wanted.count(t.name.substr(dot + 1)))
+        ++prefixVotes[t.name.substr(0, dot + 1)];
+    }
     std::string message = "unexpected tensor '" + t.name + "' (" +
                           describe(t.dtype.c_str(), t.shape, t.rank) + ")";
     std::string byName = closest(t.name, missingNames);
@@ -246,19 +266,57 @@ WeightsReport checkWeights(const netc_safetensors &file, const netc_param_spec *
   if (out.status == NETC_OK)
     return out;
 
-  // The likely cause first: a prefix on every key, or another network.
+  // The likely cause first: a prefix on the keys, parts of the network the
+  // entry does not have, or another network.
   std::pair<std::string, size_t> prefix{"", 0};
   for (const auto &vote : prefixVotes)
     if (vote.second > prefix.second)
       prefix = vote;
-  if (prefix.second > 0 && prefix.second * 2 >= missingNames.size()) {
-    size_t carrying = 0;
+  size_t misfits = out.problems.size() - missingNames.size() - unexpected;
+  bool scopesOnly = missingNames.empty() && misfits == 0 && unexpectedScopes.size() <= 3;
+  for (const auto &scope : unexpectedScopes) {
+    // A whole scope the entry lacks: no expected key lies under it.
+    auto at = wanted.lower_bound(scope.first);
+    scopesOnly = scopesOnly && (at == wanted.end() ||
+                                at->first.compare(0, scope.first.size(), scope.first) != 0);
+  }
+  size_t inScopes = 0;
+  for (const auto &scope : unexpectedScopes)
+    inScopes += scope.second;
+  scopesOnly = scopesOnly && inScopes == unexpected;
+  // A prefix is advised only where stripping it makes the file fit.
+  size_t carrying = 0, remaining = 0;
+  netc_safetensors without;
+  if (prefix.second > 0) {
     for (const netc_safetensors::Tensor &t : file.tensors)
       carrying += t.name.compare(0, prefix.first.size(), prefix.first) == 0;
-    out.summary = (carrying == file.tensors.size() ? "all " : "") + std::to_string(carrying) +
-                  " of the file's keys carry the prefix '" + prefix.first +
-                  "' (as DataParallel saves them); strip it: netc_load_options.strip_prefix = \"" +
-                  prefix.first + "\" (netc run --strip-prefix " + prefix.first + ")";
+    remaining = stripped(file, prefix.first, without)
+                    ? checkWeights(without, expected, count).problems.size()
+                    : SIZE_MAX;
+  }
+  std::string carry = (carrying == file.tensors.size() ? "all " : "") +
+                      std::to_string(carrying) + " of the file's keys carry the prefix '" +
+                      prefix.first + "' (as DataParallel saves them)";
+  if (prefix.second > 0 && remaining == 0) {
+    out.summary = carry + "; strip it: netc_load_options.strip_prefix = \"" + prefix.first +
+                  "\" (netc run --strip-prefix " + prefix.first + ")";
+  } else if (prefix.second > 0 && carrying == file.tensors.size()) {
+    out.summary = carry + ", but with it stripped " +
+                  (remaining == SIZE_MAX
+                       ? std::string("two keys would be alike")
+                       : std::to_string(remaining) +
+                             (remaining == 1 ? " problem remains" : " problems remain")) +
+                  " (netc run --strip-prefix " + prefix.first + " shows them)";
+  } else if (scopesOnly) {
+    std::string scopes;
+    size_t i = 0;
+    for (const auto &scope : unexpectedScopes)
+      scopes += (i++ ? (i == unexpectedScopes.size() ? " and '" : ", '") : "'") + scope.first +
+                "' (" + std::to_string(scope.second) + ")";
+    out.summary = "every expected key is there; the unexpected ones lie under " + scopes +
+                  ", " + (unexpectedScopes.size() == 1 ? "a part" : "parts") +
+                  " of the network this entry does not have (an auxiliary head, or a "
+                  "configuration of the network other than this one)";
   } else if (count > 0 && missingNames.size() + unexpected > 0 &&
              file.tensors.size() == unexpected && !missingNames.empty()) {
     out.summary = "none of the " + std::to_string(missingNames.size()) +

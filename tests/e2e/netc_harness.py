@@ -75,14 +75,21 @@ class Netc:
 
     def jit(self, spec, entry, weights, x, extra=()):
         """`netc run` on x; `extra` adds options (e.g. --fuse=false)."""
-        xp, yp = (os.path.join(self.workdir, f) for f in ('jit_x.npy', 'jit_y.npy'))
-        np.save(xp, np.ascontiguousarray(x, dtype=np.float32))
-        command = [self.args.netc, 'run', '--entry', entry, '--weights', weights,
-                   '--input', xp, '--output', yp] + list(extra)
+        return self.jit_batches(spec, entry, weights, [x], extra)[0]
+
+    def jit_batches(self, spec, entry, weights, batches, extra=()):
+        """One `netc run` (one compilation) over several batches."""
+        command = [self.args.netc, 'run', '--entry', entry, '--weights', weights] + list(extra)
         if spec:
             command.insert(2, spec)
+        outputs = []
+        for i, x in enumerate(batches):
+            xp, yp = (os.path.join(self.workdir, f'jit_{i}_{f}.npy') for f in ('x', 'y'))
+            np.save(xp, np.ascontiguousarray(x, dtype=np.float32))
+            command += ['--input', xp, '--output', yp]
+            outputs.append(yp)
         run(command)
-        return np.load(yp)
+        return [np.load(yp) for yp in outputs]
 
 
 def compare(name, ours, reference, rtol=1e-4, atol=1e-5):

@@ -210,19 +210,28 @@ void printTopFive(const std::vector<float> &result, int batch, int64_t perSample
 } // namespace
 
 int runJit(Options &options, const RunOptions &run) {
+  using Array = std::unique_ptr<netc_array, void (*)(netc_array *)>;
   netc_error err{};
-  netc_array input{};
-  if (netc_npy_read(run.input.c_str(), &input, &err) != NETC_OK)
-    return fail(err.message);
-  std::unique_ptr<netc_array, void (*)(netc_array *)> inputOwner(&input, netc_array_free);
+  std::vector<Array> inputs;
+  for (const std::string &path : run.inputs) {
+    Array input(new netc_array{}, [](netc_array *a) {
+      netc_array_free(a);
+      delete a;
+    });
+    if (netc_npy_read(path.c_str(), input.get(), &err) != NETC_OK)
+      return fail(err.message);
+    inputs.push_back(std::move(input));
+  }
+  const netc_array &first = *inputs.front();
+  const std::string &firstPath = run.inputs.front();
   bool shapeFromInput = options.elaborate.inputShape.empty();
   if (shapeFromInput) {
-    if (input.rank < 2)
-      return fail(run.input + ": the input has shape " + formatDims(input.shape, input.rank) +
+    if (first.rank < 2)
+      return fail(firstPath + ": the input has shape " + formatDims(first.shape, first.rank) +
                   "; a network takes a batch [N, ...] of rank 2 or more");
-    options.elaborate.inputShape.assign(input.shape, input.shape + input.rank);
-    options.elaborate.inputShapeSource = "the input " + run.input + " (shape " +
-                                         formatDims(input.shape, input.rank) + "):";
+    options.elaborate.inputShape.assign(first.shape, first.shape + first.rank);
+    options.elaborate.inputShapeSource = "the input " + firstPath + " (shape " +
+                                         formatDims(first.shape, first.rank) + "):";
   }
   CompilerContext context;
   auto module = buildModule(options, context, /*optimize=*/true);
@@ -232,16 +241,21 @@ int runJit(Options &options, const RunOptions &run) {
   mlir::FuncOp func = *module->getOps<mlir::FuncOp>().begin();
   llvm::ArrayRef<int64_t> declared =
       func.getArgument(0).getType().cast<mlir::RankedTensorType>().getShape();
-  bool matches = static_cast<size_t>(input.rank) == declared.size() && input.rank > 0 &&
-                 input.shape[0] >= 1 && input.shape[0] <= INT32_MAX;
-  for (size_t i = 1; matches && i < declared.size(); ++i)
-    matches = declared[i] == input.shape[i];
-  if (!matches) {
-    std::string takes = "[N";
-    for (size_t i = 1; i < declared.size(); ++i)
-      takes += "," + std::to_string(declared[i]);
-    return fail(run.input + ": the input has shape " + formatDims(input.shape, input.rank) +
-                " but '" + options.entry + "' takes " + takes + "]");
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const netc_array &input = *inputs[k];
+    bool matches = static_cast<size_t>(input.rank) == declared.size() && input.rank > 0 &&
+                   input.shape[0] >= 1 && input.shape[0] <= INT32_MAX;
+    for (size_t i = 1; matches && i < declared.size(); ++i)
+      matches = declared[i] == input.shape[i];
+    if (!matches) {
+      std::string takes = "[N";
+      for (size_t i = 1; i < declared.size(); ++i)
+        takes += "," + std::to_string(declared[i]);
+      return fail(run.inputs[k] + ": the input has shape " +
+                  formatDims(input.shape, input.rank) + " but '" + options.entry + "' takes " +
+                  takes + "]" + (k > 0 && shapeFromInput ? " (the sizes of the first --input)"
+                                                         : ""));
+    }
   }
   netc::lowering::Program program;
   if (!netc::lowering::lower(*module, lowerOptionsFor(options, Halide::get_host_target()),
@@ -250,40 +264,54 @@ int runJit(Options &options, const RunOptions &run) {
   netc::JitRunner runner(program);
   std::string error;
   if (!runner.load(run.weights, run.stripPrefix, error)) {
-    // The library's accessor for the full list is --check-weights here.
-    std::string library = program.name + "_check_weights lists them all";
-    size_t at = error.find(library);
-    if (at != std::string::npos)
-      error.replace(at, library.size(),
-                    "netc --entry '" + options.entry + "' --check-weights FILE lists them all");
+    // The library's accessor for the full list is --check-weights here,
+    // and the runtime's general advice becomes the command to run.
+    auto replace = [&](const std::string &from, const std::string &to) {
+      size_t at = error.find(from);
+      if (at != std::string::npos)
+        error.replace(at, from.size(), to);
+    };
+    std::string check = options.isModule()
+                            ? std::string()
+                            : checkWeightsCommand(options, options.entry, run.weights);
+    if (!check.empty()) {
+      replace(program.name + "_check_weights lists them all", check + " lists them all");
+      replace("'netc --entry NAME --check-weights FILE' lists the zoo entries they fit",
+              "'" + check + "' lists the entries they fit");
+    }
     return fail(error + (options.isModule() ? "" : fittingEntries(options, run.weights)));
   }
-  int batch = static_cast<int>(input.shape[0]);
-  std::vector<int64_t> outShape = program.tensors[program.output].shape;
-  outShape[0] = batch;
-  int64_t perSample = program.tensors[program.output].perSample();
-  std::vector<float> result(static_cast<size_t>(perSample) * static_cast<size_t>(batch));
-  std::vector<double> ms;
-  for (int i = 0; i < run.repeat; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    if (!runner.run(input.data, batch, result.data(), run.threads, error))
-      return fail(error);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                           start).count());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const netc_array &input = *inputs[k];
+    int batch = static_cast<int>(input.shape[0]);
+    std::vector<int64_t> outShape = program.tensors[program.output].shape;
+    outShape[0] = batch;
+    int64_t perSample = program.tensors[program.output].perSample();
+    std::vector<float> result(static_cast<size_t>(perSample) * static_cast<size_t>(batch));
+    std::vector<double> ms;
+    for (int i = 0; i < run.repeat; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      if (!runner.run(input.data, batch, result.data(), run.threads, error))
+        return fail(run.inputs[k] + ": " + error);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             start).count());
+    }
+    if (inputs.size() > 1 && (run.repeat > 1 || run.print))
+      llvm::outs() << run.inputs[k] << ":\n";
+    if (run.repeat > 1) {
+      std::sort(ms.begin(), ms.end());
+      llvm::outs() << llvm::format("median %.3f ms over %d runs (min %.3f, max %.3f), batch %d, ",
+                                   ms[ms.size() / 2], run.repeat, ms.front(), ms.back(), batch)
+                   << (run.threads ? std::to_string(run.threads) : std::string("default"))
+                   << " threads (JIT)\n";
+    }
+    if (run.print)
+      printTopFive(result, batch, perSample);
+    if (!run.outputs.empty() &&
+        netc_npy_write(run.outputs[k].c_str(), result.data(), static_cast<int>(outShape.size()),
+                       outShape.data(), &err) != NETC_OK)
+      return fail(err.message);
   }
-  if (run.repeat > 1) {
-    std::sort(ms.begin(), ms.end());
-    llvm::outs() << llvm::format("median %.3f ms over %d runs (min %.3f, max %.3f), batch %d, ",
-                                 ms[ms.size() / 2], run.repeat, ms.front(), ms.back(), batch)
-                 << (run.threads ? std::to_string(run.threads) : std::string("default"))
-                 << " threads (JIT)\n";
-  }
-  if (run.print)
-    printTopFive(result, batch, perSample);
-  if (!run.output.empty() &&
-      netc_npy_write(run.output.c_str(), result.data(), static_cast<int>(outShape.size()),
-                     outShape.data(), &err) != NETC_OK)
-    return fail(err.message);
   return 0;
 }
 

@@ -34,6 +34,7 @@ struct Options {
   std::string spec;  // a .nn spec, a .mlir module, or empty: the zoo
   std::string entry; // net, alias or call; for .mlir the function's name
   std::string zoo;
+  bool zooGiven = false; // --zoo on the command line (commands netc suggests repeat it)
   std::string name;  // the generated function's name
   dsl::ElaborateOptions elaborate;
   Halide::Target target;
@@ -85,22 +86,29 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
 enum class Output { Header, HalideStmt, Library };
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
 
-/// What `netc run` is asked to do with its batch.
+/// What `netc run` is asked to do with its batches.
 struct RunOptions {
-  std::string weights, input, output; // output may be empty when print or repeat
+  std::string weights;
+  std::vector<std::string> inputs;  // one batch each, compiled for the first's sizes
+  std::vector<std::string> outputs; // one per input, or none (print or repeat)
   int threads = 0;                    // 0: one per CPU
   int repeat = 1;                     // > 1: time that many runs, print the median
   bool print = false;                 // print each sample's top-5 outputs
   std::string stripPrefix;            // removed from every weight key first
 };
 
-/// `netc run`: the JIT over one .npy batch.
+/// `netc run`: the JIT over .npy batches, compiled once.
 int runJit(Options &options, const RunOptions &run);
 
 // Weights.cpp
-/// "\n  these weights fit --entry 'resnet34' of the zoo", or "" when no other
-/// entry of the spec (or zoo) fits the file either.
+/// "\n  these weights fit --entry 'resnet34' (...) of the zoo (check: netc
+/// --entry resnet34 --check-weights W)", or "" when no other entry of the
+/// spec (or zoo) fits the file either.
 std::string fittingEntries(const Options &options, const std::string &weightsPath);
+/// The `netc [SPEC] --entry ENTRY --check-weights W` that checks W against
+/// `entry` of the spec (or zoo) `options` names, quoted for a POSIX shell.
+std::string checkWeightsCommand(const Options &options, const std::string &entry,
+                                const std::string &weightsPath);
 /// `--check-weights W`: does W fit the entry? If not, every problem and the
 /// entries it does fit.
 int checkWeights(const Options &options, const std::string &weightsPath);

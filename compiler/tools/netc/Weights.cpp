@@ -41,6 +41,26 @@ bool fits(const netc_safetensors *file, const Graph &graph) {
 
 } // namespace
 
+std::string shellWord(const std::string &word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_-+./:=,@%") == std::string::npos)
+    return word;
+  std::string quoted = "'";
+  for (char c : word)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string checkWeightsCommand(const Options &options, const std::string &entry,
+                                const std::string &weightsPath) {
+  std::string command = "netc ";
+  if (!options.spec.empty())
+    command += shellWord(options.spec) + " ";
+  if (options.spec.empty() && options.zooGiven)
+    command += "--zoo " + shellWord(options.zoo) + " ";
+  return command + "--entry " + shellWord(entry) + " --check-weights " + shellWord(weightsPath);
+}
+
 std::string fittingEntries(const Options &options, const std::string &weightsPath) {
   netc_safetensors *raw = nullptr;
   if (netc_safetensors_open(weightsPath.c_str(), &raw, nullptr) != NETC_OK)
@@ -66,6 +86,12 @@ std::string fittingEntries(const Options &options, const std::string &weightsPat
     for (const Zoo::Entry &e : sources.zoo.entries())
       entries.push_back({e.info.name, e.info.signature, e.module});
   }
+  // Each at the size being run (netc run binds the input's), and where it
+  // does not take that size, at the sizes its spec declares: the weights'
+  // shapes rarely depend on it.
+  ElaborateOptions unbound = options.elaborate;
+  unbound.inputShape.clear();
+  unbound.inputShapeSource.clear();
   std::vector<std::string> found;
   for (const Candidate &c : entries) {
     if (c.name == options.entry)
@@ -73,16 +99,19 @@ std::string fittingEntries(const Options &options, const std::string &weightsPat
     Diagnostic ignored;
     // Nets that need arguments do not elaborate bare; their aliases do.
     std::optional<Graph> graph = elaborate(*c.module, c.name, options.elaborate, ignored);
+    if (!graph && !options.elaborate.inputShape.empty())
+      graph = elaborate(*c.module, c.name, unbound, ignored);
     if (graph && fits(file.get(), *graph))
-      found.push_back("--entry '" + c.name + "' (" +
-                      c.signature + ")");
+      found.push_back(c.name + "' (" + c.signature + ")");
   }
   if (found.empty())
     return "";
-  std::string text = "\n  these weights fit ";
+  std::string text = "\n  these weights fit --entry '";
   for (size_t i = 0; i < found.size(); ++i)
-    text += (i ? (i + 1 == found.size() ? " and " : ", ") : "") + found[i];
-  return text + (options.spec.empty() ? " of the zoo" : " of " + options.spec);
+    text += (i ? (i + 1 == found.size() ? " and --entry '" : ", --entry '") : "") + found[i];
+  text += options.spec.empty() ? " of the zoo" : " of " + options.spec;
+  std::string first = found.front().substr(0, found.front().find('\''));
+  return text + " (check: " + checkWeightsCommand(options, first, weightsPath) + ")";
 }
 
 int checkWeights(const Options &options, const std::string &weightsPath) {

@@ -126,12 +126,16 @@ cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCom
 cl::opt<std::string> weightsPath("weights", cl::value_desc("W.safetensors"),
                                  cl::desc("Weights, as a PyTorch state_dict in safetensors"),
                                  cl::sub(runCommand), cl::cat(category));
-cl::opt<std::string> inputPath("input", cl::value_desc("X.npy"),
-                               cl::desc("Input batch: float32 NCHW .npy"), cl::sub(runCommand),
-                               cl::cat(category));
-cl::opt<std::string> outputPath("output", cl::value_desc("Y.npy"),
-                                cl::desc("Where to write the output (.npy, written atomically)"),
-                                cl::sub(runCommand), cl::cat(category));
+cl::list<std::string> inputPaths(
+    "input", cl::value_desc("X.npy"),
+    cl::desc("Input batch: float32 NCHW .npy; repeat it to run several batches (of any\n"
+             "batch size, the same other sizes) with one compilation"),
+    cl::sub(runCommand), cl::cat(category));
+cl::list<std::string> outputPaths(
+    "output", cl::value_desc("Y.npy"),
+    cl::desc("Where to write the output (.npy, written atomically); one per --input,\n"
+             "in the same order"),
+    cl::sub(runCommand), cl::cat(category));
 cl::opt<int> runThreads("threads", cl::value_desc("N"),
                         cl::desc("Threads the run uses (default 0: one per CPU)"),
                         cl::init(0), cl::sub(runCommand), cl::cat(category));
@@ -278,6 +282,7 @@ int main(int argc, char **argv) {
   options.spec = specPath;
   options.entry = entryText;
   options.zoo = zooDir.getNumOccurrences() ? std::string(zooDir) : defaultZoo;
+  options.zooGiven = zooDir.getNumOccurrences() > 0;
   options.runtimeIncludeDir = runtimeIncludes;
   options.elaborate.inputShape.assign(inputShape.begin(), inputShape.end());
   options.name = funcName.empty() ? netc::dsl::entryCallee(options.entry) : std::string(funcName);
@@ -306,10 +311,14 @@ int main(int argc, char **argv) {
   if (runCommand) {
     if (options.entry.empty())
       return usageError("no --entry given; 'netc --list' shows the zoo's entries");
-    if (weightsPath.empty() || inputPath.empty())
+    if (weightsPath.empty() || inputPaths.empty())
       return usageError("netc run needs --weights and --input");
-    if (outputPath.empty() && !runPrint && runRepeat.getNumOccurrences() == 0)
+    if (outputPaths.empty() && !runPrint && runRepeat.getNumOccurrences() == 0)
       return usageError("netc run has nothing to do: give --output, --print or --repeat");
+    if (!outputPaths.empty() && outputPaths.size() != inputPaths.size())
+      return usageError("netc run got " + std::to_string(inputPaths.size()) + " --input and " +
+                        std::to_string(outputPaths.size()) +
+                        " --output: give one --output per --input, in the same order");
     if (runThreads < 0 || runThreads > NETC_MAX_THREADS)
       return usageError("--threads " + std::to_string(runThreads) + " is out of range (0 to " +
                         std::to_string(NETC_MAX_THREADS) + ")");
@@ -317,8 +326,8 @@ int main(int argc, char **argv) {
       return usageError("--repeat " + std::to_string(runRepeat) + " is out of range (1 or more)");
     RunOptions run;
     run.weights = weightsPath;
-    run.input = inputPath;
-    run.output = outputPath;
+    run.inputs.assign(inputPaths.begin(), inputPaths.end());
+    run.outputs.assign(outputPaths.begin(), outputPaths.end());
     run.threads = runThreads;
     run.repeat = runRepeat;
     run.print = runPrint;
