@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 import netc_harness
+from check_zoo import randomize_batch_norm
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
 from safetensors_io import save_safetensors  # noqa: E402
@@ -83,12 +84,7 @@ class Case(nn.Module):
             same = k == 2 * pad + 1
             self.d = nn.Conv2d(width, cout, 1 if same else k, stride, 0 if same else pad,
                                bias=False)
-        if self.cbn is not None:
-            with torch.no_grad():
-                self.cbn.running_mean.uniform_(-0.5, 0.5)
-                self.cbn.running_var.uniform_(0.5, 1.5)
-                self.cbn.weight.uniform_(0.5, 1.5)
-                self.cbn.bias.uniform_(-0.2, 0.2)
+        randomize_batch_norm(self)
 
     def forward(self, x):
         y = self.a(x) if self.a is not None else x
