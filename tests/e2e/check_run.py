@@ -2,8 +2,9 @@
 """Runs a zoo network through netc's JIT (`netc run`) and its generated
 library (the aot_run harness), and compares both with PyTorch:
 max |ours - torch| <= 1e-4 * max |torch| + 1e-6, for random weights and (for
-LeNet-5) the trained ones, at batch 1 and batch 7. JIT and AOT must agree to
-the same tolerance.
+LeNet-5) the trained ones, at batch 1 and batch 7, and at batch 7 with NaN,
++-Inf and huge pixels (NaN and Inf exactly where PyTorch has them). JIT and
+AOT must agree to the same tolerance.
 
     check_run.py --netc NETC --aot AOT_RUN --weights-dir DIR MODEL
 """
@@ -52,10 +53,15 @@ def main():
             else:
                 model.load_state_dict({key: torch.from_numpy(array)
                                        for key, array in load_safetensors(weights).items()})
-            for batch in (1, 7):
-                print(f"{args.model}, {label}, batch {batch}:")
+            # The last batch holds NaN, +-Inf and huge pixels (LeNet-5 once lost
+            # a NaN pixel in its sigmoid after the second conv).
+            for batch, specials in ((1, False), (7, False), (7, True)):
+                print(f"{args.model}, {label}, batch {batch}"
+                      f"{', NaN/Inf/huge pixels' if specials else ''}:")
                 generator = torch.Generator().manual_seed(batch)
                 x = torch.rand([batch] + sample, generator=generator)
+                if specials:
+                    x = torch.from_numpy(netc_harness.with_specials(x.numpy()))
                 with torch.no_grad():
                     reference = model(x).numpy()
                 xp, jit, aot = (os.path.join(tmp, f) for f in ('x.npy', 'jit.npy', 'aot.npy'))

@@ -1,6 +1,8 @@
 //===- Pool.cpp - Max, average and adaptive average pooling ----------------===//
 #include "Emit.h"
 
+#include <limits>
+
 namespace netc::lowering {
 
 using namespace Halide;
@@ -30,8 +32,9 @@ Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
   readPair(op.pad(), p);
   readPair(op.dilation(), d);
   // Padding and the ceil-mode overhang read -inf, so they never win. A NaN
-  // in the window wins, as in PyTorch: max() alone may drop it, so once the
-  // running value or the candidate is NaN, their sum (NaN) is kept.
+  // in the window wins, as in PyTorch: max() alone may drop it, so a window
+  // holding one gives NaN (in a large window, once the running value or the
+  // candidate is NaN, their sum is kept).
   Func padded = BoundaryConditions::constant_exterior(ctx.inputs[0], Float(32).min(),
                                                       spatial(ctx.inputShapes[0]));
   auto candidate = [&](Expr i, Expr j) {
@@ -46,12 +49,17 @@ Func emitMaxPool2d(nn::MaxPool2dOp op, EmitContext &ctx) {
   if (k[0] * k[1] <= 16) {
     // A small window as one expression: no running buffer to initialize,
     // update and copy out (LeNet-5's pools: ~2 us each, mostly that).
-    Expr result = candidate(0, 0);
+    // The maximum, and whether any candidate is NaN, tested once each.
+    Expr best = candidate(0, 0), anyNan = isNan(best);
     for (int j = 0; j < k[0]; ++j)
       for (int i = 0; i < k[1]; ++i)
-        if (i || j)
-          result = larger(result, candidate(i, j));
-    pool(v.x, v.y, v.c, v.n) = result;
+        if (i || j) {
+          Expr c = candidate(i, j);
+          best = strict_float(max(best, c));
+          anyNan = anyNan || isNan(c);
+        }
+    pool(v.x, v.y, v.c, v.n) =
+        strict_float(select(anyNan, Expr(std::numeric_limits<float>::quiet_NaN()), best));
     vectorizeAlongInput(ctx);
   } else {
     RDom r(0, static_cast<int>(k[1]), 0, static_cast<int>(k[0]), "r");
