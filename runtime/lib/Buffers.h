@@ -29,19 +29,44 @@ inline int64_t elementsPerSample(const int64_t *shape, int rank) {
   return elements(shape + 1, rank - 1);
 }
 
-/// Describes `data` as a halide_buffer_t of this NCHW shape in `layout`;
-/// `batch` > 0 replaces shape[0]. The strides are those of a dense tensor of
-/// `strideShape` (default: `shape`; a slice passes its parent's).
+/// Whether `dtype` is one of netc_dtype's values.
+inline bool knownDtype(netc_dtype dtype) {
+  return dtype >= NETC_DTYPE_F32 && dtype <= NETC_DTYPE_I32;
+}
+
+/// Bytes per element.
+inline int bytesOf(netc_dtype dtype) {
+  switch (dtype) {
+  case NETC_DTYPE_BF16: return 2;
+  case NETC_DTYPE_I8:
+  case NETC_DTYPE_U8: return 1;
+  default: return 4; // F32, I32
+  }
+}
+
+/// The Halide element type of `dtype`.
+inline halide_type_t halideTypeOf(netc_dtype dtype) {
+  switch (dtype) {
+  case NETC_DTYPE_BF16: return halide_type_t(halide_type_bfloat, 16);
+  case NETC_DTYPE_I8: return halide_type_t(halide_type_int, 8);
+  case NETC_DTYPE_U8: return halide_type_t(halide_type_uint, 8);
+  case NETC_DTYPE_I32: return halide_type_t(halide_type_int, 32);
+  default: return halide_type_t(halide_type_float, 32);
+  }
+}
+
+/// Describes `data` as a halide_buffer_t of `dtype` elements of this NCHW
+/// shape in `layout`; `batch` > 0 replaces shape[0]. The strides are those of
+/// a dense tensor of `strideShape` (default: `shape`; a slice passes its
+/// parent's).
 inline void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, int rank,
                      const int64_t *shape, int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW,
-                     const int64_t *strideShape = nullptr) {
+                     const int64_t *strideShape = nullptr, netc_dtype dtype = NETC_DTYPE_F32) {
   if (!strideShape)
     strideShape = shape;
   b = halide_buffer_t();
   b.host = static_cast<uint8_t *>(const_cast<void *>(data));
-  b.type.code = halide_type_float;
-  b.type.bits = 32;
-  b.type.lanes = 1;
+  b.type = halideTypeOf(dtype);
   b.dimensions = rank;
   b.dim = dims;
   int32_t stride = 1;
@@ -62,13 +87,14 @@ inline void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *d
   }
 }
 
-/// Where tensor `t` of `p` starts for a batch of `batch`, in floats from
-/// the start of its storage (the input, the output or the arena).
+/// Where tensor `t` of `p` starts for a batch of `batch`, in bytes from the
+/// start of its storage (the input, the output or the arena).
 inline int64_t tensorOffset(const netc_program &p, int t, int64_t batch) {
   const netc_program_tensor &d = p.tensors[t];
   int64_t offset = d.storage == NETC_STORAGE_ARENA ? d.offset * batch : 0;
   if (d.slice_of != -1) // its first channel: channels are innermost or planes
-    offset += d.channel_offset * (d.layout == NETC_LAYOUT_NHWC ? 1 : d.shape[2] * d.shape[3]);
+    offset += d.channel_offset * (d.layout == NETC_LAYOUT_NHWC ? 1 : d.shape[2] * d.shape[3]) *
+              bytesOf(d.dtype);
   return offset;
 }
 

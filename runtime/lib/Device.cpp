@@ -18,7 +18,7 @@ DeviceWeights::~DeviceWeights() {
       program_.device->device_free(&call, &b);
 }
 
-netc_status DeviceWeights::upload(const std::vector<float *> &weights, netc_error *error) {
+netc_status DeviceWeights::upload(const std::vector<void *> &weights, netc_error *error) {
   const netc_program &p = program_;
   const netc_device_api &api = *p.device;
   std::string where = std::string(p.name) + "_load: ";
@@ -82,7 +82,7 @@ std::string DeviceRun::prepare(const netc_program &p, const float *input, float 
   const netc_program_tensor &in = p.tensors[p.input], &out = p.tensors[p.output];
   int64_t extents[3] = {batch * elementsPerSample(in.shape, in.rank),
                         batch * elementsPerSample(out.shape, out.rank),
-                        batch * p.arena_floats_per_sample};
+                        batch * p.arena_bytes_per_sample / 4}; // floats: F32 only on a GPU
   void *hosts[3] = {const_cast<float *>(input), output, nullptr};
   static const char *what[3] = {"the input", "the output", "the arena"};
   for (int s = 0; s < 3; ++s) {
@@ -104,7 +104,7 @@ std::string DeviceRun::prepare(const netc_program &p, const float *input, float 
   dims_.assign(p.num_tensors * NETC_MAX_RANK, halide_dimension_t());
   for (size_t t = 0; t < p.num_tensors; ++t) {
     const netc_program_tensor &d = p.tensors[t];
-    int64_t offset = tensorOffset(p, static_cast<int>(t), batch);
+    int64_t offset = tensorOffset(p, static_cast<int>(t), batch) / 4; // floats (F32 only)
     halide_buffer_t &b = tensors_[t];
     describe(b, &dims_[t * NETC_MAX_RANK], nullptr, d.rank, d.shape, batch, d.layout,
              d.slice_of != -1 ? p.tensors[d.slice_of].shape : nullptr);

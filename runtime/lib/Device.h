@@ -37,7 +37,7 @@ public:
   /// Copies every non-null weights[w] (host memory; null: read by no step)
   /// to the device. NETC_ERROR_NO_DEVICE when the device cannot allocate
   /// even a few bytes (no driver, no GPU).
-  netc_status upload(const std::vector<float *> &weights, netc_error *error);
+  netc_status upload(const std::vector<void *> &weights, netc_error *error);
   /// The device buffer of weight `w`, which pipelines only read.
   halide_buffer_t *operator[](size_t w) { return &buffers_[w]; }
 

@@ -28,21 +28,23 @@ using netc::runtime::elements;
 using netc::runtime::elementsPerSample;
 using netc::runtime::fail;
 using netc::runtime::halideSaid;
+using netc::runtime::bytesOf;
+using netc::runtime::knownDtype;
 using netc::runtime::tensorOffset;
 
 struct netc_model {
   const netc_program *program = nullptr;
   // By step weight index (the file's weights, then the packs), 64-byte
   // aligned; null for a file weight only packs read.
-  std::vector<float *> weights;
+  std::vector<void *> weights;
   // Derived from the tables once, at load, for every run:
-  int64_t largestPerSample = 1; // floats per batch item of the largest tensor or arena
+  int64_t largestPerSample = 1; // elements per batch item of the largest tensor or arena
   size_t mostOperands = 1;      // buffers of the widest step
   // A GPU program: the same weights on the device (freed before the host's).
   std::unique_ptr<DeviceWeights> deviceWeights;
   ~netc_model() {
     deviceWeights.reset();
-    for (float *w : weights)
+    for (void *w : weights)
       std::free(w);
   }
 };
@@ -62,28 +64,34 @@ bool consistent(const netc_program &p, std::string &why) {
     why = "the input or output tensor index is out of range";
     return false;
   }
-  if (!p.tensors || !p.steps || (!p.pipelines && !p.invoke) || p.arena_floats_per_sample < 0) {
+  if (!p.tensors || !p.steps || (!p.pipelines && !p.invoke) || p.arena_bytes_per_sample < 0) {
     why = "a table is missing";
     return false;
   }
   for (size_t t = 0; t < p.num_tensors; ++t) {
     const netc_program_tensor &d = p.tensors[t];
-    bool ok = d.rank >= 1 && d.rank <= NETC_MAX_RANK && d.offset >= 0 &&
+    // The caller's input and output are float32; a GPU program's tensors
+    // too (its arena is a float buffer on the device).
+    bool ok = d.rank >= 1 && d.rank <= NETC_MAX_RANK && d.offset >= 0 && knownDtype(d.dtype) &&
+              d.offset % bytesOf(d.dtype) == 0 &&
+              (d.dtype == NETC_DTYPE_F32 ||
+               (d.storage == NETC_STORAGE_ARENA && !p.device)) &&
               (d.storage == NETC_STORAGE_INPUT || d.storage == NETC_STORAGE_OUTPUT ||
                d.storage == NETC_STORAGE_ARENA) &&
               (d.layout == NETC_LAYOUT_NCHW ||
                (d.layout == NETC_LAYOUT_NHWC && d.rank == 4 && d.storage == NETC_STORAGE_ARENA));
     for (int i = 0; ok && i < d.rank; ++i)
       ok = d.shape[i] >= 1;
-    // An arena tensor lies inside the arena: offset + size <= floats per item.
+    // An arena tensor lies inside the arena: offset + size <= bytes per item.
     if (ok && d.storage == NETC_STORAGE_ARENA)
-      ok = elementsPerSample(d.shape, d.rank) <= p.arena_floats_per_sample - d.offset;
+      ok = elementsPerSample(d.shape, d.rank) * bytesOf(d.dtype) <=
+           p.arena_bytes_per_sample - d.offset;
     // A slice: channels of a rank-4 tensor that is not a slice itself, with
     // the same storage, layout and spatial size.
     if (ok && d.slice_of != -1) {
       ok = tensorOk(d.slice_of) && d.rank == 4;
       const netc_program_tensor *parent = ok ? &p.tensors[d.slice_of] : nullptr;
-      ok = ok && parent->rank == 4 && parent->slice_of == -1 &&
+      ok = ok && parent->rank == 4 && parent->slice_of == -1 && parent->dtype == d.dtype &&
            parent->storage == d.storage && parent->offset == d.offset &&
            parent->layout == d.layout && parent->shape[2] == d.shape[2] &&
            parent->shape[3] == d.shape[3] && d.channel_offset >= 0 &&
@@ -91,7 +99,7 @@ bool consistent(const netc_program &p, std::string &why) {
     }
     if (!ok) {
       why = "tensor " + std::to_string(t) +
-            " has a bad rank, size, storage, layout, arena offset or slice";
+            " has a bad rank, size, element type, storage, layout, arena offset or slice";
       return false;
     }
   }
@@ -114,14 +122,15 @@ bool consistent(const netc_program &p, std::string &why) {
     const netc_program_pack &pack = p.packs[k];
     bool ok = pack.pipeline >= 0 && static_cast<size_t>(pack.pipeline) < p.num_pipelines &&
               (p.invoke || p.pipelines[pack.pipeline]) && pack.num_sources >= 0 &&
-              pack.rank >= 1 && pack.rank <= NETC_MAX_RANK;
+              pack.rank >= 1 && pack.rank <= NETC_MAX_RANK && knownDtype(pack.dtype) &&
+              (pack.dtype == NETC_DTYPE_F32 || !p.device);
     for (int i = 0; ok && i < pack.num_sources; ++i)
       ok = pack.sources[i] >= 0 && static_cast<size_t>(pack.sources[i]) < p.num_weights;
     for (int i = 0; ok && i < pack.rank; ++i)
       ok = pack.shape[i] >= 1 && pack.shape[i] <= INT32_MAX;
     if (!ok) {
       why = "pack " + std::to_string(k) + " ('" + (pack.name ? pack.name : "") +
-            "') refers to a missing pipeline or weight, or has a bad shape";
+            "') refers to a missing pipeline or weight, or has a bad shape or element type";
       return false;
     }
   }
@@ -144,15 +153,17 @@ bool consistent(const netc_program &p, std::string &why) {
   return true;
 }
 
-float *allocateFloats(int64_t count) {
+/// 64-byte aligned memory (at least one byte).
+void *allocateBytes(int64_t bytes) {
   void *memory = nullptr;
-  size_t bytes = static_cast<size_t>(count > 0 ? count : 1) * sizeof(float);
-  return posix_memalign(&memory, 64, bytes) == 0 ? static_cast<float *>(memory) : nullptr;
+  return posix_memalign(&memory, 64, static_cast<size_t>(bytes > 0 ? bytes : 1)) == 0 ? memory
+                                                                                       : nullptr;
 }
 
-/// Floats per batch item of the program's largest tensor or of its arena.
+/// Elements per batch item of the program's largest tensor, or of its
+/// arena as floats (on a GPU, one float buffer).
 int64_t largestPerSample(const netc_program &p) {
-  int64_t largest = std::max<int64_t>(p.arena_floats_per_sample, 1);
+  int64_t largest = std::max<int64_t>(p.arena_bytes_per_sample / 4, 1);
   for (size_t t = 0; t < p.num_tensors; ++t)
     largest = std::max(largest, elementsPerSample(p.tensors[t].shape, p.tensors[t].rank));
   return largest;
@@ -191,7 +202,7 @@ netc_status computePacks(netc_model &model, netc_error *error) {
   std::vector<void *> args;
   for (size_t k = 0; k < p.num_packs; ++k) {
     const netc_program_pack &pack = p.packs[k];
-    float *result = allocateFloats(elements(pack.shape, pack.rank));
+    void *result = allocateBytes(elements(pack.shape, pack.rank) * bytesOf(pack.dtype));
     if (!result)
       return fail(error, NETC_ERROR_OUT_OF_MEMORY,
                   prefix(&p, "load") + "cannot allocate the packed weights of '" +
@@ -206,7 +217,8 @@ netc_status computePacks(netc_model &model, netc_error *error) {
       const int64_t *shape = isResult ? pack.shape : p.weights[pack.sources[i]].shape;
       int rank = isResult ? pack.rank : p.weights[pack.sources[i]].rank;
       const void *data = isResult ? result : model.weights[pack.sources[i]];
-      describe(buffers[i], &dims[i * NETC_MAX_RANK], data, rank, shape, 0);
+      describe(buffers[i], &dims[i * NETC_MAX_RANK], data, rank, shape, 0, NETC_LAYOUT_NCHW,
+               nullptr, isResult ? pack.dtype : NETC_DTYPE_F32);
       args[i + 1] = &buffers[i];
     }
     Call call(netc::runtime::resolveThreads(0));
@@ -356,7 +368,7 @@ netc_status loadFrom(const netc_program *program, const char *path, const void *
                       "' is read by the pipelines but is not in the expected list as F32 " +
                       netc::runtime::formatShape(spec.shape, spec.rank));
     int64_t count = elements(info.shape, info.rank);
-    float *copy = allocateFloats(count);
+    float *copy = static_cast<float *>(allocateBytes(count * 4));
     if (!copy)
       return fail(error, NETC_ERROR_OUT_OF_MEMORY,
                   prefix(program, "load") + "cannot allocate " +
@@ -440,8 +452,7 @@ extern "C" void netc_model_free(netc_model *model) { delete model; }
 extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t batch) {
   if (!program || batch < 1 || program->device) // a GPU program's arena is on the device
     return 0;
-  return static_cast<size_t>(batch) * static_cast<size_t>(program->arena_floats_per_sample) *
-         sizeof(float);
+  return static_cast<size_t>(batch) * static_cast<size_t>(program->arena_bytes_per_sample);
 }
 
 extern "C" size_t netc_program_output_shape(const netc_program *program, int input_rank,
@@ -547,7 +558,8 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
   std::vector<halide_buffer_t> buffers(most);
   std::vector<halide_dimension_t> dims(most * NETC_MAX_RANK);
   std::vector<void *> args(most + 1); // the user context, then the buffers
-  float *storage[] = {const_cast<float *>(input), output, static_cast<float *>(arena)};
+  uint8_t *storage[] = {reinterpret_cast<uint8_t *>(const_cast<float *>(input)),
+                        reinterpret_cast<uint8_t *>(output), static_cast<uint8_t *>(arena)};
   auto tensorData = [&](int t) {
     return storage[p.tensors[t].storage] + tensorOffset(p, t, batch);
   };
@@ -555,9 +567,10 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
     const netc_program_step &step = p.steps[s];
     size_t count = 0;
     auto push = [&](const void *data, int rank, const int64_t *shape, int64_t n,
-                    netc_layout layout, const int64_t *strideShape = nullptr) {
+                    netc_layout layout, const int64_t *strideShape = nullptr,
+                    netc_dtype dtype = NETC_DTYPE_F32) {
       describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n, layout,
-               strideShape);
+               strideShape, dtype);
       args[count + 1] = &buffers[count];
       ++count;
     };
@@ -569,7 +582,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
         return;
       }
       push(tensorData(t), d.rank, d.shape, batch, d.layout,
-           d.slice_of != -1 ? p.tensors[d.slice_of].shape : nullptr);
+           d.slice_of != -1 ? p.tensors[d.slice_of].shape : nullptr, d.dtype);
     };
     for (int i = 0; i < step.num_inputs; ++i)
       pushTensor(step.inputs[i]);
@@ -581,7 +594,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
         push(model->weights[w], p.weights[w].rank, p.weights[w].shape, 0, NETC_LAYOUT_NCHW);
       else
         push(model->weights[w], p.packs[w - p.num_weights].rank, p.packs[w - p.num_weights].shape,
-             0, NETC_LAYOUT_NCHW);
+             0, NETC_LAYOUT_NCHW, nullptr, p.packs[w - p.num_weights].dtype);
     }
     pushTensor(step.output);
     if (int rc = invokePipeline(p, step.pipeline, call, args.data()))

@@ -224,6 +224,46 @@ TEST_F(ModelApi, BatchesThatOverflow32BitIndexingAreRefused) {
       << error.message;
 }
 
+// Element types are data in the tables: the caller's input and output must
+// be float32, every type one the runtime knows, and an arena tensor must
+// fit the arena in bytes and start at a multiple of its element's size.
+TEST_F(ModelApi, TablesWithBadElementTypesAreRefused) {
+  const netc_program &real = *lenet5_program();
+  auto refused = [&](const char *what, auto change) {
+    std::vector<netc_program_tensor> tensors(real.tensors, real.tensors + real.num_tensors);
+    netc_program broken = real;
+    change(tensors, broken);
+    broken.tensors = tensors.data();
+    netc_model *model = nullptr;
+    netc_error error{};
+    EXPECT_EQ(netc_program_load(&broken, weightsPath().c_str(), &model, &error),
+              NETC_ERROR_INVALID_ARGUMENT)
+        << what;
+    EXPECT_NE(std::string(error.message).find("inconsistent program tables"), std::string::npos)
+        << what << ": " << error.message;
+    netc_model_free(model);
+  };
+  size_t in = static_cast<size_t>(real.input), arena = 0;
+  while (arena < real.num_tensors && real.tensors[arena].storage != NETC_STORAGE_ARENA)
+    ++arena;
+  ASSERT_LT(arena, real.num_tensors);
+  refused("a BF16 input", [&](auto &t, auto &) { t[in].dtype = NETC_DTYPE_BF16; });
+  refused("an unknown type", [&](auto &t, auto &) { t[arena].dtype = static_cast<netc_dtype>(9); });
+  refused("a tensor past the arena's end",
+          [&](auto &t, auto &p) { t[arena].offset = p.arena_bytes_per_sample - 4; });
+  refused("a misaligned offset", [&](auto &t, auto &) { t[arena].offset += 2; });
+  // The same tensor as BF16 at an even offset fits: half the bytes.
+  std::vector<netc_program_tensor> tensors(real.tensors, real.tensors + real.num_tensors);
+  tensors[arena].dtype = NETC_DTYPE_BF16;
+  netc_program halved = real;
+  halved.tensors = tensors.data();
+  netc_model *model = nullptr;
+  netc_error error{};
+  EXPECT_EQ(netc_program_load(&halved, weightsPath().c_str(), &model, &error), NETC_OK)
+      << error.message;
+  netc_model_free(model);
+}
+
 TEST_F(ModelApi, HalideErrorsReachTheCallerNotStderr) {
   // Tables whose output tensor is one class short: the pipeline's own
   // checks of its output buffer fail inside the Halide runtime.

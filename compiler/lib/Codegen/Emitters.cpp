@@ -32,6 +32,18 @@ std::string shapeList(const std::vector<int64_t> &shape, bool batchFree) {
   return out;
 }
 
+/// The C spelling of an element type.
+const char *dtypeName(netc_dtype dtype) {
+  switch (dtype) {
+  case NETC_DTYPE_BF16: return "NETC_DTYPE_BF16";
+  case NETC_DTYPE_I8: return "NETC_DTYPE_I8";
+  case NETC_DTYPE_U8: return "NETC_DTYPE_U8";
+  case NETC_DTYPE_I32: return "NETC_DTYPE_I32";
+  case NETC_DTYPE_F32: break;
+  }
+  return "NETC_DTYPE_F32";
+}
+
 std::string bracketed(const std::vector<int64_t> &shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -74,7 +86,7 @@ std::string emitHeader(const Program &p, bool embedded) {
     << " * is chosen per call.\n"
     << " *   input:  [N, " << shapeList({in.shape.begin() + 1, in.shape.end()}, false) << "]\n"
     << " *   output: [N, " << shapeList({out.shape.begin() + 1, out.shape.end()}, false) << "]\n"
-    << " *   scratch (arena): " << p.arenaPerSample * 4 << " bytes per batch item"
+    << " *   scratch (arena): " << p.arenaBytesPerSample << " bytes per batch item"
     << (p.deviceApi.empty() ? "" : ", on the GPU") << "\n"
     << " *\n";
   if (!p.deviceApi.empty())
@@ -108,7 +120,7 @@ std::string emitHeader(const Program &p, bool embedded) {
     << "#define " << N << "_OUTPUT_SHAPE {" << shapeList(out.shape, true) << "}\n"
     << "#define " << N << "_OUTPUT_ELEMENTS_PER_SAMPLE " << out.perSample() << "\n"
     << "#define " << N << "_ARENA_BYTES_PER_SAMPLE "
-    << (p.deviceApi.empty() ? p.arenaPerSample * 4 : 0) << "\n\n"
+    << (p.deviceApi.empty() ? p.arenaBytesPerSample : 0) << "\n\n"
     << "typedef struct " << n << "_model " << n << "_model;\n\n"
     << "/* Loads and strictly checks the weights: every missing, unexpected, misshaped\n"
     << " * or wrongly typed tensor is reported by key (the first 8 in the message;\n"
@@ -225,16 +237,16 @@ std::string emitDriver(const Program &p, bool embedded) {
   c << "/* The weights the pipelines read, by index. */\n";
   std::string weights = table("netc_param_spec", "kWeights", tables.weights.size(),
                               [&] { specRows(tables.weights); });
-  c << "/* Tensors: rank, NCHW shape (batch as 1), storage, arena offset in floats\n"
-    << " * per batch item, layout, slice of (tensor, channel offset) or -1. Views\n"
-    << " * share their owner's storage. */\n";
+  c << "/* Tensors: rank, NCHW shape (batch as 1), element type, storage, arena\n"
+    << " * offset in bytes per batch item, layout, slice of (tensor, channel offset)\n"
+    << " * or -1. Views share their owner's storage. */\n";
   std::string tensors = table("netc_program_tensor", "kTensors", tables.tensors.size(), [&] {
     static const char *storage[] = {"NETC_STORAGE_INPUT", "NETC_STORAGE_OUTPUT",
                                     "NETC_STORAGE_ARENA"};
     for (const netc_program_tensor &t : tables.tensors)
       c << "  {" << t.rank << ", {"
         << shapeList(std::vector<int64_t>(t.shape, t.shape + t.rank), false) << "}, "
-        << storage[t.storage] << ", " << t.offset << ", "
+        << dtypeName(t.dtype) << ", " << storage[t.storage] << ", " << t.offset << ", "
         << (t.layout == NETC_LAYOUT_NHWC ? "NETC_LAYOUT_NHWC" : "NETC_LAYOUT_NCHW") << ", "
         << t.slice_of << ", " << t.channel_offset << "},\n";
   });
@@ -256,12 +268,12 @@ std::string emitDriver(const Program &p, bool embedded) {
         << tables.weightsAt[i] << ", " << s.output << ", " << cString(s.name) << "},\n";
     }
   });
-  c << "/* Weights computed at load: pipeline, sources, shape, name */\n";
+  c << "/* Weights computed at load: pipeline, sources, element type, shape, name */\n";
   std::string packs = table("netc_program_pack", "kPacks", tables.packs.size(), [&] {
     for (size_t i = 0; i < tables.packs.size(); ++i) {
       const netc_program_pack &k = tables.packs[i];
       c << "  {" << k.pipeline << ", " << k.num_sources << ", " << operands << " + "
-        << tables.sourcesAt[i] << ", " << k.rank << ", {"
+        << tables.sourcesAt[i] << ", " << dtypeName(k.dtype) << ", " << k.rank << ", {"
         << shapeList(std::vector<int64_t>(k.shape, k.shape + k.rank), false) << "}, "
         << cString(k.name) << "},\n";
     }
@@ -276,7 +288,7 @@ std::string emitDriver(const Program &p, bool embedded) {
     << "  " << tensors << ", " << t.num_tensors << ",\n"
     << "  " << steps << ", " << t.num_steps << ",\n"
     << "  " << pipelines << ", " << t.num_pipelines << ",\n"
-    << "  " << t.input << ", " << t.output << ", " << t.arena_floats_per_sample << ",\n"
+    << "  " << t.input << ", " << t.output << ", " << t.arena_bytes_per_sample << ",\n"
     << "  halide_set_custom_do_par_for, halide_set_error_handler, NULL, NULL,\n"
     << "  " << (p.deviceApi.empty() ? "NULL" : "&kDevice") << ",\n"
     << "};\n\n";

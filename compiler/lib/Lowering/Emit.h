@@ -33,6 +33,7 @@ struct PackRequest {
   Halide::Func func;
   std::vector<int64_t> shape;
   Halide::ImageParam param; // how the group's pipeline reads the result
+  DType dtype = DType::F32; // the result's (func's) element type
 };
 
 /// What an emitter needs: its operands, their layouts and the target's
@@ -61,8 +62,10 @@ struct EmitContext {
   bool warpLanes = false;
 
   std::vector<PackRequest> packs;
-  /// Registers `func` as a pack and returns the parameter that reads it.
-  Halide::ImageParam addPack(Halide::Func func, std::vector<int64_t> shape);
+  /// Registers `func` (of element type `dtype`) as a pack and returns the
+  /// parameter that reads it.
+  Halide::ImageParam addPack(Halide::Func func, std::vector<int64_t> shape,
+                             DType dtype = DType::F32);
   /// Set by an emitter that schedules the group itself, given the group's
   /// output Func (its epilogue: residual add, activation).
   std::function<void(Halide::Func output)> schedule;

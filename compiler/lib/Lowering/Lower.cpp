@@ -35,6 +35,30 @@ int64_t Tensor::perSample() const {
   return n;
 }
 
+int64_t Tensor::bytesPerSample() const { return perSample() * bytesOf(dtype); }
+
+int bytesOf(DType dtype) {
+  switch (dtype) {
+  case DType::BF16: return 2;
+  case DType::I8:
+  case DType::U8: return 1;
+  case DType::F32:
+  case DType::I32: return 4;
+  }
+  return 4;
+}
+
+Type halideType(DType dtype) {
+  switch (dtype) {
+  case DType::BF16: return BFloat(16);
+  case DType::I8: return Int(8);
+  case DType::U8: return UInt(8);
+  case DType::I32: return Int(32);
+  case DType::F32: return Float(32);
+  }
+  return Float(32);
+}
+
 std::vector<Argument> Group::arguments() const {
   std::vector<Argument> args;
   for (const ImageParam &p : inputs)
@@ -95,17 +119,18 @@ void constrain(Dims &&dim, const std::vector<int64_t> &shape, Layout layout, boo
 }
 
 ImageParam makeParam(const std::vector<int64_t> &shape, const std::string &name, bool batched,
-                     Layout layout = Layout::NCHW) {
-  ImageParam p(Float(32), static_cast<int>(shape.size()), name);
+                     Layout layout = Layout::NCHW, DType dtype = DType::F32) {
+  ImageParam p(halideType(dtype), static_cast<int>(shape.size()), name);
   constrain([&](int d) { return p.dim(d); }, shape, layout, batched);
   return p;
 }
 
 } // namespace
 
-ImageParam EmitContext::addPack(Func func, std::vector<int64_t> shape) {
-  ImageParam param = makeParam(shape, "p" + std::to_string(packs.size()), false);
-  packs.push_back(PackRequest{func, std::move(shape), param});
+ImageParam EmitContext::addPack(Func func, std::vector<int64_t> shape, DType dtype) {
+  ImageParam param = makeParam(shape, "p" + std::to_string(packs.size()), false, Layout::NCHW,
+                               dtype);
+  packs.push_back(PackRequest{func, std::move(shape), param, dtype});
   return param;
 }
 
@@ -206,10 +231,11 @@ public:
     }
     p_.tensors[owner].kind = Tensor::Kind::Output;
     planMemory(p_);
-    if (p_.arenaPerSample > INT32_MAX) {
-      func.emitError() << "one batch item needs " << p_.arenaPerSample
-                       << " floats of scratch memory, more than 32-bit indexing reaches ("
-                       << INT32_MAX << "); give a smaller --input-shape";
+    if (p_.arenaBytesPerSample / 4 > INT32_MAX) {
+      func.emitError() << "one batch item needs " << p_.arenaBytesPerSample
+                       << " bytes of scratch memory, more than 32-bit indexing of floats "
+                          "reaches ("
+                       << INT32_MAX << " floats); give a smaller --input-shape";
       return false;
     }
     return true;
@@ -468,6 +494,7 @@ private:
       Pack pack;
       pack.group = group.packs[k].group;
       pack.shape = group.packs[k].shape;
+      pack.dtype = group.packs[k].dtype;
       for (int position : group.packs[k].sources)
         pack.sources.push_back(indexOf(position));
       pack.name = step.name + (group.packs.size() > 1 ? " #" + std::to_string(k) : "");
@@ -516,7 +543,9 @@ private:
       Layout layout = p_.tensors[static_cast<size_t>(p_.ownerOf(step.inputs[i]))].layout;
       if (shape.size() != 4)
         layout = Layout::NCHW;
-      ImageParam param = makeParam(shape, "in" + std::to_string(i), /*batched=*/true, layout);
+      DType dtype = p_.tensors[static_cast<size_t>(p_.ownerOf(step.inputs[i]))].dtype;
+      ImageParam param =
+          makeParam(shape, "in" + std::to_string(i), /*batched=*/true, layout, dtype);
       group.inputs.push_back(param);
       Func wrapper("in" + std::to_string(i) + "_f");
       std::vector<Var> coords = coordsFor(shape.size());
@@ -644,6 +673,7 @@ private:
         pack.weights.push_back(ctx.weights[static_cast<size_t>(position)]);
       use.group = static_cast<int>(p_.groups.size());
       use.shape = request.shape;
+      use.dtype = request.dtype;
       pack.function = functionName();
       pack.signature = group.signature + "|pack " + std::to_string(group.packs.size());
       p_.groups.push_back(std::move(pack));

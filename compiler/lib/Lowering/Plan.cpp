@@ -1,10 +1,10 @@
 //===- Plan.cpp - The static memory plan ------------------------------------===//
 //
-// Every arena tensor gets an offset (in floats per batch item) that no other
+// Every arena tensor gets an offset (in bytes per batch item) that no other
 // tensor alive at the same time overlaps. A tensor is alive from the step
 // that writes it to the last step that reads it or any view of it; a step's
 // inputs and output are alive together. First fit, in definition order;
-// offsets are multiples of 16 floats (64 bytes; 64 floats on a GPU).
+// offsets are multiples of 64 bytes (256 on a GPU).
 //
 //===----------------------------------------------------------------------===//
 #include "netc/Lowering/Program.h"
@@ -45,8 +45,8 @@ void planMemory(Program &p) {
     // Sizes in whole 64-byte lines, so every offset (times any batch) is
     // 64-byte aligned from the arena's start; on a GPU 256 bytes, which
     // OpenCL needs of a buffer's offset (pocl: 128) and CUDA's coalescing likes.
-    int64_t line = p.deviceApi.empty() ? 16 : 64;
-    int64_t size = (tensor.perSample() + line - 1) / line * line;
+    int64_t line = p.deviceApi.empty() ? 64 : 256;
+    int64_t size = (tensor.bytesPerSample() + line - 1) / line * line;
     int64_t offset = 0;
     for (const Block &b : live) {
       if (offset + size <= b.offset)
@@ -57,7 +57,7 @@ void planMemory(Program &p) {
     live.push_back(Block{offset, size, last[t]});
     peak = std::max(peak, offset + size);
   }
-  p.arenaPerSample = peak;
+  p.arenaBytesPerSample = peak;
 }
 
 } // namespace netc::lowering

@@ -14,6 +14,17 @@ netc_param_spec paramSpec(const char *key, const char *dtype, const std::vector<
   return s;
 }
 
+netc_dtype dtypeOf(DType dtype) {
+  switch (dtype) {
+  case DType::BF16: return NETC_DTYPE_BF16;
+  case DType::I8: return NETC_DTYPE_I8;
+  case DType::U8: return NETC_DTYPE_U8;
+  case DType::I32: return NETC_DTYPE_I32;
+  case DType::F32: return NETC_DTYPE_F32;
+  }
+  return NETC_DTYPE_F32;
+}
+
 ProgramTables::ProgramTables(const Program &p) {
   // Strings first, so the pointers into them stay valid.
   strings_.reserve(p.checkpoint.size() * 2 + p.weights.size() + p.steps.size() +
@@ -46,6 +57,7 @@ ProgramTables::ProgramTables(const Program &p) {
     d.storage = owner.kind == Tensor::Kind::Input    ? NETC_STORAGE_INPUT
                 : owner.kind == Tensor::Kind::Output ? NETC_STORAGE_OUTPUT
                                                      : NETC_STORAGE_ARENA;
+    d.dtype = dtypeOf(owner.dtype);
     d.offset = owner.offset;
     d.layout = owner.layout == Layout::NHWC && d.rank == 4 ? NETC_LAYOUT_NHWC : NETC_LAYOUT_NCHW;
     d.slice_of = p.tensors[t].slice ? p.tensors[t].aliasOf : -1;
@@ -81,6 +93,7 @@ ProgramTables::ProgramTables(const Program &p) {
     d.pipeline = k.group;
     d.num_sources = static_cast<int>(k.sources.size());
     d.sources = operands.data() + sourcesAt[i];
+    d.dtype = dtypeOf(k.dtype);
     d.rank = static_cast<int>(std::min<size_t>(k.shape.size(), NETC_MAX_RANK));
     std::copy(k.shape.begin(), k.shape.begin() + d.rank, d.shape);
     d.name = strings_[next++].c_str();
@@ -103,7 +116,7 @@ ProgramTables::ProgramTables(const Program &p) {
   program.num_pipelines = p.groups.size();
   program.input = p.input;
   program.output = p.output;
-  program.arena_floats_per_sample = p.arenaPerSample;
+  program.arena_bytes_per_sample = p.arenaBytesPerSample;
 }
 
 } // namespace netc::lowering

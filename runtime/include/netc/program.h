@@ -6,11 +6,12 @@
  * (NAME_driver.c) and its JIT builds them in memory; both run them with
  * netc_program_run, so there is one interpreter, tested once.
  *
- * Layouts: tensors are float32 and dense, [N, F] or, for rank 4, NCHW or
+ * Layouts: tensors are dense, [N, F] or, for rank 4, NCHW or
  * channels-innermost NHWC (internal tensors only: the caller's input and
- * output are NCHW). Shapes in the tables are NCHW whatever the layout and hold
- * the batch as 1; arena offsets count floats per batch item, so a tensor of a
- * batch of N lives at arena + offset * N.
+ * output are NCHW float32). Each tensor and pack carries its element type
+ * (netc_dtype). Shapes in the tables are NCHW whatever the layout and hold
+ * the batch as 1; arena offsets count bytes per batch item, so a tensor of a
+ * batch of N lives at (char *)arena + offset * N.
  *
  * Packed weights: a pack is a pipeline run once, at load, on some of the
  * file's weights (a conv's weight with the BatchNorm folded into it, say),
@@ -49,8 +50,18 @@ typedef void (*netc_error_fn)(void *user_context, const char *message);
 typedef enum netc_storage {
   NETC_STORAGE_INPUT = 0,  /* the caller's input */
   NETC_STORAGE_OUTPUT = 1, /* the caller's output */
-  NETC_STORAGE_ARENA = 2,  /* the arena, at `offset` floats per batch item */
+  NETC_STORAGE_ARENA = 2,  /* the arena, at `offset` bytes per batch item */
 } netc_storage;
+
+/* Element types of tensors and packs. The caller's input and output, and
+ * the file weights the steps read (converted at load), are F32. */
+typedef enum netc_dtype {
+  NETC_DTYPE_F32 = 0,
+  NETC_DTYPE_BF16 = 1,
+  NETC_DTYPE_I8 = 2,
+  NETC_DTYPE_U8 = 3,
+  NETC_DTYPE_I32 = 4,
+} netc_dtype;
 
 typedef enum netc_layout {
   NETC_LAYOUT_NCHW = 0, /* and [N, F]: the last dimension innermost */
@@ -60,8 +71,9 @@ typedef enum netc_layout {
 typedef struct netc_program_tensor {
   int rank;
   int64_t shape[NETC_MAX_RANK]; /* NCHW; shape[0], the batch, is 1 */
+  netc_dtype dtype;
   netc_storage storage;         /* where its memory is (views: their owner's) */
-  int64_t offset;               /* NETC_STORAGE_ARENA: floats per batch item */
+  int64_t offset;               /* NETC_STORAGE_ARENA: bytes per batch item */
   netc_layout layout;
   /* -1, or the tensor (rank 4, not itself a slice) whose channels
    * [channel_offset, channel_offset + shape[1]) this one is: it has that
@@ -75,6 +87,7 @@ typedef struct netc_program_pack {
   int pipeline;
   int num_sources;
   const int *sources; /* indices into the program's weights (the file's) */
+  netc_dtype dtype;
   int rank;
   int64_t shape[NETC_MAX_RANK]; /* the result's, dense, last dimension innermost */
   const char *name;   /* for messages */
@@ -131,7 +144,7 @@ typedef struct netc_program {
   const netc_pipeline_fn *pipelines;
   size_t num_pipelines;
   int input, output;               /* tensor indices */
-  int64_t arena_floats_per_sample;
+  int64_t arena_bytes_per_sample;
   /* The Halide runtime's setters (halide_set_custom_do_par_for,
    * halide_set_error_handler), through which the runtime routes the
    * pipelines' parallel loops to netc's thread pool and their errors to the

@@ -7,12 +7,13 @@
 // pipelines as objects and its steps as a C driver. Both run the same
 // pipelines.
 //
-// Tensors are float32 and dense, [N, F] or rank 4 in NCHW or NHWC (channels
-// innermost: every internal tensor with at least a vector's worth of
-// channels that no flatten views and that is not the caller's). Halide sees the NCHW dimensions reversed, (x, y, c, n) or
-// (f, n); the layout only sets the strides. Arena offsets are counted in
-// floats per batch item, so one plan serves every batch size: a tensor of
-// batch N lives at arena + offset * N.
+// Tensors are dense, [N, F] or rank 4 in NCHW or NHWC (channels innermost:
+// every internal tensor with at least a vector's worth of channels that no
+// flatten views and that is not the caller's), each of its own element type
+// (the caller's input and output: float32). Halide sees the NCHW dimensions
+// reversed, (x, y, c, n) or (f, n); the layout only sets the strides. Arena
+// offsets are counted in bytes per batch item, so one plan serves every
+// batch size: a tensor of batch N lives at arena + offset * N bytes.
 //
 // Weights that a schedule reads in another order than the checkpoint's, or
 // with a BatchNorm folded in, are packs: a pipeline run once at load on file
@@ -34,18 +35,25 @@ namespace netc::lowering {
 
 enum class Layout { NCHW, NHWC };
 
+/// Element types of tensors and packs, as the runtime's netc_dtype.
+enum class DType { F32, BF16, I8, U8, I32 };
+int bytesOf(DType dtype);
+Halide::Type halideType(DType dtype);
+
 struct Tensor {
   enum class Kind { Input, Output, Arena, Alias };
   Kind kind = Kind::Arena;
   Layout layout = Layout::NCHW;
+  DType dtype = DType::F32;
   std::vector<int64_t> shape; // shape[0] is the batch (kept as 1 here)
   int aliasOf = -1;           // Alias: shares this tensor's memory (flatten)
   // Alias with slice: channels [channelOffset, + shape[1]) of aliasOf (a
   // concat's result, which its producers write in place), with its strides.
   bool slice = false;
   int64_t channelOffset = 0;
-  int64_t offset = 0;         // Arena: floats per batch item from the arena start
+  int64_t offset = 0;         // Arena: bytes per batch item from the arena start
   int64_t perSample() const;  // elements per batch item
+  int64_t bytesPerSample() const;
 };
 
 /// A tensor the weights file must hold (the checkpoint's manifest, from the
@@ -84,6 +92,7 @@ struct Group {
     int group = 0;
     std::vector<int> sources;
     std::vector<int64_t> shape;
+    DType dtype = DType::F32;
   };
   std::vector<int> directWeights;
   std::vector<PackUse> packs;
@@ -93,6 +102,7 @@ struct Group {
 /// static output of `shape`, last dimension innermost).
 struct Pack {
   int group = 0;
+  DType dtype = DType::F32;
   std::vector<int> sources; // indices into Program::weights
   std::vector<int64_t> shape;
   std::string name;
@@ -117,7 +127,7 @@ struct Program {
   std::vector<Step> steps;
   int input = 0;
   int output = 0;
-  int64_t arenaPerSample = 0; // floats per batch item
+  int64_t arenaBytesPerSample = 0;
   /// The GPU API the steps run on ("cuda", "opencl"), or empty: the CPU.
   std::string deviceApi;
 
@@ -136,7 +146,8 @@ struct LowerOptions {
 /// op (its spec file:line:col), through the context's diagnostic handler.
 bool lower(mlir::ModuleOp module, const LowerOptions &options, Program &program);
 
-/// The memory plan: assigns arena offsets by tensor lifetime (first fit).
+/// The memory plan: assigns arena offsets (bytes) by tensor lifetime (first
+/// fit).
 void planMemory(Program &program);
 
 } // namespace netc::lowering

@@ -19,6 +19,8 @@ namespace netc::lowering {
 
 /// The runtime's description of one tensor; `key` and `dtype` are borrowed.
 netc_param_spec paramSpec(const char *key, const char *dtype, const std::vector<int64_t> &shape);
+/// The runtime's name for an element type.
+netc_dtype dtypeOf(DType dtype);
 
 /// Owns the storage the `netc_program` view points into; not copyable.
 class ProgramTables {
