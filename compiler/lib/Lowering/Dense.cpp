@@ -8,19 +8,40 @@
 // until they are reduced across lanes at the end.
 //
 //===----------------------------------------------------------------------===//
-#include "Emit.h"
+#include "Templates.h"
 
 namespace netc::lowering {
 
 using namespace Halide;
 
-Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
-  if (ctx.gpu)
-    return emitLinearGpu(op, ctx);
+namespace {
+
+bool onCpu(mlir::Operation *, const PlanContext &ctx) { return !ctx.target.gpu(); }
+
+/// The general tile, `rows` features by `items` batch items (16 vector
+/// accumulators); at batch 1, `rows_at_batch_1` features by the one item.
+PlanParams linearPlan(mlir::Operation *, const PlanContext &, mlir::Builder &b) {
+  return {{"rows", b.getI64IntegerAttr(4)},
+          {"items", b.getI64IntegerAttr(4)},
+          {"rows_at_batch_1", b.getI64IntegerAttr(16)}};
+}
+
+std::string linearCheck(mlir::Operation *, const PlanContext &, mlir::DictionaryAttr plan) {
+  for (std::string p : {checkInt(plan, "rows", 1, 16), checkInt(plan, "items", 1, 8),
+                        checkInt(plan, "rows_at_batch_1", 1, 32)})
+    if (!p.empty())
+      return p;
+  return "";
+}
+
+Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
+  auto op = mlir::cast<nn::LinearOp>(operation);
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
   const int V = ctx.vectorWidth;
-  const int rows = 4, items = 4; // the general tile: 16 vector accumulators
+  const int rows = static_cast<int>(planInt(ctx.plan, "rows"));
+  const int items = static_cast<int>(planInt(ctx.plan, "items"));
+  const int rowsAtBatch1 = static_cast<int>(planInt(ctx.plan, "rows_at_batch_1"));
   int inFeatures = static_cast<int>(w[1]);
   int blocks = inFeatures / V, rest = inFeatures % V;
   ImageParam weight = ctx.weights[0]; // (i, f)
@@ -85,7 +106,7 @@ Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
     };
     // Batch 1: the tile's 16 features in the lanes of its epilogue.
     Stage one = output.specialize(single);
-    tile(one, 16, 1);
+    tile(one, rowsAtBatch1, 1);
     one.vectorize(fi);
     tile(output, rows, items);
     if (blocks == 0)
@@ -107,5 +128,9 @@ Func emitLinear(nn::LinearOp op, EmitContext &ctx) {
   };
   return linear;
 }
+
+} // namespace
+
+Template linearTemplate() { return {"linear.cpu", onCpu, linearPlan, linearCheck, linearEmit}; }
 
 } // namespace netc::lowering

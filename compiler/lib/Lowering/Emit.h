@@ -11,6 +11,7 @@
 
 #include "netc/Dialect/NN/NNDialect.h"
 #include "netc/Lowering/Program.h"
+#include "netc/Lowering/TargetInfo.h"
 
 #include <Halide.h>
 
@@ -36,9 +37,11 @@ struct PackRequest {
   DType dtype = DType::F32; // the result's (func's) element type
 };
 
-/// What an emitter needs: its operands, their layouts and the target's
-/// vector width; what it may give back: packs and its own schedule.
+/// What an emitter needs: its operands, their layouts, the target and the
+/// op's plan; what it may give back: packs and its own schedule.
 struct EmitContext {
+  const TargetInfo *target = nullptr;
+  mlir::DictionaryAttr plan; // the op's nn.plan (null for ops with one way)
   std::vector<Halide::Func> inputs;          // activations, in operand order
   std::vector<Halide::ImageParam> inputParams; // the buffers behind `inputs`
   std::vector<Halide::ImageParam> weights;   // the chain's weight operands, in order
@@ -46,20 +49,14 @@ struct EmitContext {
   std::vector<Layout> inputLayouts;
   std::vector<int64_t> outputShape;          // the group's result, NCHW / NF
   Layout outputLayout = Layout::NCHW;
-  int vectorWidth = 8;
+  int vectorWidth = 8; // target->lanes()
   /// A BatchNorm folded into a conv's packed weights (nn.fused_conv2d):
   /// its eps, and its four tensors are weights[bnFirst .. bnFirst + 4).
   llvm::Optional<double> bnEps;
   size_t bnFirst = 0;
-  /// Whether 3x3 stride-1 convs may use Winograd's F(4x4 or 2x2, 3x3).
-  bool winograd = true;
   /// A GPU target: every stage of the group runs on the device (Gpu.cpp),
-  /// so emitters give no CPU schedule of their own.
+  /// so emitters give no CPU schedule of their own (target->gpu()).
   bool gpu = false;
-  /// CUDA: a warp's threads may be scheduled as lanes (gpu_lanes), which
-  /// keeps each thread's part of a block-level tile in its own registers.
-  /// (Halide 14's OpenCL back end has no lanes: gpu_threads, same loops.)
-  bool warpLanes = false;
 
   std::vector<PackRequest> packs;
   /// Registers `func` (of element type `dtype`) as a pack and returns the
@@ -71,10 +68,9 @@ struct EmitContext {
   std::function<void(Halide::Func output)> schedule;
 };
 
-// Conv.cpp
-/// nn.conv2d or nn.fused_conv2d (its convolution; the caller adds the
-/// residuals and the activation, ctx.bnEps says whether to fold a BatchNorm).
-Halide::Func emitConv2d(mlir::Operation *op, EmitContext &ctx);
+// Conv.cpp (the conv templates compute nn.conv2d or nn.fused_conv2d's
+// convolution; the caller adds the residuals and the activation, ctx.bnEps
+// says whether to fold a BatchNorm).
 /// A conv's sizes and attributes, as its templates read them.
 struct ConvShape {
   int cout, cin; // cin per group
@@ -82,6 +78,8 @@ struct ConvShape {
   int groups;
   bool hasBias;
 };
+/// Those of nn.conv2d or nn.fused_conv2d.
+ConvShape convShapeOf(mlir::Operation *op);
 /// The per-channel scale and shift a conv's packs apply to output channel
 /// `co`: its bias, and the BatchNorm ctx.bnEps says to fold (scale 1 and
 /// the bias, or 0, without one).
@@ -99,28 +97,19 @@ Halide::Func convolve(const ConvShape &shape, Halide::Func padded, const Halide:
                                                        Halide::Expr)> &weightAt,
                       Halide::ImageParam shift);
 /// Columns (or tiles) per register tile: a divisor of `width` in [4, most] if
-/// there is one (no ragged tile), else 8, or all of them when fewer.
-int columnsPerTile(int64_t width, int most = 8);
+/// there is one (no ragged tile), else min(8, most), or all of them when
+/// fewer.
+int columnsPerTile(int64_t width, int most);
 /// Vectors of output channels per register tile: the most (up to `most`)
-/// that keep the tile within 28 of the 32 vector registers (the rest hold
-/// weights and a broadcast) and divide the channels evenly; else 2 (or 1),
-/// with padding.
-int vectorsPerTile(int cout, int V, int columns, int most);
+/// that keep the tile's accumulators within `budget` vector registers
+/// (TargetInfo::accumulatorRegisters) and divide the channels evenly; else
+/// 2 where the budget allows (or 1), with padding.
+int vectorsPerTile(int cout, int V, int columns, int most, int budget);
 /// Whether a conv's tasks are blocks of output channels over the whole
 /// image (each weight read once per task), rather than a few output rows
 /// each: when the image is 14x14 or smaller and the (packed) weights
 /// outweigh the input the tasks read, or when the weights exceed 4 MB.
 bool channelBlockTasks(int64_t outHeight, int64_t weightBytes, int64_t inputBytes);
-// Winograd.cpp
-/// Whether the Winograd template serves this conv: 3x3, stride 1, no
-/// dilation or groups, channels innermost, at least two vectors of
-/// channels in and out.
-bool winogradFits(const ConvShape &conv, const EmitContext &ctx);
-/// The conv by Winograd's F(4x4, 3x3) or F(2x2, 3x3), packs and schedule
-/// included.
-Halide::Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx);
-// Dense.cpp
-Halide::Func emitLinear(netc::nn::LinearOp op, EmitContext &ctx);
 // Pool.cpp
 Halide::Func emitMaxPool2d(netc::nn::MaxPool2dOp op, EmitContext &ctx);
 Halide::Func emitAvgPool2d(netc::nn::AvgPool2dOp op, EmitContext &ctx);
@@ -138,10 +127,6 @@ Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
 /// The same by name: "relu", "sigmoid" or "tanh".
 Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input);
 // Gpu.cpp
-/// The conv on a GPU: packs and schedule (see Gpu.cpp).
-Halide::Func emitConvGpu(const ConvShape &conv, EmitContext &ctx);
-/// The linear layer on a GPU, split-K.
-Halide::Func emitLinearGpu(netc::nn::LinearOp op, EmitContext &ctx);
 /// Schedules a group's output on a GPU: one thread per element, in the
 /// memory order of `layout`.
 void scheduleOutputGpu(Halide::Func output, const std::vector<int64_t> &shape, Layout layout);

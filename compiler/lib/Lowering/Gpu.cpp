@@ -19,7 +19,7 @@
 //    thread per output element, in memory order; reductions per thread.
 //
 //===----------------------------------------------------------------------===//
-#include "Emit.h"
+#include "Templates.h"
 
 namespace netc::lowering {
 
@@ -49,11 +49,48 @@ int featureSlices(int inFeatures) {
   return slices;
 }
 
-} // namespace
+bool onGpu(mlir::Operation *, const PlanContext &ctx) { return ctx.target.gpu(); }
 
-Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
+/// Output pixels per thread: 4x4 (16 accumulators, each weight read feeding
+/// 16 multiply-adds), smaller when that leaves fewer than 256 blocks for
+/// one image (two per SM of a large GPU): ResNet's 7x7 layers get 2x2. The
+/// input channels staged in shared memory per step of the reduction.
+PlanParams convGpuPlan(mlir::Operation *op, const PlanContext &, mlir::Builder &b) {
+  ConvShape shape = convShapeOf(op);
+  llvm::ArrayRef<int64_t> out = op->getResult(0).getType().cast<mlir::RankedTensorType>().getShape();
+  int lanes = std::min(shape.cout, kLanes);
+  int tileX = 1, tileY = 1;
+  static const int tiles[][2] = {{4, 4}, {4, 2}, {2, 2}, {2, 1}, {1, 1}};
+  for (const int *tile : tiles) {
+    tileX = static_cast<int>(std::min<int64_t>(out[3], tile[0]));
+    tileY = static_cast<int>(std::min<int64_t>(out[2], tile[1]));
+    int64_t blocks = (out[3] + tileX - 1) / tileX * ((out[2] + tileY - 1) / tileY) *
+                     ((shape.cout + lanes - 1) / lanes);
+    if (blocks >= 256)
+      break;
+  }
+  return {{"tile_x", b.getI64IntegerAttr(tileX)},
+          {"tile_y", b.getI64IntegerAttr(tileY)},
+          {"chunk", b.getI64IntegerAttr(stagedChannels(shape.cin))}};
+}
+
+std::string convGpuCheck(mlir::Operation *op, const PlanContext &, mlir::DictionaryAttr plan) {
+  ConvShape shape = convShapeOf(op);
+  llvm::ArrayRef<int64_t> out = op->getResult(0).getType().cast<mlir::RankedTensorType>().getShape();
+  for (std::string p : {checkInt(plan, "tile_x", 1, std::min<int64_t>(out[3], 8)),
+                        checkInt(plan, "tile_y", 1, std::min<int64_t>(out[2], 8)),
+                        checkInt(plan, "chunk", 1, shape.cin)})
+    if (!p.empty())
+      return p;
+  if (shape.cin % planInt(plan, "chunk") != 0)
+    return "chunk " + std::to_string(planInt(plan, "chunk")) + " does not divide the " +
+           std::to_string(shape.cin) + " input channels";
+  return "";
+}
+
+Func convGpuEmit(mlir::Operation *op, EmitContext &ctx) {
   const Vars &v = vars();
-  const std::vector<int64_t> &out = ctx.outputShape;
+  ConvShape shape = convShapeOf(op);
   int cout = shape.cout, cinPerGroup = shape.cin;
   int kh = shape.kernel[0], kw = shape.kernel[1];
 
@@ -79,22 +116,11 @@ Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
   // outputs at the ragged edge), so each block's tile has constant extents
   // and its accumulators can live in registers.
   int lanes = std::min(cout, kLanes);
-  // Pixels per thread: 4x4 (16 accumulators, each weight read feeding 16
-  // multiply-adds), smaller when that leaves fewer than 256 blocks for one
-  // image (two per SM of a large GPU): ResNet's 7x7 layers get 2x2.
-  int tileX = 1, tileY = 1;
-  static const int tiles[][2] = {{4, 4}, {4, 2}, {2, 2}, {2, 1}, {1, 1}};
-  for (const int *tile : tiles) {
-    tileX = static_cast<int>(std::min<int64_t>(out[3], tile[0]));
-    tileY = static_cast<int>(std::min<int64_t>(out[2], tile[1]));
-    int64_t blocks = (out[3] + tileX - 1) / tileX * ((out[2] + tileY - 1) / tileY) *
-                     ((cout + lanes - 1) / lanes);
-    if (blocks >= 256)
-      break;
-  }
-  int chunk = stagedChannels(cinPerGroup);
+  int tileX = static_cast<int>(planInt(ctx.plan, "tile_x"));
+  int tileY = static_cast<int>(planInt(ctx.plan, "tile_y"));
+  int chunk = static_cast<int>(planInt(ctx.plan, "chunk"));
   Layout inputLayout = ctx.inputLayouts[0];
-  bool warpLanes = ctx.warpLanes;
+  bool warpLanes = ctx.target->warpLanes();
   ctx.schedule = [=](Func output) mutable {
     // The channel loop across a warp's threads: as lanes on CUDA, so each
     // thread's accumulators are registers of its own, not a slice of a
@@ -143,7 +169,24 @@ Func emitConvGpu(const ConvShape &shape, EmitContext &ctx) {
   return conv;
 }
 
-Func emitLinearGpu(nn::LinearOp op, EmitContext &ctx) {
+PlanParams linearGpuPlan(mlir::Operation *op, const PlanContext &, mlir::Builder &b) {
+  auto linear = mlir::cast<nn::LinearOp>(op);
+  int64_t in = linear.weight().getType().cast<mlir::RankedTensorType>().getShape()[1];
+  return {{"slices", b.getI64IntegerAttr(featureSlices(static_cast<int>(in)))}};
+}
+
+std::string linearGpuCheck(mlir::Operation *op, const PlanContext &, mlir::DictionaryAttr plan) {
+  auto linear = mlir::cast<nn::LinearOp>(op);
+  int64_t in = linear.weight().getType().cast<mlir::RankedTensorType>().getShape()[1];
+  std::string problem = checkInt(plan, "slices", 1, std::min<int64_t>(in, 1024));
+  if (problem.empty() && in % planInt(plan, "slices") != 0)
+    problem = "slices " + std::to_string(planInt(plan, "slices")) + " does not divide the " +
+              std::to_string(in) + " input features";
+  return problem;
+}
+
+Func linearGpuEmit(mlir::Operation *operation, EmitContext &ctx) {
+  auto op = mlir::cast<nn::LinearOp>(operation);
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
   int outFeatures = static_cast<int>(w[0]), inFeatures = static_cast<int>(w[1]);
@@ -157,7 +200,7 @@ Func emitLinearGpu(nn::LinearOp op, EmitContext &ctx) {
   // Algorithm: partial sums over `slices` slices of the input features,
   // then their sum plus the bias. The input is read at a batch item clamped
   // into the batch, so a thread's tile of items may run past its end.
-  int slices = featureSlices(inFeatures), slice = inFeatures / slices;
+  int slices = static_cast<int>(planInt(ctx.plan, "slices")), slice = inFeatures / slices;
   Expr lastItem = ctx.inputParams[0].dim(1).extent() - 1;
   Var s("s");
   RDom k(0, slice, "k");
@@ -203,6 +246,14 @@ Func emitLinearGpu(nn::LinearOp op, EmitContext &ctx) {
     total.compute_at(output, fi);
   };
   return linear;
+}
+
+} // namespace
+
+Template convGpuTemplate() { return {"conv.gpu", onGpu, convGpuPlan, convGpuCheck, convGpuEmit}; }
+
+Template linearGpuTemplate() {
+  return {"linear.gpu", onGpu, linearGpuPlan, linearGpuCheck, linearGpuEmit};
 }
 
 void scheduleOutputGpu(Func output, const std::vector<int64_t> &shape, Layout layout) {

@@ -5,9 +5,10 @@
 // their input's memory. Groups with equal signatures share one pipeline.
 //
 //===----------------------------------------------------------------------===//
+#include "netc/Lowering/Planner.h"
 #include "netc/Lowering/Program.h"
 
-#include "Emit.h"
+#include "Templates.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -78,13 +79,6 @@ std::vector<int64_t> shapeOf(mlir::Value v) {
   return out;
 }
 
-bool isActivation(mlir::Operation *op) {
-  return mlir::isa<nn::ReluOp, nn::SigmoidOp, nn::TanhOp>(op);
-}
-
-/// Ops that move no data.
-bool isView(mlir::Operation *op) { return mlir::isa<nn::FlattenOp, nn::DropoutOp>(op); }
-
 /// Halide strides of a dense tensor of this NCHW / NF shape, dimensions
 /// reversed: (x, y, c, n) or (f, n).
 std::vector<int> stridesOf(const std::vector<int64_t> &shape, Layout layout) {
@@ -152,20 +146,21 @@ std::string signatureOf(const std::vector<mlir::Operation *> &ops, const std::st
 
 class Lowerer {
 public:
-  Lowerer(const LowerOptions &options, Program &program) : options_(options), p_(program) {}
+  Lowerer(const LowerOptions &options, Program &program)
+      : options_(options), target_(TargetInfo::of(options.target)), p_(program) {}
 
   bool run(mlir::FuncOp func) {
     if (!validate(func))
       return false;
     p_.name = func.getName().str();
-    gpu_ = options_.target.has_gpu_feature();
+    gpu_ = target_.gpu();
     if (options_.target.has_feature(Target::CUDA))
       p_.deviceApi = "cuda";
     else if (options_.target.has_feature(Target::OpenCL))
       p_.deviceApi = "opencl";
     // On a GPU, "a vector" is a warp's 32 threads along the channels
-    // (layoutOf: channels innermost from 32 on).
-    vectorWidth_ = gpu_ ? 32 : options_.target.natural_vector_size(Float(32));
+    // (the planner: channels innermost from 32 on).
+    vectorWidth_ = target_.lanes();
     auto manifest = func->getAttrOfType<mlir::ArrayAttr>(nn::kWeightsAttr);
     if (!manifest) {
       func.emitError() << "the function has no '" << nn::kWeightsAttr
@@ -199,11 +194,7 @@ public:
     func.walk([&](mlir::ReturnOp ret) { result = ret.getOperand(0); });
     if (!indexableIn32Bits(func))
       return false;
-    chooseLayouts(func, result);
-    // On a GPU a slice would start at any float: OpenCL refuses buffers at
-    // offsets that are not aligned, so each concat copies (a cheap kernel).
-    if (!gpu_)
-      planConcatsInPlace(func);
+    makeConcatsInPlace(func);
 
     for (mlir::Operation &opRef : func.getBody().front()) {
       mlir::Operation *op = &opRef;
@@ -217,7 +208,9 @@ public:
         tensors_[op->getResult(0).getAsOpaquePointer()] = t;
         continue;
       }
-      if (!emitStep(chainFrom(op, result)))
+      std::vector<mlir::Operation *> chain = stepChain(op, result);
+      absorbed_.insert(chain.begin() + 1, chain.end());
+      if (!emitStep(chain))
         return false;
     }
     p_.output = tensorOf(result);
@@ -340,51 +333,13 @@ private:
     return ok;
   }
 
-  /// Rank-4 tensors are channels-innermost except the caller's input and
-  /// output, those a flatten views with more than one pixel (the flattened
-  /// order is PyTorch's, channels outermost) and those with fewer channels
-  /// than a vector holds (layoutOf).
-  void chooseLayouts(mlir::FuncOp func, mlir::Value result) {
-    auto owner = [](mlir::Value v) {
-      while (mlir::Operation *def = v.getDefiningOp()) {
-        if (!isView(def))
-          break;
-        v = def->getOperand(0);
-      }
-      return v.getAsOpaquePointer();
-    };
-    nchw_.insert(owner(result));
-    func.walk([&](nn::FlattenOp flatten) {
-      llvm::ArrayRef<int64_t> s =
-          flatten.getOperand().getType().cast<mlir::RankedTensorType>().getShape();
-      if (s.size() == 4 && s[2] * s[3] > 1)
-        nchw_.insert(owner(flatten.getOperand()));
-    });
-  }
-
-  /// Channels innermost pays when they fill a vector; fewer channels (LeNet's
-  /// 6) stay NCHW, vectorized along the rows.
-  Layout layoutOf(mlir::Value v) const {
-    llvm::ArrayRef<int64_t> shape = v.getType().cast<mlir::RankedTensorType>().getShape();
-    bool wide = shape.size() == 4 && shape[1] >= vectorWidth_;
-    return wide && !nchw_.count(v.getAsOpaquePointer()) ? Layout::NHWC : Layout::NCHW;
-  }
-
-  /// A channel concat whose operands are each the sole output of a step
-  /// and read by nothing else moves no data: its tensor is made first, and
-  /// each producer writes its slice of it (Tensor::slice).
-  void planConcatsInPlace(mlir::FuncOp func) {
+  /// A concat the planner made in place (nn.in_place) moves no data: its
+  /// tensor is made first, and each producer writes its slice of it
+  /// (Tensor::slice).
+  void makeConcatsInPlace(mlir::FuncOp func) {
     func.walk([&](nn::ConcatOp cat) {
-      auto type = cat.result().getType().cast<mlir::RankedTensorType>();
-      if (cat.axis() != 1 || type.getRank() != 4)
+      if (!cat->hasAttr(kInPlaceAttr))
         return;
-      std::set<const void *> seen;
-      for (mlir::Value operand : cat.inputs()) {
-        mlir::Operation *def = operand.getDefiningOp();
-        if (!def || isView(def) || mlir::isa<nn::ConcatOp>(def) || !operand.hasOneUse() ||
-            !seen.insert(operand.getAsOpaquePointer()).second)
-          return;
-      }
       int t = newTensor(Tensor::Kind::Arena, shapeOf(cat.result()));
       p_.tensors[static_cast<size_t>(t)].layout = layoutOf(cat.result());
       tensors_[cat.result().getAsOpaquePointer()] = t;
@@ -395,20 +350,6 @@ private:
         offset += operand.getType().cast<mlir::RankedTensorType>().getShape()[1];
       }
     });
-  }
-
-  /// The ops one step computes: `op`, then the activations that only it
-  /// (and each in turn) feeds. (A conv's BatchNorm and sum are fused by the
-  /// nn-fuse-conv-epilogue pass, as nn.fused_conv2d.)
-  std::vector<mlir::Operation *> chainFrom(mlir::Operation *op, mlir::Value result) {
-    std::vector<mlir::Operation *> chain = {op};
-    mlir::Value out = op->getResult(0);
-    while (out != result && out.hasOneUse() && isActivation(*out.getUsers().begin())) {
-      chain.push_back(*out.getUsers().begin());
-      absorbed_.insert(chain.back());
-      out = chain.back()->getResult(0);
-    }
-    return chain;
   }
 
   int newTensor(Tensor::Kind kind, std::vector<int64_t> shape) {
@@ -470,6 +411,9 @@ private:
       group.signature = signature;
       for (mlir::Operation *op : chain)
         group.description += (group.description.empty() ? "" : " + ") + describe(op);
+      if (auto plan = anchor->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr))
+        if (auto name = plan.getAs<mlir::StringAttr>("template"))
+          group.description += " [" + name.getValue().str() + "]";
       try {
         if (!buildPipeline(chain, activations, weights, step, group))
           return false;
@@ -529,10 +473,9 @@ private:
                      const std::vector<mlir::Value> &activations,
                      const std::vector<mlir::Value> &weights, const Step &step, Group &group) {
     EmitContext ctx;
+    ctx.target = &target_;
     ctx.vectorWidth = vectorWidth_;
-    ctx.winograd = options_.winograd && !gpu_;
     ctx.gpu = gpu_;
-    ctx.warpLanes = options_.target.has_feature(Target::CUDA);
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
       if (shape.size() != 4 && shape.size() != 2) {
@@ -569,41 +512,24 @@ private:
       ctx.bnEps = fused.bn_eps()->convertToDouble();
       ctx.bnFirst = fused.bias() ? 2 : 1;
     }
-    Func anchorFunc;
-    if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(anchor))
-      anchorFunc = emitConv2d(anchor, ctx);
-    else if (auto op = mlir::dyn_cast<nn::LinearOp>(anchor))
-      anchorFunc = emitLinear(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::MaxPool2dOp>(anchor))
-      anchorFunc = emitMaxPool2d(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::AvgPool2dOp>(anchor))
-      anchorFunc = emitAvgPool2d(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::AdaptiveAvgPool2dOp>(anchor))
-      anchorFunc = emitAdaptiveAvgPool2d(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::BatchNormOp>(anchor))
-      anchorFunc = emitBatchNorm(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::ChannelAffineOp>(anchor))
-      anchorFunc = emitChannelAffine(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::AddOp>(anchor))
-      anchorFunc = emitAdd(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::ConcatOp>(anchor))
-      anchorFunc = emitConcat(op, ctx);
-    else if (auto op = mlir::dyn_cast<nn::SoftmaxOp>(anchor)) {
-      if (op.axis() != 1) {
-        op.emitError() << "the code generator supports softmax along axis 1 (channels) only, "
-                          "not axis " << op.axis();
-        return false;
-      }
-      anchorFunc = emitSoftmax(op, ctx);
-    } else if (auto op = mlir::dyn_cast<nn::LocalResponseNormOp>(anchor))
-      anchorFunc = emitLocalResponseNorm(op, ctx);
-    else if (isActivation(anchor))
-      anchorFunc = emitActivation(anchor, ctx.inputs[0]);
-    else {
+    // The anchor's template: the one its plan names, or its family's only.
+    llvm::ArrayRef<Template> family = templatesFor(anchor);
+    ctx.plan = anchor->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr);
+    auto named = ctx.plan ? ctx.plan.getAs<mlir::StringAttr>("template") : mlir::StringAttr();
+    const Template *chosen = named ? templateNamed(anchor, named.getValue())
+                             : family.size() == 1 ? &family[0]
+                                                  : nullptr;
+    if (!chosen) {
       anchor->emitError() << "the code generator has no lowering for "
                           << anchor->getName().getStringRef();
       return false;
     }
+    if (auto op = mlir::dyn_cast<nn::SoftmaxOp>(anchor); op && op.axis() != 1) {
+      op.emitError() << "the code generator supports softmax along axis 1 (channels) only, "
+                        "not axis " << op.axis();
+      return false;
+    }
+    Func anchorFunc = chosen->emit(anchor, ctx);
 
     // The epilogue: a fused conv's residual sum and activation, then the
     // activations the chain absorbed.
@@ -684,6 +610,7 @@ private:
   }
 
   const LowerOptions &options_;
+  TargetInfo target_;
   Program &p_;
   int vectorWidth_ = 8;
   bool gpu_ = false;
@@ -691,7 +618,6 @@ private:
   std::map<const void *, int> weightIndex_;
   std::map<std::string, int> groupBySignature_;
   std::set<mlir::Operation *> absorbed_;
-  std::set<const void *> nchw_; // values kept NCHW (see chooseLayouts)
   std::set<const void *> inPlace_; // concats whose producers write their slices
   std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
 };
@@ -699,6 +625,10 @@ private:
 } // namespace
 
 bool lower(mlir::ModuleOp module, const LowerOptions &options, Program &program) {
+  // The decisions the IR does not carry yet (netc's driver plans before it
+  // prints nn-opt; hand-written IR may carry some or none).
+  if (!plan(module, options))
+    return false;
   mlir::FuncOp func;
   for (auto f : module.getOps<mlir::FuncOp>()) {
     if (func) {

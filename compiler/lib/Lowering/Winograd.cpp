@@ -14,7 +14,7 @@
 // are computed next to the products, per task.
 //
 //===----------------------------------------------------------------------===//
-#include "Emit.h"
+#include "Templates.h"
 
 namespace netc::lowering {
 
@@ -90,43 +90,83 @@ std::vector<Expr> sandwich(const Matrix &L, const std::function<Expr(int a, int 
   return entries;
 }
 
-} // namespace
-
-bool winogradFits(const ConvShape &conv, const EmitContext &ctx) {
-  const int V = ctx.vectorWidth;
-  return ctx.winograd && conv.kernel[0] == 3 && conv.kernel[1] == 3 && conv.stride[0] == 1 &&
-         conv.stride[1] == 1 && conv.dilation[0] == 1 && conv.dilation[1] == 1 &&
-         conv.groups == 1 && conv.cin >= 2 * V && conv.cout >= 2 * V &&
-         ctx.inputLayouts[0] == Layout::NHWC;
+/// The output's height and width.
+std::pair<int, int> outputSize(mlir::Operation *op) {
+  llvm::ArrayRef<int64_t> s = op->getResult(0).getType().cast<mlir::RankedTensorType>().getShape();
+  return {static_cast<int>(s[2]), static_cast<int>(s[3])};
 }
 
-Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
+bool winogradFits(mlir::Operation *op, const PlanContext &ctx) {
+  ConvShape conv = convShapeOf(op);
+  const int V = ctx.target.lanes();
+  return ctx.winograd && !ctx.target.gpu() && conv.kernel[0] == 3 && conv.kernel[1] == 3 &&
+         conv.stride[0] == 1 && conv.stride[1] == 1 && conv.dilation[0] == 1 &&
+         conv.dilation[1] == 1 && conv.groups == 1 && conv.cin >= 2 * V && conv.cout >= 2 * V &&
+         layoutOf(op->getOperand(0)) == Layout::NHWC;
+}
+
+// F(4x4, 3x3) where the image is whole 4x4 tiles, at least 8 to a row
+// (ResNet-18's 56x56 layers, per step: 1.35x -> 1.7x the direct template's
+// nominal peak); F(2x2, 3x3) elsewhere, whose smaller tiles waste less at a
+// ragged edge and whose weights are 2.25x smaller to stream. A register
+// tile of `vectors` x V channels by `columns` tiles.
+//
+// Tasks: a row of tiles each, with all output channels, when the
+// transformed weights are small enough to re-read per row from cache;
+// otherwise (as in the direct template) a block of output channels over the
+// whole image, with the input transformed once for all of them.
+PlanParams winogradPlan(mlir::Operation *op, const PlanContext &ctx, mlir::Builder &b) {
+  ConvShape conv = convShapeOf(op);
+  auto [outH, outW] = outputSize(op);
+  const int V = ctx.target.lanes(), budget = ctx.target.accumulatorRegisters();
+  int m = outW % 4 == 0 && outH % 4 == 0 && outW >= 32 ? 4 : 2;
+  int points = (m + 2) * (m + 2);
+  int tilesX = (outW + m - 1) / m, tilesY = (outH + m - 1) / m;
+  int columns = columnsPerTile(tilesX, std::min(8, budget / 2));
+  int vectors = vectorsPerTile(conv.cout, V, columns, 4, budget);
+  int tilesXPadded = (tilesX + columns - 1) / columns * columns;
+  int coutPadded = (conv.cout + V * vectors - 1) / (V * vectors) * (V * vectors);
+  int64_t weightBytes = int64_t{4} * points * conv.cin * coutPadded;
+  int64_t inputBytes = int64_t{4} * points * conv.cin * tilesXPadded * tilesY;
+  bool channels = channelBlockTasks(outH, weightBytes, inputBytes);
+  return {{"tile", b.getI64IntegerAttr(m)},
+          {"columns", b.getI64IntegerAttr(columns)},
+          {"vectors", b.getI64IntegerAttr(vectors)},
+          {"tasks", b.getStringAttr(channels ? "channels" : "rows")}};
+}
+
+std::string winogradCheck(mlir::Operation *op, const PlanContext &ctx, mlir::DictionaryAttr plan) {
+  std::string problem = checkInt(plan, "tile", 2, 4);
+  if (problem.empty() && planInt(plan, "tile") == 3)
+    problem = "tile 3: Winograd's F(m x m, 3x3) is implemented for tiles 2 and 4";
+  if (!problem.empty())
+    return problem;
+  int m = static_cast<int>(planInt(plan, "tile"));
+  int tilesX = (outputSize(op).second + m - 1) / m;
+  for (std::string p : {checkInt(plan, "columns", 1, std::min(tilesX, 16)),
+                        checkInt(plan, "vectors", 1, 4),
+                        checkChoice(plan, "tasks", {"rows", "channels"})})
+    if (!p.empty())
+      return p;
+  return checkAccumulators(plan, ctx.target);
+}
+
+Func winogradEmit(mlir::Operation *op, EmitContext &ctx) {
   const Vars &v = vars();
+  ConvShape conv = convShapeOf(op);
   const int V = ctx.vectorWidth;
   const std::vector<int64_t> &out = ctx.outputShape;
   const int cin = conv.cin, cout = conv.cout;
   const int outH = static_cast<int>(out[2]), outW = static_cast<int>(out[3]);
-  // F(4x4, 3x3) where the image is whole 4x4 tiles, at least 8 to a row
-  // (ResNet-18's 56x56 layers, per step: 1.35x -> 1.7x the direct
-  // template's nominal peak); F(2x2, 3x3) elsewhere, whose smaller tiles
-  // waste less at a ragged edge and whose weights are 2.25x smaller to
-  // stream.
-  const Transform &t = transformFor(outW % 4 == 0 && outH % 4 == 0 && outW >= 32 ? 4 : 2);
+  const Transform &t = transformFor(static_cast<int>(planInt(ctx.plan, "tile")));
   const int m = t.m, alpha = t.alpha(), points = alpha * alpha;
   const int tilesX = (outW + m - 1) / m, tilesY = (outH + m - 1) / m;
-  const int columns = columnsPerTile(tilesX);
+  const int columns = static_cast<int>(planInt(ctx.plan, "columns"));
   const int tilesXPadded = (tilesX + columns - 1) / columns * columns;
-  const int vectors = vectorsPerTile(cout, V, columns, 4);
+  const int vectors = static_cast<int>(planInt(ctx.plan, "vectors"));
   const int coutPadded = (cout + V * vectors - 1) / (V * vectors) * (V * vectors);
-
-  // Tasks: a row of tiles each, with all output channels, when the
-  // transformed weights are small enough to re-read per row from cache;
-  // otherwise (as in the direct template) a block of output channels over
-  // the whole image, with the input transformed once for all of them.
   const int block = V * vectors;
-  int64_t weightBytes = int64_t{4} * points * cin * coutPadded;
-  int64_t inputBytes = int64_t{4} * points * cin * tilesXPadded * tilesY;
-  bool channelBlocks = channelBlockTasks(outH, weightBytes, inputBytes);
+  bool channelBlocks = planString(ctx.plan, "tasks") == "channels";
 
   // Pack: U(co, ci, k) = (G g G^T)[k / alpha][k % alpha], scaled by the
   // folded BatchNorm, output channels innermost and zero past `cout`. One
@@ -309,6 +349,12 @@ Func emitWinogradConv(const ConvShape &conv, EmitContext &ctx) {
         .unroll(rd.z);
   };
   return checked;
+}
+
+} // namespace
+
+Template convWinogradTemplate() {
+  return {"conv.winograd", winogradFits, winogradPlan, winogradCheck, winogradEmit};
 }
 
 } // namespace netc::lowering

@@ -1,5 +1,6 @@
 //===- netc-opt.cpp - Runs nn passes on textual IR -------------------------===//
 #include "netc/Dialect/NN/NNDialect.h"
+#include "netc/Lowering/Planner.h"
 #include "netc/Transforms/Passes.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
@@ -11,6 +12,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   netc::nn::registerNNPasses();
+  netc::lowering::registerPlanPass();
   mlir::DialectRegistry registry;
   registry.insert<netc::nn::NNDialect, mlir::StandardOpsDialect>();
   return mlir::asMainReturnCode(

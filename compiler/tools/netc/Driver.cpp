@@ -4,6 +4,7 @@
 #include "netc/Codegen/Codegen.h"
 #include "netc/Execution/Jit.h"
 #include "netc/FrontEnd/BuildNN.h"
+#include "netc/Lowering/Planner.h"
 #include "netc/Lowering/Program.h"
 #include "netc/Transforms/Passes.h"
 #include "netc/runtime.h"
@@ -132,6 +133,10 @@ netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Tar
 }
 
 } // namespace
+
+bool planModule(const Options &options, mlir::ModuleOp module) {
+  return netc::lowering::plan(module, lowerOptionsFor(options, options.target));
+}
 
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
   netc::lowering::Program program;

@@ -85,6 +85,9 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
 /// What the back end produces.
 enum class Output { Header, HalideStmt, Library };
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
+/// The planner (netc/Lowering/Planner.h) for options.target: writes each
+/// op's layout and template on the module; false after an error.
+bool planModule(const Options &options, mlir::ModuleOp module);
 
 /// What `netc run` is asked to do with its batches.
 struct RunOptions {

@@ -68,7 +68,9 @@ enum class Emit { None, NN, NNOpt, HalideStmt, Header, Lib, Dot };
 cl::opt<Emit> emit(
     "emit", cl::desc("Print a stage of the compilation (or, for lib, write it):"),
     cl::values(clEnumValN(Emit::NN, "nn", "the nn dialect, as elaborated"),
-               clEnumValN(Emit::NNOpt, "nn-opt", "the nn dialect after the graph passes"),
+               clEnumValN(Emit::NNOpt, "nn-opt",
+                          "the nn dialect after the graph passes and the planner (each op's "
+                          "layout and template, for --target)"),
                clEnumValN(Emit::HalideStmt, "halide-stmt",
                           "each distinct pipeline's lowered Halide statement"),
                clEnumValN(Emit::Header, "header", "the generated C header"),
@@ -397,8 +399,11 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   switch (emit) {
-  case Emit::NN:
   case Emit::NNOpt:
+    if (!planModule(options, *module))
+      return 1;
+    [[fallthrough]];
+  case Emit::NN:
     module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo());
     llvm::outs() << "\n";
     break;

@@ -64,6 +64,32 @@ bool netc::nn::readManifestEntry(Attribute entry, std::string &key, std::string 
 }
 
 LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  // The planner's decisions: their form here, their sense in the planner.
+  if (attr.getName() == kLayoutAttr) {
+    auto layout = attr.getValue().dyn_cast<StringAttr>();
+    auto type = op->getNumResults() == 1 ? op->getResult(0).getType().dyn_cast<RankedTensorType>()
+                                         : RankedTensorType();
+    if (!layout || (layout.getValue() != "nchw" && layout.getValue() != "nhwc"))
+      return op->emitError() << "'" << kLayoutAttr << "' must be \"nchw\" or \"nhwc\", got "
+                             << attr.getValue();
+    if (!type || type.getRank() != 4)
+      return op->emitError() << "'" << kLayoutAttr << "' belongs on an op with a rank-4 result";
+    return success();
+  }
+  if (attr.getName() == kPlanAttr) {
+    auto plan = attr.getValue().dyn_cast<DictionaryAttr>();
+    if (!plan || !plan.getAs<StringAttr>("template"))
+      return op->emitError() << "'" << kPlanAttr
+                             << "' must be a dictionary naming its template: {template = "
+                                "\"...\", ...}, got "
+                             << attr.getValue();
+    return success();
+  }
+  if (attr.getName() == kInPlaceAttr) {
+    if (!isa<ConcatOp>(op) || !attr.getValue().isa<UnitAttr>())
+      return op->emitError() << "'" << kInPlaceAttr << "' is a unit attribute of nn.concat";
+    return success();
+  }
   if (attr.getName() != kWeightsAttr)
     return op->emitError() << "unknown nn attribute '" << attr.getName().getValue() << "'";
   auto func = dyn_cast<FuncOp>(op);

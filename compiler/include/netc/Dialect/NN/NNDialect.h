@@ -23,6 +23,13 @@ constexpr const char *kInputAttr = "nn.input"; // the network input's name
 /// must hold in state_dict order, as [{key = "...", dtype = "F32"|"I64",
 /// shape = [...]}, ...]. Weight arguments (nn.key) must be F32 entries of it.
 constexpr const char *kWeightsAttr = "nn.weights";
+/// The back end's planner's decisions (netc/Lowering/Planner.h), on ops:
+/// the layout the op's step writes, "nchw" or "nhwc" (rank-4 results); its
+/// template and parameters, {template = "conv.winograd", tile = 4, ...};
+/// and, on a concat, that its producers write its slices in place.
+constexpr const char *kLayoutAttr = "nn.layout";
+constexpr const char *kPlanAttr = "nn.plan";
+constexpr const char *kInPlaceAttr = "nn.in_place";
 
 /// One entry of the nn.weights manifest.
 mlir::DictionaryAttr manifestEntry(mlir::Builder &b, llvm::StringRef key, llvm::StringRef dtype,

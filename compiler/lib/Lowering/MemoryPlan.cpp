@@ -1,4 +1,4 @@
-//===- Plan.cpp - The static memory plan ------------------------------------===//
+//===- MemoryPlan.cpp - The static memory plan ------------------------------===//
 //
 // Every arena tensor gets an offset (in bytes per batch item) that no other
 // tensor alive at the same time overlaps. A tensor is alive from the step

@@ -1,0 +1,49 @@
+//===- TargetInfo.h - What the code generator knows of a machine -*- C++ -*-===//
+//
+// The facts the planner and the templates consult, in one place (as Halide's
+// hannk keeps get_accumulator_count(target) and use_8bit_multiply(target)):
+// the instruction set, the vector width, how many vector registers a
+// register tile may take, the caches, and whether the dot-product
+// instructions of reduced precision are there. Made from a Halide target.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_LOWERING_TARGETINFO_H
+#define NETC_LOWERING_TARGETINFO_H
+
+#include <Halide.h>
+
+#include <cstdint>
+
+namespace netc::lowering {
+
+struct TargetInfo {
+  /// The instruction sets netc has templates for; Other: a vector target
+  /// of no class below (scalar or non-x86), planned as AVX2 would be.
+  enum class Isa { Avx2, Avx512, Avx512Dot, Cuda, OpenCL, Other };
+  Isa isa = Isa::Avx2;
+  Halide::Target target;
+  int vectorBits = 256;     // a vector register's width
+  int vectorRegisters = 16; // vector registers per core (ymm0-15, zmm0-31)
+  int64_t l1Bytes = 32 << 10, l2Bytes = 1 << 20; // data caches per core
+  bool bf16Dot = false;     // vdpbf16ps (AVX512-BF16)
+  bool int8Dot = false;     // vpdpbusd (AVX512-VNNI)
+
+  static TargetInfo of(const Halide::Target &target);
+
+  bool gpu() const { return isa == Isa::Cuda || isa == Isa::OpenCL; }
+  /// CUDA schedules a warp's threads as lanes (gpu_lanes); Halide 14's
+  /// OpenCL back end has no lanes.
+  bool warpLanes() const { return isa == Isa::Cuda; }
+  /// Elements of `bytes` each per vector; on a GPU a warp's 32 threads.
+  int lanes(int bytes = 4) const { return gpu() ? 32 : vectorBits / (8 * bytes); }
+  /// Vector registers a register tile's accumulators may take: the others
+  /// hold the tile's weight vectors and a broadcast input (28 of 32 on
+  /// AVX-512, 12 of 16 on AVX2).
+  int accumulatorRegisters() const { return vectorRegisters - 4; }
+  /// "avx512", "avx2", ... as netc's messages and the plan name it.
+  const char *isaName() const;
+};
+
+} // namespace netc::lowering
+
+#endif // NETC_LOWERING_TARGETINFO_H

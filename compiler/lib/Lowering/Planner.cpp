@@ -1,0 +1,315 @@
+//===- Planner.cpp - Layouts, in-place concats and templates, as IR --------===//
+//
+// In order: which tensors stay NCHW, which concats their producers write in
+// place, the layout every step writes, then each op's template. Decisions
+// already on the IR are checked and kept; the rest are chosen here, so
+// lowering (which runs this first) always finds a complete plan.
+//
+//===----------------------------------------------------------------------===//
+#include "netc/Lowering/Planner.h"
+
+#include "Templates.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/Pass.h"
+
+#include <map>
+#include <optional>
+#include <set>
+
+namespace netc::lowering {
+
+namespace {
+
+int64_t channelsOf(mlir::Value v) {
+  auto type = v.getType().cast<mlir::RankedTensorType>();
+  return type.getRank() == 4 ? type.getShape()[1] : 0;
+}
+
+class Planner {
+public:
+  Planner(mlir::FuncOp func, const LowerOptions &options)
+      : func_(func), target_(TargetInfo::of(options.target)), ctx_{target_, options.winograd},
+        b_(func.getContext()) {}
+
+  bool run() {
+    func_.walk([&](mlir::ReturnOp ret) { result_ = ret.getOperand(0); });
+    if (!result_)
+      return true; // lowering's own check names the problem
+    markNchw();
+    if (!target_.gpu())
+      planConcatsInPlace();
+    return planLayouts() && planTemplates();
+  }
+
+private:
+  /// The tensor a value's memory belongs to: views share their owner's.
+  static mlir::Value owner(mlir::Value v) {
+    while (mlir::Operation *def = v.getDefiningOp()) {
+      if (!isView(def))
+        break;
+      v = def->getOperand(0);
+    }
+    return v;
+  }
+
+  /// NCHW whatever the channels: the caller's output, and what a flatten
+  /// views with more than one pixel (the flattened order is PyTorch's,
+  /// channels outermost).
+  void markNchw() {
+    nchw_.insert(owner(result_).getAsOpaquePointer());
+    func_.walk([&](nn::FlattenOp flatten) {
+      llvm::ArrayRef<int64_t> s =
+          flatten.getOperand().getType().cast<mlir::RankedTensorType>().getShape();
+      if (s.size() == 4 && s[2] * s[3] > 1)
+        nchw_.insert(owner(flatten.getOperand()).getAsOpaquePointer());
+    });
+  }
+
+  /// Channels innermost pays when they fill a vector; fewer channels
+  /// (LeNet's 6) stay NCHW, vectorized along the rows.
+  Layout chosenLayout(mlir::Value v) const {
+    bool wide = channelsOf(v) >= target_.lanes();
+    return wide && !nchw_.count(v.getAsOpaquePointer()) ? Layout::NHWC : Layout::NCHW;
+  }
+
+  /// A channel concat whose operands are each the sole output of a step
+  /// and read by nothing else moves no data: each producer writes its
+  /// slice of the concat's tensor. (On a GPU a slice would start at any
+  /// float, and OpenCL refuses unaligned buffer offsets: concats copy.)
+  void planConcatsInPlace() {
+    func_.walk([&](nn::ConcatOp cat) {
+      if (cat->hasAttr(kInPlaceAttr)) {
+        inPlace_.insert(cat);
+        return;
+      }
+      auto type = cat.result().getType().cast<mlir::RankedTensorType>();
+      if (cat.axis() != 1 || type.getRank() != 4)
+        return;
+      std::set<const void *> seen;
+      for (mlir::Value operand : cat.inputs()) {
+        mlir::Operation *def = operand.getDefiningOp();
+        if (!def || isView(def) || mlir::isa<nn::ConcatOp>(def) || !operand.hasOneUse() ||
+            !seen.insert(operand.getAsOpaquePointer()).second)
+          return;
+      }
+      cat->setAttr(kInPlaceAttr, b_.getUnitAttr());
+      inPlace_.insert(cat);
+    });
+  }
+
+  /// Every op of a step writes the layout of the step's result (the
+  /// activations it absorbed are never stored); a concat's producers write
+  /// its layout, into its slices.
+  bool planLayouts() {
+    std::map<const void *, mlir::Operation *> sliceOf; // operand -> its in-place concat
+    for (mlir::Operation *cat : inPlace_)
+      for (mlir::Value operand : cat->getOperands())
+        sliceOf[operand.getAsOpaquePointer()] = cat;
+    std::set<mlir::Operation *> absorbed;
+    for (mlir::Operation &opRef : func_.getBody().front()) {
+      mlir::Operation *op = &opRef;
+      if (mlir::isa<mlir::ReturnOp>(op) || isView(op) || absorbed.count(op))
+        continue;
+      std::vector<mlir::Operation *> chain =
+          inPlace_.count(op) ? std::vector<mlir::Operation *>{op} : stepChain(op, result_);
+      absorbed.insert(chain.begin() + 1, chain.end());
+      mlir::Value end = chain.back()->getResult(0);
+      if (channelsOf(end) == 0)
+        continue;
+      auto slice = sliceOf.find(end.getAsOpaquePointer());
+      std::optional<Layout> layout;
+      if (!layoutWritten(chain.back(), layout))
+        return false;
+      if (slice != sliceOf.end()) {
+        std::optional<Layout> concat;
+        if (!layoutWritten(slice->second, concat))
+          return false;
+        Layout written = concat.value_or(chosenLayout(slice->second->getResult(0)));
+        if (layout && *layout != written) {
+          chain.back()->emitError() << kLayoutAttr << " differs from that of the concat it "
+                                    << "writes in place (" << layoutName(written) << ")";
+          return false;
+        }
+        layout = written;
+      }
+      if (!layout)
+        layout = chosenLayout(end);
+      for (mlir::Operation *member : chain)
+        member->setAttr(kLayoutAttr, b_.getStringAttr(layoutName(*layout)));
+    }
+    return true;
+  }
+
+  static const char *layoutName(Layout layout) { return layout == Layout::NHWC ? "nhwc" : "nchw"; }
+
+  /// The layout written on `op` in the IR, if any, into `layout`: "nchw"
+  /// or "nhwc", and NCHW where the caller or a flatten reads the tensor.
+  /// False after an error.
+  bool layoutWritten(mlir::Operation *op, std::optional<Layout> &layout) {
+    mlir::Attribute attr = op->getAttr(kLayoutAttr);
+    if (!attr)
+      return true;
+    auto name = attr.dyn_cast<mlir::StringAttr>();
+    if (!name || (name.getValue() != "nchw" && name.getValue() != "nhwc")) {
+      op->emitError() << kLayoutAttr << " is " << attr << ", expected \"nchw\" or \"nhwc\"";
+      return false;
+    }
+    if (name.getValue() == "nhwc" && nchw_.count(op->getResult(0).getAsOpaquePointer())) {
+      op->emitError() << kLayoutAttr << " is \"nhwc\", but this tensor is the network's output "
+                      << "or read by a flatten, which take NCHW";
+      return false;
+    }
+    layout = name.getValue() == "nhwc" ? Layout::NHWC : Layout::NCHW;
+    return true;
+  }
+
+  /// Each step's template: the first of its family that fits, with the
+  /// parameters it chooses; a plan on the IR names its template, and its
+  /// parameters override the chosen ones.
+  bool planTemplates() {
+    std::set<mlir::Operation *> absorbed;
+    for (mlir::Operation &opRef : func_.getBody().front()) {
+      mlir::Operation *op = &opRef;
+      if (mlir::isa<mlir::ReturnOp>(op) || isView(op) || absorbed.count(op) ||
+          inPlace_.count(op))
+        continue;
+      std::vector<mlir::Operation *> chain = stepChain(op, result_);
+      absorbed.insert(chain.begin() + 1, chain.end());
+      llvm::ArrayRef<Template> family = templatesFor(op);
+      if (family.empty())
+        continue; // lowering says it has no lowering for it
+      if (family.size() == 1 && !family[0].plan)
+        continue; // one way, nothing to choose
+      if (!planOp(op, family))
+        return false;
+    }
+    return true;
+  }
+
+  bool planOp(mlir::Operation *op, llvm::ArrayRef<Template> family) {
+    auto written = op->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr);
+    if (op->hasAttr(kPlanAttr) && !written) {
+      op->emitError() << kPlanAttr << " must be a dictionary {template = \"...\", ...}";
+      return false;
+    }
+    const Template *chosen = nullptr;
+    std::string names;
+    for (const Template &t : family)
+      names += (names.empty() ? "'" : ", '") + std::string(t.name) + "'";
+    if (written) {
+      auto name = written.getAs<mlir::StringAttr>("template");
+      chosen = name ? templateNamed(op, name.getValue()) : nullptr;
+      if (!chosen) {
+        op->emitError() << kPlanAttr << " names "
+                        << (name ? "template '" + name.getValue().str() + "'"
+                                 : std::string("no template"))
+                        << "; " << op->getName() << " has " << names;
+        return false;
+      }
+      if (!chosen->fits(op, ctx_)) {
+        op->emitError() << kPlanAttr << " names template '" << chosen->name
+                        << "', which does not fit this op on " << target_.isaName()
+                        << " with its operands' layouts";
+        return false;
+      }
+    } else {
+      for (const Template &t : family)
+        if (t.fits(op, ctx_)) {
+          chosen = &t;
+          break;
+        }
+      if (!chosen) {
+        op->emitError() << "no template of " << op->getName() << " (" << names << ") fits it on "
+                        << target_.isaName();
+        return false;
+      }
+    }
+    // The chosen parameters, overridden by those written on the IR.
+    PlanParams params = chosen->plan ? chosen->plan(op, ctx_, b_) : PlanParams();
+    llvm::SmallVector<mlir::NamedAttribute> entries = {
+        b_.getNamedAttr("template", b_.getStringAttr(chosen->name))};
+    for (auto &[key, value] : params) {
+      mlir::Attribute given = written ? written.get(key) : mlir::Attribute();
+      entries.push_back(b_.getNamedAttr(key, given ? given : value));
+    }
+    if (written)
+      for (mlir::NamedAttribute entry : written) {
+        llvm::StringRef key = entry.getName().getValue();
+        bool known = key == "template";
+        for (auto &p : params)
+          known = known || p.first == key;
+        if (!known) {
+          std::string taken;
+          for (auto &p : params)
+            taken += (taken.empty() ? "" : ", ") + p.first;
+          op->emitError() << kPlanAttr << ": template '" << chosen->name
+                          << "' has no parameter '" << key << "'"
+                          << (taken.empty() ? std::string(" (it takes none)")
+                                            : " (it takes " + taken + ")");
+          return false;
+        }
+      }
+    mlir::DictionaryAttr plan = b_.getDictionaryAttr(entries);
+    if (chosen->check) {
+      std::string problem = chosen->check(op, ctx_, plan);
+      if (!problem.empty()) {
+        op->emitError() << kPlanAttr << " (template '" << chosen->name << "'): " << problem;
+        return false;
+      }
+    }
+    op->setAttr(kPlanAttr, plan);
+    return true;
+  }
+
+  mlir::FuncOp func_;
+  TargetInfo target_;
+  PlanContext ctx_;
+  mlir::Builder b_;
+  mlir::Value result_;
+  std::set<const void *> nchw_;
+  std::set<mlir::Operation *> inPlace_;
+};
+
+struct PlanPass : public mlir::PassWrapper<PlanPass, mlir::OperationPass<mlir::ModuleOp>> {
+  PlanPass() = default;
+  PlanPass(const PlanPass &other) : PassWrapper(other) {}
+  llvm::StringRef getArgument() const final { return "nn-plan"; }
+  llvm::StringRef getDescription() const final {
+    return "Writes each op's layout (nn.layout) and template (nn.plan) for a target";
+  }
+  void runOnOperation() override {
+    LowerOptions options;
+    std::string error;
+    if (!Halide::Target::validate_target_string(targetString)) {
+      getOperation().emitError() << "nn-plan: '" << targetString << "' is not a Halide target";
+      return signalPassFailure();
+    }
+    options.target = Halide::Target(targetString);
+    options.winograd = winograd;
+    if (!plan(getOperation(), options))
+      signalPassFailure();
+  }
+  Option<std::string> targetString{*this, "target",
+                                   llvm::cl::desc("Halide target (default: host)"),
+                                   llvm::cl::init("host")};
+  Option<bool> winograd{*this, "winograd",
+                        llvm::cl::desc("Whether Winograd templates may be chosen"),
+                        llvm::cl::init(true)};
+};
+
+} // namespace
+
+bool plan(mlir::ModuleOp module, const LowerOptions &options) {
+  for (mlir::FuncOp func : module.getOps<mlir::FuncOp>())
+    if (!func.isExternal() && !Planner(func, options).run())
+      return false;
+  return true;
+}
+
+std::unique_ptr<mlir::Pass> createPlanPass() { return std::make_unique<PlanPass>(); }
+
+void registerPlanPass() { mlir::PassRegistration<PlanPass>(); }
+
+} // namespace netc::lowering

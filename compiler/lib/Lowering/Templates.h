@@ -1,0 +1,96 @@
+//===- Templates.h - The templates each op family offers ---------*- C++ -*-===//
+//
+// A template is one way to compute an op: whether it fits the op on a
+// target, the parameters the planner chooses for it, a check of parameters
+// written by hand, and the algorithm with its schedule (CPU or GPU). Each
+// op family lists its templates, in the order the planner tries them, in
+// one table (Templates.cpp); the planner (Planner.cpp) writes its choice
+// on the op as `nn.plan = {template = "conv.winograd", tile = 4, ...}` and
+// lowering only reads it, so a plan already on the IR (a test's, or a
+// user's through netc-opt) wins.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_LIB_LOWERING_TEMPLATES_H
+#define NETC_LIB_LOWERING_TEMPLATES_H
+
+#include "Emit.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Operation.h"
+
+#include "llvm/ADT/ArrayRef.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netc::lowering {
+
+/// The attribute names the planner writes (NNDialect.h).
+using nn::kInPlaceAttr;
+using nn::kLayoutAttr;
+using nn::kPlanAttr;
+
+/// What the planner knows when it plans an op.
+struct PlanContext {
+  const TargetInfo &target;
+  bool winograd = true; // whether Winograd templates may be chosen
+};
+
+/// A template's parameters, by name; integers, bools and strings.
+using PlanParams = std::vector<std::pair<std::string, mlir::Attribute>>;
+
+struct Template {
+  const char *name; // "conv.direct": the plan's `template`
+  /// Whether it can serve `op` on this target, with its operands' layouts.
+  bool (*fits)(mlir::Operation *op, const PlanContext &ctx);
+  /// The parameters the planner chooses (none: null). `b` makes attributes.
+  PlanParams (*plan)(mlir::Operation *op, const PlanContext &ctx, mlir::Builder &b);
+  /// "" when `plan` (the planner's, or one written in the IR) can be used
+  /// for `op`, else what is wrong with it, naming the parameter.
+  std::string (*check)(mlir::Operation *op, const PlanContext &ctx, mlir::DictionaryAttr plan);
+  /// The algorithm and its schedule; ctx.plan is the op's plan.
+  Halide::Func (*emit)(mlir::Operation *op, EmitContext &ctx);
+};
+
+/// The templates that may serve `op`, in the planner's order (empty: the
+/// code generator has no lowering for it).
+llvm::ArrayRef<Template> templatesFor(mlir::Operation *op);
+/// The template of `op` named `name`, or null.
+const Template *templateNamed(mlir::Operation *op, llvm::StringRef name);
+
+/// Ops that move no data (flatten, dropout): their result is a view.
+bool isView(mlir::Operation *op);
+bool isActivation(mlir::Operation *op);
+/// The ops one step computes: `anchor`, then the activations that only it
+/// (and each in turn) feeds, up to the function's `result`.
+std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value result);
+
+/// A value's layout, as the planner recorded it on its defining op (a view
+/// has its owner's; a function argument, the caller's input, is NCHW).
+Layout layoutOf(mlir::Value value);
+/// An integer parameter of a plan (the planner wrote every one, so a
+/// missing one is a bug: checks run first).
+int64_t planInt(mlir::DictionaryAttr plan, llvm::StringRef key);
+std::string planString(mlir::DictionaryAttr plan, llvm::StringRef key);
+/// "" when `plan` holds an integer `key` in [lo, hi], else the problem.
+std::string checkInt(mlir::DictionaryAttr plan, llvm::StringRef key, int64_t lo, int64_t hi);
+/// "" when `plan` holds `key` as one of `choices`, else the problem.
+std::string checkChoice(mlir::DictionaryAttr plan, llvm::StringRef key,
+                        llvm::ArrayRef<llvm::StringRef> choices);
+
+/// "" when a register tile of `vectors` x `columns` accumulators (both
+/// checked before) fits the target's accumulator registers, else the problem.
+std::string checkAccumulators(mlir::DictionaryAttr plan, const TargetInfo &target);
+
+// The templates, by family (their files).
+Template convGpuTemplate();       // Gpu.cpp
+Template convWinogradTemplate();  // Winograd.cpp
+Template convRowsTemplate();      // Conv.cpp
+Template convDirectTemplate();    // Conv.cpp
+Template linearGpuTemplate();     // Gpu.cpp
+Template linearTemplate();        // Dense.cpp
+
+} // namespace netc::lowering
+
+#endif // NETC_LIB_LOWERING_TEMPLATES_H
