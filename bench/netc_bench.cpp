@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
 
   if (profile) {
     // One step at a time, over the arena the warm-up filled.
-    std::vector<double> best(program->num_steps, 1e30);
+    std::vector<std::vector<double>> times(program->num_steps);
     double start = now();
     int rounds = 0;
     do {
@@ -118,13 +118,17 @@ int main(int argc, char **argv) {
         double t = now() - t0;
         if (status != NETC_OK)
           return fail("run", status, error);
-        best[s] = std::min(best[s], t);
+        times[s].push_back(t);
       }
       ++rounds;
     } while (now() - start < seconds || rounds < 3);
-    for (size_t s = 0; s < program->num_steps; ++s)
-      std::printf("step=%zu name=%s pipeline=%d ms=%.4f\n", s, program->steps[s].name,
-                  program->steps[s].pipeline, best[s] * 1e3);
+    for (size_t s = 0; s < program->num_steps; ++s) {
+      std::vector<double> &t = times[s];
+      std::sort(t.begin(), t.end());
+      std::printf("step=%zu name=%s pipeline=%d ms=%.4f median_ms=%.4f\n", s,
+                  program->steps[s].name, program->steps[s].pipeline, t.front() * 1e3,
+                  t[t.size() / 2] * 1e3);
+    }
     netc_model_free(model);
     return 0;
   }

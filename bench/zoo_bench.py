@@ -122,11 +122,14 @@ def main():
                            str(args.threads), '--profile'])
                 steps = [dict(re.findall(r'(\w+)=(\S+)', line)) for line in out.splitlines()]
                 total = sum(float(s['ms']) for s in steps)
-                print(f"# {name}: per step, batch {batch} (best of rounds); sum {total:.2f} ms")
+                medians = sum(float(s['median_ms']) for s in steps)
+                print(f"# {name}: per step, batch {batch} (best of rounds, then the median); "
+                      f"sum {total:.2f} ms (of medians {medians:.2f})")
                 for s in sorted(steps, key=lambda s: -float(s['ms'])):
                     ms = float(s['ms'])
                     rate = 2 * batch * layer_macs.get(s['name'], 0) / ms / 1e6
                     print(f"{s['name']:<28} pipeline={s['pipeline']:<4} ms={ms:9.3f} "
+                          f"median={float(s['median_ms']):7.3f} "
                           f"share={ms / total:6.1%} gflops={rate:7.1f} "
                           f"peak_fraction={rate / peak:.3f}")
                 continue

@@ -3,6 +3,10 @@
 
 #include "netc/program.h"
 
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
 namespace netc {
 
 JitRunner::JitRunner(lowering::Program &program) : program_(program), tables_(program) {
@@ -85,8 +89,9 @@ int JitRunner::invoke(void *self, int pipeline, void **args) {
   return 0;
 }
 
-bool JitRunner::run(const float *input, int batch, float *output, int threads,
-                    std::string &error) {
+bool JitRunner::runSteps(size_t first, size_t last, const float *input, int batch,
+                        float *output, void *arena, size_t arenaBytes, int threads,
+                        std::string &error) {
   if (!model_) {
     error = "no weights are loaded";
     return false;
@@ -96,14 +101,55 @@ bool JitRunner::run(const float *input, int batch, float *output, int threads,
   shape[0] = batch;
   netc_error err{};
   halideError_.clear();
-  size_t capacity = static_cast<size_t>(batch) * static_cast<size_t>(program_.tensors[program_.output].perSample());
-  if (netc_program_run(model_, input, in.rank, shape.data(), output, capacity, nullptr, 0,
-                       threads, &err) != NETC_OK) {
+  if (netc_program_run_steps(model_, first, last, input, in.rank, shape.data(), output,
+                             outputSize(batch), arena, arenaBytes, threads, &err) != NETC_OK) {
     error = err.message;
     if (!halideError_.empty())
       error += ": " + halideError_;
     return false;
   }
+  return true;
+}
+
+size_t JitRunner::outputSize(int batch) const {
+  return static_cast<size_t>(batch) *
+         static_cast<size_t>(program_.tensors[program_.output].perSample());
+}
+
+bool JitRunner::run(const float *input, int batch, float *output, int threads,
+                    std::string &error) {
+  return runSteps(0, program_.steps.size(), input, batch, output, nullptr, 0, threads, error);
+}
+
+bool JitRunner::profile(const float *input, int batch, int threads, int rounds,
+                        std::vector<std::vector<double>> &ms, std::string &error) {
+  std::vector<float> output(outputSize(batch));
+  // One arena for every step: each reads what the steps before it wrote.
+  size_t bytes = netc_program_arena_bytes(&tables_.program, batch);
+  std::unique_ptr<void, decltype(&std::free)> arena(
+      std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64), &std::free);
+  if (!arena) {
+    error = "cannot allocate " + std::to_string(bytes) + " arena bytes";
+    return false;
+  }
+  size_t steps = program_.steps.size();
+  auto runSome = [&](size_t first, size_t last) {
+    return runSteps(first, last, input, batch, output.data(), arena.get(), bytes, threads, error);
+  };
+  ms.assign(steps, {});
+  if (!runSome(0, steps)) // the warm-up: threads started, every step's data written
+    return false;
+  for (int round = 0; round < rounds; ++round)
+    for (size_t s = 0; s < steps; ++s) {
+      auto start = std::chrono::steady_clock::now();
+      if (!runSome(s, s + 1))
+        return false;
+      ms[s].push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
+  for (std::vector<double> &times : ms)
+    std::sort(times.begin(), times.end());
   return true;
 }
 

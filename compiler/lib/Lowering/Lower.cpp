@@ -380,6 +380,15 @@ private:
     }
     for (mlir::Value a : activations)
       step.inputs.push_back(tensorOf(a));
+    if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp>(anchor)) {
+      // Each output element sums one weight row: [cin/groups, kh, kw] or [in].
+      std::vector<int64_t> w = shapeOf(weights.front()), o = shapeOf(anchor->getResult(0));
+      step.macsPerSample = 1;
+      for (size_t i = 1; i < w.size(); ++i)
+        step.macsPerSample *= w[i];
+      for (size_t i = 1; i < o.size(); ++i)
+        step.macsPerSample *= o[i];
+    }
     mlir::Value out = chain.back()->getResult(0);
     auto slice = sliceOf_.find(out.getAsOpaquePointer());
     if (slice != sliceOf_.end()) {

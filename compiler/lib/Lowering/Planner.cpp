@@ -227,7 +227,9 @@ private:
       }
     }
     // The chosen parameters, overridden by those written on the IR.
-    PlanParams params = chosen->plan ? chosen->plan(op, ctx_, b_) : PlanParams();
+    PlanContext opCtx = ctx_;
+    opCtx.written = written;
+    PlanParams params = chosen->plan ? chosen->plan(op, opCtx, b_) : PlanParams();
     llvm::SmallVector<mlir::NamedAttribute> entries = {
         b_.getNamedAttr("template", b_.getStringAttr(chosen->name))};
     for (auto &[key, value] : params) {

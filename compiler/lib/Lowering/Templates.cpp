@@ -108,6 +108,16 @@ std::string planString(mlir::DictionaryAttr plan, llvm::StringRef key) {
   return entry(plan, key).cast<mlir::StringAttr>().getValue().str();
 }
 
+int64_t writtenInt(const PlanContext &ctx, llvm::StringRef key, int64_t otherwise) {
+  auto value = entry(ctx.written, key).dyn_cast_or_null<mlir::IntegerAttr>();
+  return value ? value.getInt() : otherwise;
+}
+
+std::string writtenString(const PlanContext &ctx, llvm::StringRef key, llvm::StringRef otherwise) {
+  auto value = entry(ctx.written, key).dyn_cast_or_null<mlir::StringAttr>();
+  return (value ? value.getValue() : otherwise).str();
+}
+
 std::string checkInt(mlir::DictionaryAttr plan, llvm::StringRef key, int64_t lo, int64_t hi) {
   auto value = entry(plan, key).dyn_cast_or_null<mlir::IntegerAttr>();
   if (!value)

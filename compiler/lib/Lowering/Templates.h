@@ -35,6 +35,10 @@ using nn::kPlanAttr;
 struct PlanContext {
   const TargetInfo &target;
   bool winograd = true; // whether Winograd templates may be chosen
+  /// The plan written on the op, if any: a template's `plan` builds its
+  /// defaults around the choices written there (row tasks written over a
+  /// planner's channel blocks get a default rows_per_task).
+  mlir::DictionaryAttr written;
 };
 
 /// A template's parameters, by name; integers, bools and strings.
@@ -73,6 +77,9 @@ Layout layoutOf(mlir::Value value);
 /// missing one is a bug: checks run first).
 int64_t planInt(mlir::DictionaryAttr plan, llvm::StringRef key);
 std::string planString(mlir::DictionaryAttr plan, llvm::StringRef key);
+/// The written plan's integer (string) `key`, or `otherwise` where it has none.
+int64_t writtenInt(const PlanContext &ctx, llvm::StringRef key, int64_t otherwise);
+std::string writtenString(const PlanContext &ctx, llvm::StringRef key, llvm::StringRef otherwise);
 /// "" when `plan` holds an integer `key` in [lo, hi], else the problem.
 std::string checkInt(mlir::DictionaryAttr plan, llvm::StringRef key, int64_t lo, int64_t hi);
 /// "" when `plan` holds `key` as one of `choices`, else the problem.

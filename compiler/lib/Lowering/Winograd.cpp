@@ -119,10 +119,12 @@ PlanParams winogradPlan(mlir::Operation *op, const PlanContext &ctx, mlir::Build
   ConvShape conv = convShapeOf(op);
   auto [outH, outW] = outputSize(op);
   const int V = ctx.target.lanes(), budget = ctx.target.accumulatorRegisters();
-  int m = outW % 4 == 0 && outH % 4 == 0 && outW >= 32 ? 4 : 2;
+  int m = static_cast<int>(
+      writtenInt(ctx, "tile", outW % 4 == 0 && outH % 4 == 0 && outW >= 32 ? 4 : 2));
   int points = (m + 2) * (m + 2);
   int tilesX = (outW + m - 1) / m, tilesY = (outH + m - 1) / m;
-  int columns = columnsPerTile(tilesX, std::min(8, budget / 2));
+  int columns =
+      static_cast<int>(writtenInt(ctx, "columns", columnsPerTile(tilesX, std::min(8, budget / 2))));
   int vectors = vectorsPerTile(conv.cout, V, columns, 4, budget);
   int tilesXPadded = (tilesX + columns - 1) / columns * columns;
   int coutPadded = (conv.cout + V * vectors - 1) / (V * vectors) * (V * vectors);
@@ -160,7 +162,7 @@ Func winogradEmit(mlir::Operation *op, EmitContext &ctx) {
   const int outH = static_cast<int>(out[2]), outW = static_cast<int>(out[3]);
   const Transform &t = transformFor(static_cast<int>(planInt(ctx.plan, "tile")));
   const int m = t.m, alpha = t.alpha(), points = alpha * alpha;
-  const int tilesX = (outW + m - 1) / m, tilesY = (outH + m - 1) / m;
+  const int tilesX = (outW + m - 1) / m;
   const int columns = static_cast<int>(planInt(ctx.plan, "columns"));
   const int tilesXPadded = (tilesX + columns - 1) / columns * columns;
   const int vectors = static_cast<int>(planInt(ctx.plan, "vectors"));

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -214,6 +215,41 @@ void printTopFive(const std::vector<float> &result, int batch, int64_t perSample
 
 } // namespace
 
+/// `netc run --profile`: each step alone, a line each, slowest first.
+bool printProfile(const netc::lowering::Program &program, netc::JitRunner &runner,
+                  const float *input, int batch, const RunOptions &run, std::string &error) {
+  std::vector<std::vector<double>> ms;
+  if (!runner.profile(input, batch, run.threads, run.repeat, ms, error))
+    return false;
+  std::vector<size_t> order(ms.size());
+  double total = 0;
+  for (size_t s = 0; s < ms.size(); ++s) {
+    order[s] = s;
+    total += ms[s][ms[s].size() / 2];
+  }
+  auto median = [&](size_t s) { return ms[s][ms[s].size() / 2]; };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return median(a) > median(b); });
+  llvm::outs() << llvm::format("%zu steps, batch %d, ", ms.size(), batch)
+               << (run.threads ? std::to_string(run.threads) : std::string("default"))
+               << llvm::format(" threads (JIT), medians of %d rounds: %.4f ms in all\n",
+                               run.repeat, total)
+               << llvm::left_justify("step", 28) << llvm::right_justify("ms", 9)
+               << llvm::right_justify("share", 8) << llvm::right_justify("GFLOP/s", 9)
+               << "  computed by\n";
+  for (size_t s : order) {
+    const netc::lowering::Step &step = program.steps[s];
+    int64_t macs = step.macsPerSample * batch;
+    llvm::outs() << llvm::left_justify(step.name, 28)
+                 << llvm::format("%9.4f%7.1f%%", median(s), 100 * median(s) / total)
+                 << (macs ? llvm::formatv("{0,9:f1}", 2e-6 * static_cast<double>(macs) / median(s))
+                                .str()
+                          : std::string(9, ' '))
+                 << "  " << program.groups[static_cast<size_t>(step.group)].description << "\n";
+  }
+  return true;
+}
+
 int runJit(Options &options, const RunOptions &run) {
   using Array = std::unique_ptr<netc_array, void (*)(netc_array *)>;
   netc_error err{};
@@ -293,20 +329,28 @@ int runJit(Options &options, const RunOptions &run) {
     outShape[0] = batch;
     int64_t perSample = program.tensors[program.output].perSample();
     std::vector<float> result(static_cast<size_t>(perSample) * static_cast<size_t>(batch));
+    if (run.profile) {
+      if (inputs.size() > 1)
+        llvm::outs() << run.inputs[k] << ":\n";
+      if (!printProfile(program, runner, input.data, batch, run, error))
+        return fail(run.inputs[k] + ": " + error);
+    }
+    // --repeat counts a profile's rounds; the outputs come from one more run.
+    int repeat = run.profile ? 1 : run.repeat;
     std::vector<double> ms;
-    for (int i = 0; i < run.repeat; ++i) {
+    for (int i = 0; i < repeat; ++i) {
       auto start = std::chrono::steady_clock::now();
       if (!runner.run(input.data, batch, result.data(), run.threads, error))
         return fail(run.inputs[k] + ": " + error);
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                              start).count());
     }
-    if (inputs.size() > 1 && (run.repeat > 1 || run.print))
+    if (inputs.size() > 1 && !run.profile && (repeat > 1 || run.print))
       llvm::outs() << run.inputs[k] << ":\n";
-    if (run.repeat > 1) {
+    if (repeat > 1) {
       std::sort(ms.begin(), ms.end());
       llvm::outs() << llvm::format("median %.3f ms over %d runs (min %.3f, max %.3f), batch %d, ",
-                                   ms[ms.size() / 2], run.repeat, ms.front(), ms.back(), batch)
+                                   ms[ms.size() / 2], repeat, ms.front(), ms.back(), batch)
                    << (run.threads ? std::to_string(run.threads) : std::string("default"))
                    << " threads (JIT)\n";
     }

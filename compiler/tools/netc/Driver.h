@@ -97,6 +97,7 @@ struct RunOptions {
   int threads = 0;                    // 0: one per CPU
   int repeat = 1;                     // > 1: time that many runs, print the median
   bool print = false;                 // print each sample's top-5 outputs
+  bool profile = false;               // time each step alone, `repeat` rounds
   std::string stripPrefix;            // removed from every weight key first
 };
 

@@ -149,6 +149,11 @@ cl::opt<std::string> runStripPrefix(
     cl::desc("Remove PREFIX from every weight key first (e.g. 'module.', as DataParallel "
              "saves them)"),
     cl::sub(runCommand), cl::cat(category));
+cl::opt<bool> runProfile(
+    "profile",
+    cl::desc("Time each step alone, over --repeat rounds (default 20), and print a line a step:\n"
+             "its median ms, share, GFLOP/s and what computes it (ops [template])"),
+    cl::sub(runCommand), cl::cat(category));
 cl::opt<bool> runPrint("print", cl::desc("Print each sample's five largest outputs (index and "
                                          "value)"),
                        cl::sub(runCommand), cl::cat(category));
@@ -315,8 +320,9 @@ int main(int argc, char **argv) {
       return usageError("no --entry given; 'netc --list' shows the zoo's entries");
     if (weightsPath.empty() || inputPaths.empty())
       return usageError("netc run needs --weights and --input");
-    if (outputPaths.empty() && !runPrint && runRepeat.getNumOccurrences() == 0)
-      return usageError("netc run has nothing to do: give --output, --print or --repeat");
+    if (outputPaths.empty() && !runPrint && !runProfile && runRepeat.getNumOccurrences() == 0)
+      return usageError(
+          "netc run has nothing to do: give --output, --print, --repeat or --profile");
     if (!outputPaths.empty() && outputPaths.size() != inputPaths.size())
       return usageError("netc run got " + std::to_string(inputPaths.size()) + " --input and " +
                         std::to_string(outputPaths.size()) +
@@ -332,7 +338,10 @@ int main(int argc, char **argv) {
     run.outputs.assign(outputPaths.begin(), outputPaths.end());
     run.threads = runThreads;
     run.repeat = runRepeat;
+    if (runProfile && runRepeat.getNumOccurrences() == 0)
+      run.repeat = 20;
     run.print = runPrint;
+    run.profile = runProfile;
     run.stripPrefix = runStripPrefix;
     return runJit(options, run);
   }

@@ -134,3 +134,15 @@ func @p(%x: tensor<?x3x16x32xf32> {nn.input = "x"}, %w1: tensor<32x3x1x1xf32> {n
   %2 = nn.conv2d %1, %w2, %b2 {dilation = [1, 1], groups = 1 : i64, pad = [1, 1], stride = [1, 1], nn.plan = {template = "conv.winograd", tile = 4, vectors = 4, columns = 8}} : (tensor<?x32x16x32xf32>, tensor<32x32x3x3xf32>, tensor<32xf32>) -> tensor<?x32x16x32xf32>
   return %2 : tensor<?x32x16x32xf32>
 }
+
+// -----
+
+// Row tasks written over the planner's channel blocks (a weight-heavy 7x7
+// layer) get the planner's rows_per_task, not its chunk.
+// CHECK-LABEL: func @rows
+// CHECK: nn.plan = {columns = 7 : i64, rows_per_task = {{[0-9]+}} : i64, tasks = "rows", template = "conv.direct", vectors = {{[0-9]}} : i64}
+func @rows(%x: tensor<?x512x7x7xf32> {nn.input = "x"}, %w: tensor<512x512x1x1xf32> {nn.key = "a.weight"}, %b: tensor<512xf32> {nn.key = "a.bias"}) -> tensor<?x512x7x7xf32> attributes {nn.weights = [{dtype = "F32", key = "a.weight", shape = [512, 512, 1, 1]}, {dtype = "F32", key = "a.bias", shape = [512]}]} {
+  %0 = nn.relu %x : tensor<?x512x7x7xf32>
+  %1 = nn.conv2d %0, %w, %b {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1], nn.plan = {template = "conv.direct", tasks = "rows"}} : (tensor<?x512x7x7xf32>, tensor<512x512x1x1xf32>, tensor<512xf32>) -> tensor<?x512x7x7xf32>
+  return %1 : tensor<?x512x7x7xf32>
+}

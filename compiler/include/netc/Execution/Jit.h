@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace netc {
 
@@ -31,9 +32,17 @@ public:
   /// input: [batch, ...input shape] float32 NCHW; output likewise.
   /// threads: the most threads the run uses (0: one per CPU).
   bool run(const float *input, int batch, float *output, int threads, std::string &error);
+  /// Times each step alone (netc_program_run_steps, in order, after one
+  /// whole run), `rounds` times; `ms[s]` gets step s's times, sorted.
+  bool profile(const float *input, int batch, int threads, int rounds,
+               std::vector<std::vector<double>> &ms, std::string &error);
 
 private:
   static int invoke(void *self, int pipeline, void **args);
+  /// Steps [first, last) over `arena` (null: one of the run's own).
+  bool runSteps(size_t first, size_t last, const float *input, int batch, float *output,
+                void *arena, size_t arenaBytes, int threads, std::string &error);
+  size_t outputSize(int batch) const; // floats in a batch's output
 
   lowering::Program &program_;
   lowering::ProgramTables tables_;

@@ -115,6 +115,9 @@ struct Step {
   std::vector<int> weights; // < weights.size(): a file weight; then packs
   int output = 0;
   std::string name; // module path of the anchor op, for messages
+  /// Multiply-accumulates per batch item of a conv or linear step (0 for
+  /// the others), for profiles' GFLOP/s.
+  int64_t macsPerSample = 0;
 };
 
 struct Program {
