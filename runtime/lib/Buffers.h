@@ -30,12 +30,12 @@ inline int64_t elementsPerSample(const int64_t *shape, int rank) {
 }
 
 /// Whether `dtype` is one of netc_dtype's values.
-inline bool knownDtype(netc_dtype dtype) {
+inline bool knownDtype(int32_t dtype) {
   return dtype >= NETC_DTYPE_F32 && dtype <= NETC_DTYPE_I32;
 }
 
 /// Bytes per element.
-inline int bytesOf(netc_dtype dtype) {
+inline int bytesOf(int32_t dtype) {
   switch (dtype) {
   case NETC_DTYPE_BF16: return 2;
   case NETC_DTYPE_I8:
@@ -45,7 +45,7 @@ inline int bytesOf(netc_dtype dtype) {
 }
 
 /// The Halide element type of `dtype`.
-inline halide_type_t halideTypeOf(netc_dtype dtype) {
+inline halide_type_t halideTypeOf(int32_t dtype) {
   switch (dtype) {
   case NETC_DTYPE_BF16: return halide_type_t(halide_type_bfloat, 16);
   case NETC_DTYPE_I8: return halide_type_t(halide_type_int, 8);
@@ -61,7 +61,7 @@ inline halide_type_t halideTypeOf(netc_dtype dtype) {
 /// parent's).
 inline void describe(halide_buffer_t &b, halide_dimension_t *dims, const void *data, int rank,
                      const int64_t *shape, int64_t batch, netc_layout layout = NETC_LAYOUT_NCHW,
-                     const int64_t *strideShape = nullptr, netc_dtype dtype = NETC_DTYPE_F32) {
+                     const int64_t *strideShape = nullptr, int32_t dtype = NETC_DTYPE_F32) {
   if (!strideShape)
     strideShape = shape;
   b = halide_buffer_t();

@@ -568,7 +568,7 @@ extern "C" netc_status netc_program_run_steps(const netc_model *model, size_t fi
     size_t count = 0;
     auto push = [&](const void *data, int rank, const int64_t *shape, int64_t n,
                     netc_layout layout, const int64_t *strideShape = nullptr,
-                    netc_dtype dtype = NETC_DTYPE_F32) {
+                    int32_t dtype = NETC_DTYPE_F32) {
       describe(buffers[count], &dims[count * NETC_MAX_RANK], data, rank, shape, n, layout,
                strideShape, dtype);
       args[count + 1] = &buffers[count];

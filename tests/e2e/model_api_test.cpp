@@ -248,7 +248,7 @@ TEST_F(ModelApi, TablesWithBadElementTypesAreRefused) {
     ++arena;
   ASSERT_LT(arena, real.num_tensors);
   refused("a BF16 input", [&](auto &t, auto &) { t[in].dtype = NETC_DTYPE_BF16; });
-  refused("an unknown type", [&](auto &t, auto &) { t[arena].dtype = static_cast<netc_dtype>(9); });
+  refused("an unknown type", [&](auto &t, auto &) { t[arena].dtype = 9; });
   refused("a tensor past the arena's end",
           [&](auto &t, auto &p) { t[arena].offset = p.arena_bytes_per_sample - 4; });
   refused("a misaligned offset", [&](auto &t, auto &) { t[arena].offset += 2; });

@@ -33,7 +33,7 @@ std::string shapeList(const std::vector<int64_t> &shape, bool batchFree) {
 }
 
 /// The C spelling of an element type.
-const char *dtypeName(netc_dtype dtype) {
+const char *dtypeName(int32_t dtype) {
   switch (dtype) {
   case NETC_DTYPE_BF16: return "NETC_DTYPE_BF16";
   case NETC_DTYPE_I8: return "NETC_DTYPE_I8";

@@ -71,7 +71,7 @@ typedef enum netc_layout {
 typedef struct netc_program_tensor {
   int rank;
   int64_t shape[NETC_MAX_RANK]; /* NCHW; shape[0], the batch, is 1 */
-  netc_dtype dtype;
+  int32_t dtype;                /* a netc_dtype (an int: a bad table is refused, not UB) */
   netc_storage storage;         /* where its memory is (views: their owner's) */
   int64_t offset;               /* NETC_STORAGE_ARENA: bytes per batch item */
   netc_layout layout;
@@ -87,7 +87,7 @@ typedef struct netc_program_pack {
   int pipeline;
   int num_sources;
   const int *sources; /* indices into the program's weights (the file's) */
-  netc_dtype dtype;
+  int32_t dtype;      /* a netc_dtype */
   int rank;
   int64_t shape[NETC_MAX_RANK]; /* the result's, dense, last dimension innermost */
   const char *name;   /* for messages */
