@@ -130,8 +130,6 @@ ImageParam EmitContext::addPack(Func func, std::vector<int64_t> shape, DType dty
 
 namespace {
 
-const char *layoutName(Layout layout) { return layout == Layout::NHWC ? "nhwc" : "nchw"; }
-
 std::string signatureOf(const std::vector<mlir::Operation *> &ops, const std::string &target) {
   std::string text;
   llvm::raw_string_ostream os(text);

@@ -44,26 +44,16 @@ public:
   }
 
 private:
-  /// The tensor a value's memory belongs to: views share their owner's.
-  static mlir::Value owner(mlir::Value v) {
-    while (mlir::Operation *def = v.getDefiningOp()) {
-      if (!isView(def))
-        break;
-      v = def->getOperand(0);
-    }
-    return v;
-  }
-
   /// NCHW whatever the channels: the caller's output, and what a flatten
   /// views with more than one pixel (the flattened order is PyTorch's,
   /// channels outermost).
   void markNchw() {
-    nchw_.insert(owner(result_).getAsOpaquePointer());
+    nchw_.insert(viewOwner(result_).getAsOpaquePointer());
     func_.walk([&](nn::FlattenOp flatten) {
       llvm::ArrayRef<int64_t> s =
           flatten.getOperand().getType().cast<mlir::RankedTensorType>().getShape();
       if (s.size() == 4 && s[2] * s[3] > 1)
-        nchw_.insert(owner(flatten.getOperand()).getAsOpaquePointer());
+        nchw_.insert(viewOwner(flatten.getOperand()).getAsOpaquePointer());
     });
   }
 
@@ -142,7 +132,6 @@ private:
     return true;
   }
 
-  static const char *layoutName(Layout layout) { return layout == Layout::NHWC ? "nhwc" : "nchw"; }
 
   /// The layout written on `op` in the IR, if any, into `layout`: "nchw"
   /// or "nhwc", and NCHW where the caller or a flatten reads the tensor.

@@ -90,12 +90,19 @@ std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value re
   return chain;
 }
 
-Layout layoutOf(mlir::Value value) {
-  mlir::Operation *def = value.getDefiningOp();
-  while (def && isView(def)) {
+mlir::Value viewOwner(mlir::Value value) {
+  while (mlir::Operation *def = value.getDefiningOp()) {
+    if (!isView(def))
+      break;
     value = def->getOperand(0);
-    def = value.getDefiningOp();
   }
+  return value;
+}
+
+const char *layoutName(Layout layout) { return layout == Layout::NHWC ? "nhwc" : "nchw"; }
+
+Layout layoutOf(mlir::Value value) {
+  mlir::Operation *def = viewOwner(value).getDefiningOp();
   auto layout = def ? def->getAttrOfType<mlir::StringAttr>(kLayoutAttr) : mlir::StringAttr();
   return layout && layout.getValue() == "nhwc" ? Layout::NHWC : Layout::NCHW;
 }

@@ -70,6 +70,11 @@ bool isActivation(mlir::Operation *op);
 /// (and each in turn) feeds, up to the function's `result`.
 std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value result);
 
+/// The value whose memory `value` is: views (flatten, dropout) lead to
+/// their operand's.
+mlir::Value viewOwner(mlir::Value value);
+/// "nchw" or "nhwc", as nn.layout spells it.
+const char *layoutName(Layout layout);
 /// A value's layout, as the planner recorded it on its defining op (a view
 /// has its owner's; a function argument, the caller's input, is NCHW).
 Layout layoutOf(mlir::Value value);
