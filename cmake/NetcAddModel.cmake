@@ -1,13 +1,17 @@
 # netc_add_model(<target> SPEC <file.nn> ENTRY <entry>
 #                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W]
 #                [TARGETS host|host-cuda[-cuda_capability_NN]|<halide-target>]
-#                [EMBED_WEIGHTS <file.safetensors>])
+#                [EMBED_WEIGHTS <file.safetensors>]
+#                [PRECISION fp32|bf16] [FP32_LAYERS <module path>...])
 #
 # Compiles a network with netc at build time into a library target: link it
 # and include "<NAME>.h" (C) or "<NAME>.hpp" (C++). NAME defaults to <target>.
 # The library is rebuilt when the spec or the netc executable changes.
 # EMBED_WEIGHTS puts the weights into the library (checked at build time;
-# NAME_load_embedded loads them), for a single binary with no file to ship. All models in one
+# NAME_load_embedded loads them), for a single binary with no file to ship.
+# PRECISION bf16 computes the convs and linears on BF16 operands (netc
+# --precision); FP32_LAYERS keeps the layers under these module paths in
+# float32. The C API, input, output and weights file stay float32. All models in one
 # binary share one Halide runtime (target netc_halide_runtime), made for the
 # first model's target: declare CUDA models before CPU ones. A CUDA model
 # needs the NVIDIA driver at run time (loaded then; nothing to link).
@@ -57,7 +61,8 @@ function(_netc_halide_runtime target_spec)
 endfunction()
 
 function(netc_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE;EMBED_WEIGHTS" "TARGETS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE;EMBED_WEIGHTS;PRECISION"
+                        "TARGETS;FP32_LAYERS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "netc_add_model(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -89,6 +94,17 @@ function(netc_add_model target)
   set(extra)
   if(ARG_INPUT_SHAPE)
     list(APPEND extra --input-shape ${ARG_INPUT_SHAPE})
+  endif()
+  if(ARG_PRECISION)
+    if(NOT ARG_PRECISION MATCHES "^(fp32|bf16)$")
+      message(FATAL_ERROR "netc_add_model(${target}): PRECISION '${ARG_PRECISION}' is not one "
+                          "of fp32, bf16")
+    endif()
+    list(APPEND extra --precision ${ARG_PRECISION})
+  endif()
+  if(ARG_FP32_LAYERS)
+    list(JOIN ARG_FP32_LAYERS "," layers)
+    list(APPEND extra --fp32-layers ${layers})
   endif()
   set(weights)
   if(ARG_EMBED_WEIGHTS)

@@ -45,10 +45,11 @@ class Netc:
         self.workdir = workdir
         self.env = env  # for the runners (opencl_env() on OpenCL)
 
-    def compile(self, spec, entry, name, input_shape=None, target=None):
-        """netc SPEC --entry ENTRY -o DIR, then the C runner; returns the runner."""
+    def compile(self, spec, entry, name, input_shape=None, target=None, extra=()):
+        """netc SPEC --entry ENTRY -o DIR, then the C runner; returns the runner.
+        `extra` adds options (e.g. --precision bf16)."""
         out = os.path.join(self.workdir, name)
-        command = [self.args.netc, '--entry', entry, '--name', name, '-o', out]
+        command = [self.args.netc, '--entry', entry, '--name', name, '-o', out] + list(extra)
         if spec:
             command.insert(1, spec)
         if input_shape:

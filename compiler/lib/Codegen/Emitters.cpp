@@ -97,6 +97,22 @@ std::string emitHeader(const Program &p, bool embedded) {
       << " * not used), and so is the work (threads is not used). Without a usable\n"
       << " * GPU, " << n << "_load returns NETC_ERROR_NO_DEVICE.\n"
       << " *\n";
+  // The precision of each conv and linear, when any is reduced.
+  int reduced = 0, layers = 0;
+  for (const lowering::Step &s : p.steps) {
+    layers += !s.precision.empty();
+    reduced += s.precision == "bf16";
+  }
+  if (reduced) {
+    h << " * Precision: " << reduced << " of the " << layers << " conv and linear layers take "
+      << "BF16 operands (weights rounded\n"
+      << " * at load, activations where they are produced), accumulating in float32; the\n"
+      << " * others are float32. Per layer:\n";
+    for (const lowering::Step &s : p.steps)
+      if (!s.precision.empty())
+        h << " *   " << s.name << " " << s.precision << "\n";
+    h << " *\n";
+  }
   h << " * The weights file (safetensors, as PyTorch's state_dict) must hold exactly:\n";
   for (const lowering::CheckpointEntry &w : p.checkpoint)
     h << " *   " << w.key << " " << w.dtype << " " << bracketed(w.shape) << "\n";

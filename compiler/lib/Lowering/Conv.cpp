@@ -150,7 +150,8 @@ PlanParams directPlan(mlir::Operation *op, const PlanContext &ctx, mlir::Builder
   ConvShape conv = convShapeOf(op);
   std::vector<int64_t> in = shapeOf(op->getOperand(0)), out = shapeOf(op->getResult(0));
   const int V = ctx.target.lanes(), budget = ctx.target.accumulatorRegisters();
-  int64_t weightBytes = int64_t{4} * conv.kernel[0] * conv.kernel[1] * conv.cin * conv.cout;
+  int64_t weightBytes = int64_t{computesInBf16(op) ? 2 : 4} * conv.kernel[0] * conv.kernel[1] *
+                        conv.cin * conv.cout;
   int64_t inputBytes = int64_t{4} * in[1] * in[2] * in[3];
   bool channels = writtenString(ctx, "tasks",
                                 channelBlockTasks(out[2], weightBytes, inputBytes) ? "channels"
@@ -179,6 +180,8 @@ PlanParams directPlan(mlir::Operation *op, const PlanContext &ctx, mlir::Builder
     params.emplace_back("chunk", b.getI64IntegerAttr(chunk));
   } else
     params.emplace_back("rows_per_task", b.getI64IntegerAttr(rowsPerTask(conv, out)));
+  if (computesInBf16(op))
+    params.emplace_back("bf16_dot", b.getBoolAttr(ctx.bf16Dot.value_or(ctx.target.bf16DotPays())));
   return params;
 }
 
@@ -192,6 +195,8 @@ std::string directCheck(mlir::Operation *op, const PlanContext &ctx, mlir::Dicti
       problem = p;
   if (problem.empty())
     problem = checkAccumulators(plan, ctx.target);
+  if (problem.empty() && computesInBf16(op))
+    problem = checkBool(plan, "bf16_dot");
   if (!problem.empty())
     return problem;
   if (planString(plan, "tasks") == "rows")
@@ -201,6 +206,16 @@ std::string directCheck(mlir::Operation *op, const PlanContext &ctx, mlir::Dicti
     problem = "chunk " + std::to_string(planInt(plan, "chunk")) + " does not divide the " +
               std::to_string(conv.cin) + " input channels";
   return problem;
+}
+
+/// The bias of a conv with a BatchNorm folded in, zero past `cout`, padded
+/// to `coutPadded` channels: the accumulators' initial value.
+ImageParam packShift(const ConvShape &conv, EmitContext &ctx, int coutPadded) {
+  Var pc("pc");
+  Func packB("conv_pack_bias");
+  Expr co = clamp(pc, 0, conv.cout - 1);
+  packB(pc) = select(pc < conv.cout, foldedScaleAndBias(ctx, co, conv.hasBias).second, 0.0f);
+  return ctx.addPack(packB, {coutPadded});
 }
 
 /// The packed weights and bias of a direct conv, output channels innermost
@@ -217,7 +232,7 @@ std::string directCheck(mlir::Operation *op, const PlanContext &ctx, mlir::Dicti
 /// stored the same way; the step sum 19.1 -> 18.3 ms.)
 std::function<Expr(Expr, Expr, Expr, Expr)> packDirect(const ConvShape &conv, EmitContext &ctx,
                                                         int block, bool blockMajor,
-                                                        ImageParam &shift) {
+                                                        ImageParam &shift, bool bf16 = false) {
   int cout = conv.cout, cinPerGroup = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
   int coutPadded = (cout + block - 1) / block * block;
   Var pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
@@ -225,20 +240,80 @@ std::function<Expr(Expr, Expr, Expr, Expr)> packDirect(const ConvShape &conv, Em
   Expr channel = blockMajor ? pb * block + pc : co;
   Expr value = ctx.weights[0](px, py, pi, channel) *
                foldedScaleAndBias(ctx, channel, conv.hasBias).first;
-  Func packW("conv_pack_weight"), packB("conv_pack_bias");
+  Func packW(bf16 ? "conv_pack_weight_bf16" : "conv_pack_weight");
+  ImageParam weight;
+  DType dtype = bf16 ? DType::BF16 : DType::F32;
+  auto stored = [bf16](Expr e) { return bf16 ? roundToBf16(e) : e; };
+  if (blockMajor) {
+    packW(pc, pi, px, py, pb) = stored(value);
+    weight = ctx.addPack(packW, {cout / block, kh, kw, cinPerGroup, block}, dtype);
+  } else {
+    packW(pc, pi, px, py) = stored(select(pc < cout, value, 0.0f));
+    weight = ctx.addPack(packW, {kh, kw, cinPerGroup, coutPadded}, dtype);
+  }
+  shift = packShift(conv, ctx, coutPadded);
+  return [=](Expr c, Expr ci, Expr kx, Expr ky) {
+    Expr w = blockMajor ? weight(c % block, ci, kx, ky, c / block) : weight(c, ci, kx, ky);
+    return bf16 ? cast<float>(w) : w;
+  };
+}
+
+/// The same in BF16 for vdpbf16ps, which sums pairs of adjacent BF16
+/// products into each float lane: input channels in pairs innermost, then
+/// the output channels, packed(pair, co, ci / 2, kx, ky[, block]) =
+/// bf16(W[co, ci, ky, kx] * bn_scale[co]), zero past `cout` and past an odd
+/// `cin`. The accessor takes (c, pair, ci / 2, kx, ky) and widens to float.
+std::function<Expr(Expr, Expr, Expr, Expr, Expr)>
+packDirectBf16(const ConvShape &conv, EmitContext &ctx, int block, bool blockMajor,
+               ImageParam &shift) {
+  int cout = conv.cout, cin = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
+  int pairs = (cin + 1) / 2;
+  int coutPadded = (cout + block - 1) / block * block;
+  Var pp("pp"), pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
+  Expr ci = 2 * pi + pp;
+  Expr channel = blockMajor ? pb * block + pc : clamp(pc, 0, cout - 1);
+  Expr value = ctx.weights[0](px, py, min(ci, cin - 1), channel) *
+               foldedScaleAndBias(ctx, channel, conv.hasBias).first;
+  Expr inside = blockMajor ? ci < cin : ci < cin && pc < cout;
+  Func packW("conv_pack_weight_bf16");
   ImageParam weight;
   if (blockMajor) {
-    packW(pc, pi, px, py, pb) = value;
-    weight = ctx.addPack(packW, {cout / block, kh, kw, cinPerGroup, block});
+    packW(pp, pc, pi, px, py, pb) = roundToBf16(select(inside, value, 0.0f));
+    weight = ctx.addPack(packW, {cout / block, kh, kw, pairs, block, 2}, DType::BF16);
   } else {
-    packW(pc, pi, px, py) = select(pc < cout, value, 0.0f);
-    weight = ctx.addPack(packW, {kh, kw, cinPerGroup, coutPadded});
+    packW(pp, pc, pi, px, py) = roundToBf16(select(inside, value, 0.0f));
+    weight = ctx.addPack(packW, {kh, kw, pairs, coutPadded, 2}, DType::BF16);
   }
-  packB(pc) = select(pc < cout, foldedScaleAndBias(ctx, co, conv.hasBias).second, 0.0f);
-  shift = ctx.addPack(packB, {coutPadded});
-  return [=](Expr c, Expr ci, Expr kx, Expr ky) {
-    return blockMajor ? weight(c % block, ci, kx, ky, c / block) : weight(c, ci, kx, ky);
+  shift = packShift(conv, ctx, coutPadded);
+  return [=](Expr c, Expr pair, Expr ciPair, Expr kx, Expr ky) {
+    return cast<float>(blockMajor ? weight(pair, c % block, ciPair, kx, ky, c / block)
+                                  : weight(pair, c, ciPair, kx, ky));
   };
+}
+
+/// A BF16 conv's input, BF16 with input channels innermost, zero outside
+/// the image and past an odd `cin` (rounded from float32 where the tensor
+/// is float32). `copied`: whether it is a Func to compute (else the input
+/// buffer itself, BF16 and as it is read: no halo, an even `cin`).
+Func bf16Input(const ConvShape &conv, const EmitContext &ctx, bool &copied) {
+  const Vars &v = vars();
+  const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
+  bool bf16 = ctx.inputParams[0].type() == BFloat(16);
+  bool unpadded = conv.pad[0] == 0 && conv.pad[1] == 0;
+  copied = !(bf16 && unpadded && conv.cin % 2 == 0);
+  Func input(copied ? "conv_padded_bf16" : "conv_input_bf16");
+  if (!copied) {
+    input(v.x, v.y, v.c, v.n) = ctx.inputParams[0](v.x, v.y, v.c, v.n);
+    return input;
+  }
+  int w = static_cast<int>(in[3]), h = static_cast<int>(in[2]), c = static_cast<int>(in[1]);
+  Expr x = clamp(v.x, 0, w - 1), y = clamp(v.y, 0, h - 1), ch = min(v.c, c - 1);
+  Expr value = bf16 ? Expr(ctx.inputParams[0](x, y, ch, v.n))
+                    : roundToBf16(ctx.inputs[0](x, y, ch, v.n));
+  Expr inside = v.x >= 0 && v.x < w && v.y >= 0 && v.y < h && v.c < c;
+  input(v.x, v.y, v.c, v.n) = reinterpret(
+      BFloat(16), select(inside, reinterpret(UInt(16), value), cast(UInt(16), 0)));
+  return input;
 }
 
 Func directEmit(mlir::Operation *op, EmitContext &ctx) {
@@ -253,14 +328,53 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   const int block = V * vectors;
   bool blockMajor = channelBlocksOuter && shape.groups == 1 && cout % block == 0;
   ImageParam shift;
-  auto weightAt = packDirect(shape, ctx, block, blockMajor, shift);
 
   // Algorithm: the input with a zero halo, then the sum over the group's
-  // input channels and the kernel window.
+  // input channels and the kernel window. In BF16 the input channels go in
+  // pairs (r.x, innermost: one vdpbf16ps sums a pair per float lane), so
+  // the reduction is (pair, channel pair, kernel column, kernel row).
+  // BF16 by vdpbf16ps (`bf16_dot`), or BF16 weights and activations
+  // widened to float32 as they are read, for FMAs: where vdpbf16ps runs at
+  // half the FMA rate (Sapphire Rapids), BF16 pays only in memory traffic.
+  bool bf16 = computesInBf16(op) && planBool(ctx.plan, "bf16_dot");
+  bool widened = computesInBf16(op) && !bf16;
   bool unpadded = shape.pad[0] == 0 && shape.pad[1] == 0;
-  Func padded = unpadded ? ctx.inputs[0] : zeroHalo(ctx, "conv_padded");
-  RDom r(0, cinPerGroup, 0, shape.kernel[1], 0, shape.kernel[0], "r");
-  Func conv = convolve(shape, padded, r, weightAt, shift);
+  bool copied = !unpadded;
+  Func padded, conv;
+  RDom r;
+  RVar rci, rkx, rky;
+  std::vector<VarOrRVar> pair; // the innermost reduction, vectorized (BF16)
+  if (bf16) {
+    auto weightAt = packDirectBf16(shape, ctx, block, blockMajor, shift);
+    padded = bf16Input(shape, ctx, copied);
+    r = RDom(0, 2, 0, (cinPerGroup + 1) / 2, 0, shape.kernel[1], 0, shape.kernel[0], "r");
+    pair = {r.x};
+    rci = r.y, rkx = r.z, rky = r.w;
+    const int *stride = shape.stride, *pd = shape.pad, *dilation = shape.dilation;
+    conv = Func("conv");
+    conv(v.x, v.y, v.c, v.n) = shift(v.c);
+    conv(v.x, v.y, v.c, v.n) +=
+        cast<float>(padded(v.x * stride[1] - pd[1] + rkx * dilation[1],
+                           v.y * stride[0] - pd[0] + rky * dilation[0], 2 * rci + r.x, v.n)) *
+        weightAt(v.c, r.x, rci, rkx, rky);
+  } else {
+    auto weightAt = packDirect(shape, ctx, block, blockMajor, shift, widened);
+    padded = unpadded ? ctx.inputs[0] : zeroHalo(ctx, "conv_padded");
+    r = RDom(0, cinPerGroup, 0, shape.kernel[1], 0, shape.kernel[0], "r");
+    rci = r.x, rkx = r.y, rky = r.z;
+    conv = convolve(shape, padded, r, weightAt, shift);
+  }
+  int reductionChannels = bf16 ? (cinPerGroup + 1) / 2 : cinPerGroup;
+  // The reduction's loop order, its pair (BF16) innermost, then `rest`.
+  auto ordered = [pair](std::vector<VarOrRVar> rest) {
+    std::vector<VarOrRVar> order = pair;
+    order.insert(order.end(), rest.begin(), rest.end());
+    return order;
+  };
+  auto dotProducts = [bf16, pair](Stage update) {
+    if (bf16)
+      update.atomic().vectorize(pair[0]);
+  };
 
   // Schedule: the tile accumulated in registers, tasks as planned.
   Layout inputLayout = ctx.inputLayouts[0];
@@ -272,7 +386,20 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
       cout >= V * vectors ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   int rowsPerTask = channelBlocksOuter ? 1 : static_cast<int>(planInt(ctx.plan, "rows_per_task"));
   int chunk = channelBlocksOuter ? static_cast<int>(planInt(ctx.plan, "chunk")) : 1;
+  if (bf16)
+    chunk = std::max(1, chunk / 2); // in channel pairs
   bool blocked = channelBlocksOuter && out[3] % columns == 0;
+  // The halo'd input, BF16's with its channels innermost whatever the
+  // input's layout (the pair a dot product reads is adjacent).
+  auto scheduleInput = [=](Func input) {
+    if (bf16 && inputLayout == Layout::NCHW) {
+      input.reorder_storage(v.c, v.x, v.y, v.n).reorder(v.c, v.x, v.y, v.n);
+      if (cinPerGroup <= 8)
+        input.unroll(v.c);
+      return;
+    }
+    vectorizeInner(input, bf16 ? Layout::NHWC : inputLayout, V);
+  };
   ctx.schedule = [=](Func output) mutable {
     Var co("co"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), task("task");
     if (blocked) {
@@ -288,16 +415,15 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
           .vectorize(v.c, V, TailStrategy::RoundUp)
           .unroll(v.c);
       RVar rxo("rxo"), rxi("rxi");
-      conv.update()
-          .split(r.x, rxo, rxi, chunk)
+      Stage update = conv.update();
+      update.split(rci, rxo, rxi, chunk)
           .split(v.x, xo, xi, columns)
-          .reorder(v.c, xi, rxi, xo, v.y, rxo, r.y, r.z, v.n)
-          .vectorize(v.c, V, TailStrategy::RoundUp)
-          .unroll(v.c)
-          .unroll(xi);
-      if (!unpadded) {
+          .reorder(ordered({v.c, xi, rxi, xo, v.y, rxo, rkx, rky, v.n}));
+      dotProducts(update);
+      update.vectorize(v.c, V, TailStrategy::RoundUp).unroll(v.c).unroll(xi);
+      if (copied) {
         padded.compute_root().parallel(v.y);
-        vectorizeInner(padded, inputLayout, V);
+        scheduleInput(padded);
       }
       return;
     }
@@ -317,27 +443,30 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
         .vectorize(v.c, V, TailStrategy::RoundUp)
         .unroll(v.c)
         .unroll(v.x);
-    conv.update()
-        .reorder(v.c, v.x, r.x, r.y, r.z, v.y, v.n)
-        .vectorize(v.c, V, TailStrategy::RoundUp)
-        .unroll(v.c)
-        .unroll(v.x);
+    Stage update = conv.update();
+    update.reorder(ordered({v.c, v.x, rci, rkx, rky, v.y, v.n}));
     // Row tasks: the input-channel loop unrolled by 4 (1x1 convs over 64
-    // channels went from 56 % to 82 % of peak). Channel-block tasks, whose
-    // tiles already hold most of the registers, are left as they are.
-    if (!channelBlocksOuter && cinPerGroup % 4 == 0) {
+    // channels went from 56 % to 82 % of peak), 2 pairs in BF16.
+    // Channel-block tasks, whose tiles already hold most of the registers,
+    // are left as they are.
+    int unrolled = bf16 ? 2 : 4;
+    if (!channelBlocksOuter && reductionChannels % unrolled == 0) {
       RVar rxo("rxo"), rxi("rxi");
-      conv.update().split(r.x, rxo, rxi, 4).reorder(v.c, v.x, rxi, rxo).unroll(rxi);
+      update.split(rci, rxo, rxi, unrolled)
+          .reorder(ordered({v.c, v.x, rxi, rxo}))
+          .unroll(rxi);
     }
+    dotProducts(update);
+    update.vectorize(v.c, V, TailStrategy::RoundUp).unroll(v.c).unroll(v.x);
     // The halo'd input: per task's rows, or once for all tasks (in
     // parallel) when each task spans the whole image.
-    if (unpadded)
+    if (!copied)
       return;
     if (channelBlocksOuter)
       padded.compute_root().parallel(v.y);
     else
       padded.compute_at(output, task);
-    vectorizeInner(padded, inputLayout, V);
+    scheduleInput(padded);
   };
   return conv;
 }
@@ -350,7 +479,7 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
 // features.0: 5.7 -> 2.6 us; 16 lanes of channels kept 6 busy and
 // scattered every store.)
 bool rowsFits(mlir::Operation *op, const PlanContext &ctx) {
-  return !ctx.target.gpu() && layoutOf(op->getResult(0)) == Layout::NCHW &&
+  return !ctx.target.gpu() && !computesInBf16(op) && layoutOf(op->getResult(0)) == Layout::NCHW &&
          convShapeOf(op).cout < ctx.target.lanes();
 }
 

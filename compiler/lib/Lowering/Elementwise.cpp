@@ -20,6 +20,18 @@ Expr magnitudeBits(Expr x) {
 Expr isNan(Expr x) { return magnitudeBits(std::move(x)) > Expr(uint32_t{0x7f800000}); }
 Expr isFinite(Expr x) { return magnitudeBits(std::move(x)) < Expr(uint32_t{0x7f800000}); }
 
+Expr roundToBf16(Expr x) {
+  Expr bits = reinterpret(UInt(32, x.type().lanes()), x);
+  // Adding 0x7fff plus the kept part's lowest bit rounds half to even;
+  // the carry runs into the exponent where it should (to Inf at the top).
+  Expr rounded = (bits + (Expr(uint32_t{0x7fff}) + ((bits >> 16) & Expr(uint32_t{1})))) >> 16;
+  // A NaN whose payload is all in the dropped bits would round to Inf:
+  // keep its top bits and set the quiet bit instead.
+  Expr nan = (bits >> 16) | Expr(uint32_t{0x40});
+  Expr top = select(isNan(x), nan, rounded);
+  return reinterpret(BFloat(16, x.type().lanes()), cast(UInt(16, x.type().lanes()), top));
+}
+
 void readPair(mlir::ArrayAttr attr, int64_t out[2]) {
   out[0] = attr[0].cast<mlir::IntegerAttr>().getInt();
   out[1] = attr[1].cast<mlir::IntegerAttr>().getInt();

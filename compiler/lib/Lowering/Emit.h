@@ -153,6 +153,11 @@ void vectorizeInner(Halide::Func f, Layout layout, int vectorWidth);
 Halide::Expr isNan(Halide::Expr x);
 Halide::Expr isFinite(Halide::Expr x);
 
+/// `x` (float32) rounded to the nearest BF16, ties to even, as PyTorch's
+/// .to(torch.bfloat16) rounds; NaN stays NaN, +-Inf and overflow give +-Inf.
+/// On the float's bits, so every instruction set rounds the same.
+Halide::Expr roundToBf16(Halide::Expr x);
+
 /// [h, w] pair attribute.
 void readPair(mlir::ArrayAttr attr, int64_t out[2]);
 

@@ -340,6 +340,8 @@ private:
         return;
       int t = newTensor(Tensor::Kind::Arena, shapeOf(cat.result()));
       p_.tensors[static_cast<size_t>(t)].layout = layoutOf(cat.result());
+      if (storedInBf16(cat.result()))
+        p_.tensors[static_cast<size_t>(t)].dtype = DType::BF16;
       tensors_[cat.result().getAsOpaquePointer()] = t;
       inPlace_.insert(cat.result().getAsOpaquePointer());
       int64_t offset = 0;
@@ -386,6 +388,7 @@ private:
         step.macsPerSample *= w[i];
       for (size_t i = 1; i < o.size(); ++i)
         step.macsPerSample *= o[i];
+      step.precision = computesInBf16(anchor) ? "bf16" : "fp32";
     }
     mlir::Value out = chain.back()->getResult(0);
     auto slice = sliceOf_.find(out.getAsOpaquePointer());
@@ -396,17 +399,23 @@ private:
       t.slice = true;
       t.channelOffset = slice->second.second;
       t.layout = p_.tensors[static_cast<size_t>(t.aliasOf)].layout;
+      t.dtype = p_.tensors[static_cast<size_t>(t.aliasOf)].dtype;
     } else {
       step.output = newTensor(Tensor::Kind::Arena, shapeOf(out));
       p_.tensors[static_cast<size_t>(step.output)].layout = layoutOf(out);
+      if (storedInBf16(out))
+        p_.tensors[static_cast<size_t>(step.output)].dtype = DType::BF16;
     }
     tensors_[out.getAsOpaquePointer()] = step.output;
 
     std::string signature = signatureOf(chain, options_.target.to_string()) + "|layouts";
+    auto typed = [](const Tensor &t) {
+      return std::string(" ") + layoutName(t.layout) + (t.dtype == DType::BF16 ? " bf16" : "");
+    };
     for (int t : step.inputs)
-      signature += std::string(" ") + layoutName(p_.tensors[static_cast<size_t>(p_.ownerOf(t))].layout);
+      signature += typed(p_.tensors[static_cast<size_t>(p_.ownerOf(t))]);
     const Tensor &written = p_.tensors[static_cast<size_t>(step.output)];
-    signature += std::string(" -> ") + layoutName(written.layout);
+    signature += " ->" + typed(written);
     if (written.slice) // the parent's channel count sets the strides
       signature += " slice of " +
                    std::to_string(p_.tensors[static_cast<size_t>(written.aliasOf)].shape[1]);
@@ -497,9 +506,12 @@ private:
       ImageParam param =
           makeParam(shape, "in" + std::to_string(i), /*batched=*/true, layout, dtype);
       group.inputs.push_back(param);
+      // Emitters compute in float32: a BF16 tensor is widened as it is
+      // read (exactly), which the BF16 templates' dot products take as
+      // their BF16 operand.
       Func wrapper("in" + std::to_string(i) + "_f");
       std::vector<Var> coords = coordsFor(shape.size());
-      wrapper(coords) = param(coords);
+      wrapper(coords) = dtype == DType::F32 ? Expr(param(coords)) : cast<float>(param(coords));
       ctx.inputs.push_back(wrapper);
       ctx.inputParams.push_back(param);
       ctx.inputShapes.push_back(shape);
@@ -552,6 +564,13 @@ private:
     }
     for (size_t i = 1; i < chain.size(); ++i)
       output = emitActivation(chain[i], output);
+    // A BF16 tensor is rounded where it is produced, in the epilogue.
+    if (p_.tensors[static_cast<size_t>(step.output)].dtype == DType::BF16) {
+      std::vector<Var> coords = coordsFor(static_cast<size_t>(output.dimensions()));
+      Func rounded(anchorFunc.name() + "_bf16");
+      rounded(coords) = roundToBf16(output(coords));
+      output = rounded;
+    }
     // A reduction scheduled as the output itself would parallelize only its
     // pure (init) stage: the update would run on one core. Computed inside
     // the output's parallel loop, every stage is split across the cores.

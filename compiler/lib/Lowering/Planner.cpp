@@ -14,6 +14,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/Pass.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,8 +31,8 @@ int64_t channelsOf(mlir::Value v) {
 class Planner {
 public:
   Planner(mlir::FuncOp func, const LowerOptions &options)
-      : func_(func), target_(TargetInfo::of(options.target)), ctx_{target_, options.winograd},
-        b_(func.getContext()) {}
+      : func_(func), options_(options), target_(TargetInfo::of(options.target)),
+        ctx_{target_, options.winograd, options.bf16Dot, {}}, b_(func.getContext()) {}
 
   bool run() {
     func_.walk([&](mlir::ReturnOp ret) { result_ = ret.getOperand(0); });
@@ -40,7 +41,7 @@ public:
     markNchw();
     if (!target_.gpu())
       planConcatsInPlace();
-    return planLayouts() && planTemplates();
+    return planLayouts() && planPrecision() && planStorage() && planTemplates();
   }
 
 private:
@@ -154,6 +155,136 @@ private:
     return true;
   }
 
+  /// Why `op` (a conv or linear) cannot compute in BF16 on this target
+  /// ("" when it can).
+  std::string whyNotBf16(mlir::Operation *op) const {
+    if (target_.gpu())
+      return std::string("the ") + target_.isaName() + " templates compute in fp32 only";
+    if (mlir::isa<nn::LinearOp>(op))
+      return "linear.cpu computes in fp32 only (BF16 linears are still to come)";
+    ConvShape conv = convShapeOf(op);
+    if (conv.groups != 1)
+      return "grouped convs compute in fp32 only";
+    if (conv.cout < target_.lanes())
+      return "fewer output channels (" + std::to_string(conv.cout) + ") than a vector (" +
+             std::to_string(target_.lanes()) + "): conv.rows computes in fp32 only";
+    return "";
+  }
+
+  /// Each conv's and linear's operand precision (nn.precision): under
+  /// --precision bf16, "bf16" where a BF16 template serves it (convs, not
+  /// yet linears), "fp32" for the others and the layers --fp32-layers
+  /// names. A
+  /// precision on the IR is checked and kept. Under fp32 nothing is
+  /// written (absent means fp32).
+  bool planPrecision() {
+    bool reduced = options_.precision == Precision::BF16;
+    std::vector<bool> used(options_.fp32Layers.size(), false);
+    bool ok = true;
+    func_.walk([&](mlir::Operation *op) {
+      if (!ok || !mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp>(op))
+        return;
+      std::string path = modulePath(op);
+      bool keep = false;
+      for (size_t i = 0; i < options_.fp32Layers.size(); ++i) {
+        const std::string &prefix = options_.fp32Layers[i];
+        if (path == prefix || (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+                               path[prefix.size()] == '.')) {
+          keep = true;
+          used[i] = true;
+        }
+      }
+      if (mlir::Attribute attr = op->getAttr(kPrecisionAttr)) {
+        auto name = attr.dyn_cast<mlir::StringAttr>();
+        if (!name || (name.getValue() != "bf16" && name.getValue() != "fp32")) {
+          op->emitError() << kPrecisionAttr << " is " << attr << ", expected \"bf16\" or \"fp32\"";
+          ok = false;
+        } else if (name.getValue() == "bf16" && !whyNotBf16(op).empty()) {
+          op->emitError() << kPrecisionAttr << " is \"bf16\", but " << whyNotBf16(op);
+          ok = false;
+        }
+        return;
+      }
+      if (!reduced)
+        return;
+      bool bf16 = !keep && whyNotBf16(op).empty();
+      op->setAttr(kPrecisionAttr, b_.getStringAttr(bf16 ? "bf16" : "fp32"));
+    });
+    for (size_t i = 0; ok && i < used.size(); ++i)
+      if (!used[i]) {
+        func_.emitError() << "--fp32-layers names '" << options_.fp32Layers[i]
+                          << "', which is no conv or linear layer of " << func_.getName()
+                          << " nor a prefix of one (module paths as --summary prints them)";
+        ok = false;
+      }
+    return ok;
+  }
+
+  /// Which stored tensors are kept in BF16 (nn.storage = "bf16" on the op
+  /// that writes them; derived from nn.precision, so recomputed here):
+  /// those that every reader takes as BF16 anyway, that
+  /// is BF16 convs and linears, and pools, sums and concats whose own
+  /// results are BF16 (max pool and concat move BF16 values exactly). What
+  /// the caller, an FP32 layer or softmax reads stays float32, so a layer
+  /// kept in FP32 sees its input unrounded. Decided from the output back;
+  /// a producer that writes an in-place concat's slice stores as the concat.
+  bool planStorage() {
+    func_.walk([&](mlir::Operation *op) { op->removeAttr(kStorageAttr); });
+    bool any = false;
+    func_.walk([&](mlir::Operation *op) { any = any || computesInBf16(op); });
+    if (!any)
+      return true;
+    std::vector<mlir::Operation *> writers; // each stored value's op, in order
+    std::set<mlir::Operation *> absorbed;
+    for (mlir::Operation &opRef : func_.getBody().front()) {
+      mlir::Operation *op = &opRef;
+      if (mlir::isa<mlir::ReturnOp>(op) || isView(op) || absorbed.count(op))
+        continue;
+      std::vector<mlir::Operation *> chain =
+          inPlace_.count(op) ? std::vector<mlir::Operation *>{op} : stepChain(op, result_);
+      absorbed.insert(chain.begin() + 1, chain.end());
+      writers.push_back(chain.back());
+    }
+    std::map<mlir::Operation *, mlir::Operation *> concatOf; // slice writer -> concat
+    for (mlir::Operation *cat : inPlace_)
+      for (mlir::Value operand : cat->getOperands())
+        if (mlir::Operation *def = operand.getDefiningOp())
+          concatOf[def] = cat;
+    std::set<mlir::Operation *> bf16;
+    std::function<bool(mlir::Value)> readInBf16 = [&](mlir::Value v) {
+      bool all = !v.use_empty();
+      for (mlir::Operation *user : v.getUsers()) {
+        if (isView(user))
+          all = all && readInBf16(user->getResult(0));
+        else if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp>(user))
+          all = all && computesInBf16(user);
+        else if (mlir::isa<mlir::ReturnOp>(user))
+          all = false; // the caller's output is float32
+        else // pools, sums, concats, ...: compute in fp32, store as they are read
+          all = all && bf16.count(stepEnd(user));
+      }
+      return all;
+    };
+    for (auto it = writers.rbegin(); it != writers.rend(); ++it) {
+      mlir::Operation *op = *it;
+      auto cat = concatOf.find(op);
+      bool stored = cat != concatOf.end() ? bf16.count(cat->second) != 0
+                                          : readInBf16(op->getResult(0));
+      if (stored) {
+        bf16.insert(op);
+        op->setAttr(kStorageAttr, b_.getStringAttr("bf16"));
+      }
+    }
+    return true;
+  }
+
+  /// The op whose result the step that `anchor` starts stores.
+  mlir::Operation *stepEnd(mlir::Operation *anchor) const {
+    if (inPlace_.count(anchor))
+      return anchor;
+    return stepChain(anchor, result_).back();
+  }
+
   /// Each step's template: the first of its family that fits, with the
   /// parameters it chooses; a plan on the IR names its template, and its
   /// parameters override the chosen ones.
@@ -255,6 +386,7 @@ private:
   }
 
   mlir::FuncOp func_;
+  const LowerOptions &options_;
   TargetInfo target_;
   PlanContext ctx_;
   mlir::Builder b_;
@@ -279,6 +411,13 @@ struct PlanPass : public mlir::PassWrapper<PlanPass, mlir::OperationPass<mlir::M
     }
     options.target = Halide::Target(targetString);
     options.winograd = winograd;
+    if (precision != "fp32" && precision != "bf16") {
+      getOperation().emitError() << "nn-plan: precision '" << precision
+                                 << "' is not one of fp32, bf16";
+      return signalPassFailure();
+    }
+    options.precision = precision == "bf16" ? Precision::BF16 : Precision::FP32;
+    options.fp32Layers.assign(fp32Layers.begin(), fp32Layers.end());
     if (!plan(getOperation(), options))
       signalPassFailure();
   }
@@ -288,6 +427,13 @@ struct PlanPass : public mlir::PassWrapper<PlanPass, mlir::OperationPass<mlir::M
   Option<bool> winograd{*this, "winograd",
                         llvm::cl::desc("Whether Winograd templates may be chosen"),
                         llvm::cl::init(true)};
+  Option<std::string> precision{*this, "precision",
+                                llvm::cl::desc("Operand precision of convs and linears: fp32 "
+                                               "or bf16"),
+                                llvm::cl::init("fp32")};
+  ListOption<std::string> fp32Layers{*this, "fp32-layers",
+                                     llvm::cl::desc("Module paths kept in fp32 under bf16"),
+                                     llvm::cl::ZeroOrMore, llvm::cl::MiscFlags::CommaSeparated};
 };
 
 } // namespace

@@ -99,6 +99,23 @@ mlir::Value viewOwner(mlir::Value value) {
   return value;
 }
 
+std::string modulePath(mlir::Operation *op) {
+  if (auto name = op->getLoc().dyn_cast<mlir::NameLoc>())
+    return name.getName().str();
+  return op->getName().getStringRef().str();
+}
+
+bool computesInBf16(mlir::Operation *op) {
+  auto precision = op->getAttrOfType<mlir::StringAttr>(kPrecisionAttr);
+  return precision && precision.getValue() == "bf16";
+}
+
+bool storedInBf16(mlir::Value value) {
+  mlir::Operation *def = viewOwner(value).getDefiningOp();
+  auto storage = def ? def->getAttrOfType<mlir::StringAttr>(kStorageAttr) : mlir::StringAttr();
+  return storage && storage.getValue() == "bf16";
+}
+
 const char *layoutName(Layout layout) { return layout == Layout::NHWC ? "nhwc" : "nchw"; }
 
 Layout layoutOf(mlir::Value value) {
@@ -113,6 +130,17 @@ int64_t planInt(mlir::DictionaryAttr plan, llvm::StringRef key) {
 
 std::string planString(mlir::DictionaryAttr plan, llvm::StringRef key) {
   return entry(plan, key).cast<mlir::StringAttr>().getValue().str();
+}
+
+bool planBool(mlir::DictionaryAttr plan, llvm::StringRef key) {
+  auto value = entry(plan, key).dyn_cast_or_null<mlir::BoolAttr>();
+  return value && value.getValue();
+}
+
+std::string checkBool(mlir::DictionaryAttr plan, llvm::StringRef key) {
+  return entry(plan, key).dyn_cast_or_null<mlir::BoolAttr>()
+             ? ""
+             : "parameter '" + key.str() + "' must be true or false";
 }
 
 int64_t writtenInt(const PlanContext &ctx, llvm::StringRef key, int64_t otherwise) {

@@ -20,6 +20,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,11 +31,16 @@ namespace netc::lowering {
 using nn::kInPlaceAttr;
 using nn::kLayoutAttr;
 using nn::kPlanAttr;
+using nn::kPrecisionAttr;
+using nn::kStorageAttr;
 
 /// What the planner knows when it plans an op.
 struct PlanContext {
   const TargetInfo &target;
   bool winograd = true; // whether Winograd templates may be chosen
+  /// BF16 convs by vdpbf16ps (true), by float32 FMAs on widened BF16
+  /// (false), or as the target's facts say (none).
+  std::optional<bool> bf16Dot;
   /// The plan written on the op, if any: a template's `plan` builds its
   /// defaults around the choices written there (row tasks written over a
   /// planner's channel blocks get a default rows_per_task).
@@ -73,6 +79,15 @@ std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value re
 /// The value whose memory `value` is: views (flatten, dropout) lead to
 /// their operand's.
 mlir::Value viewOwner(mlir::Value value);
+/// The module path of `op` ("layer1.0.conv1"), from its location; its op
+/// name where it has none (hand-written IR).
+std::string modulePath(mlir::Operation *op);
+/// Whether `op` (a conv or linear) computes on BF16 operands (nn.precision).
+bool computesInBf16(mlir::Operation *op);
+/// Whether a step that stores `value` stores it in BF16 (nn.storage on the
+/// op that defines its memory).
+bool storedInBf16(mlir::Value value);
+
 /// "nchw" or "nhwc", as nn.layout spells it.
 const char *layoutName(Layout layout);
 /// A value's layout, as the planner recorded it on its defining op (a view
@@ -82,6 +97,11 @@ Layout layoutOf(mlir::Value value);
 /// missing one is a bug: checks run first).
 int64_t planInt(mlir::DictionaryAttr plan, llvm::StringRef key);
 std::string planString(mlir::DictionaryAttr plan, llvm::StringRef key);
+/// A bool parameter; false where the plan has none (a template's optional
+/// parameter, e.g. bf16_dot of an fp32 conv).
+bool planBool(mlir::DictionaryAttr plan, llvm::StringRef key);
+/// "" when `plan` holds a bool `key`, else the problem.
+std::string checkBool(mlir::DictionaryAttr plan, llvm::StringRef key);
 /// The written plan's integer (string) `key`, or `otherwise` where it has none.
 int64_t writtenInt(const PlanContext &ctx, llvm::StringRef key, int64_t otherwise);
 std::string writtenString(const PlanContext &ctx, llvm::StringRef key, llvm::StringRef otherwise);

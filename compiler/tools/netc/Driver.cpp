@@ -130,6 +130,9 @@ netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Tar
   netc::lowering::LowerOptions lower;
   lower.target = target;
   lower.winograd = options.winograd;
+  lower.precision = options.precision;
+  lower.fp32Layers = options.fp32Layers;
+  lower.bf16Dot = options.bf16Dot;
   return lower;
 }
 

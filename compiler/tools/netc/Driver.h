@@ -23,6 +23,7 @@
 
 #include <Halide.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,9 @@ struct Options {
   std::string embedWeights; // a weights file to embed in the library, or ""
   bool fuse = true;  // run nn-fuse-conv-epilogue
   bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
+  netc::lowering::Precision precision = netc::lowering::Precision::FP32;
+  std::vector<std::string> fp32Layers; // module paths kept in FP32 (--fp32-layers)
+  std::optional<bool> bf16Dot; // --bf16-dot, when given
   bool isModule() const; // the spec is nn IR (.mlir)
 };
 
@@ -125,8 +129,13 @@ bool checkEmbeddable(const netc::lowering::Program &program, const std::string &
 int listEntries(const Options &options);
 void printKeyList(const dsl::Graph &graph);
 void printShapeList(const dsl::Graph &graph);
-/// A per-layer table (path, op, output shape, parameters, MACs) with totals.
-int printSummary(const dsl::Graph &graph);
+/// A per-layer table (path, op, output shape, parameters, MACs) with totals;
+/// with `precisionOf` (module path -> "bf16" / "fp32", from the plan), a
+/// precision column for the conv and linear layers.
+int printSummary(const dsl::Graph &graph,
+                 const std::map<std::string, std::string> *precisionOf = nullptr);
+/// Each conv's and linear's planned precision, by module path.
+std::map<std::string, std::string> precisionsOf(mlir::ModuleOp module);
 void printDot(mlir::ModuleOp module);
 
 } // namespace netc::driver

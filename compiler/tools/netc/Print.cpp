@@ -1,6 +1,8 @@
 //===- Print.cpp - netc's listings: zoo entries, keys, shapes, dot --------===//
 #include "Driver.h"
 
+#include "netc/Dialect/NN/NNDialect.h"
+
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -110,7 +112,20 @@ Shape perItem(Shape shape) {
 
 } // namespace
 
-int printSummary(const Graph &graph) {
+std::map<std::string, std::string> precisionsOf(mlir::ModuleOp module) {
+  std::map<std::string, std::string> out;
+  module.walk([&](mlir::Operation *op) {
+    if (!mlir::isa<netc::nn::Conv2dOp, netc::nn::FusedConv2dOp, netc::nn::LinearOp>(op))
+      return;
+    auto name = op->getLoc().dyn_cast<mlir::NameLoc>();
+    auto precision = op->getAttrOfType<mlir::StringAttr>(netc::nn::kPrecisionAttr);
+    if (name)
+      out[name.getName().str()] = precision ? precision.getValue().str() : "fp32";
+  });
+  return out;
+}
+
+int printSummary(const Graph &graph, const std::map<std::string, std::string> *precisionOf) {
   std::vector<std::string> names = graph.displayNames();
   for (size_t l = 0; l < graph.layers.size(); ++l) {
     const Layer &layer = graph.layers[l];
@@ -126,7 +141,8 @@ int printSummary(const Graph &graph) {
   }
   llvm::outs() << llvm::left_justify("layer", 34) << " " << llvm::left_justify("op", 17) << " "
                << llvm::left_justify("output", 20) << " " << llvm::right_justify("params", 13)
-               << " " << llvm::right_justify("MACs", 16) << "\n";
+               << " " << llvm::right_justify("MACs", 16)
+               << (precisionOf ? "  precision" : "") << "\n";
   int64_t params = 0, auxParams = 0, macs = 0;
   for (size_t i = 1; i < graph.layers.size(); ++i) {
     const Layer &layer = graph.layers[i];
@@ -137,8 +153,13 @@ int printSummary(const Graph &graph) {
                  << llvm::left_justify(opName(layer.kind), 17) << " "
                  << llvm::left_justify(formatShape(perItem(layer.shape)), 20) << " "
                  << llvm::right_justify(p ? grouped(p) : "", 13) << " "
-                 << llvm::right_justify(m ? grouped(m) : "", 16)
-                 << (layer.auxiliary ? "  (auxiliary)" : "") << "\n";
+                 << llvm::right_justify(m ? grouped(m) : "", 16);
+    if (precisionOf) {
+      auto it = precisionOf->find(names[i]);
+      if (it != precisionOf->end())
+        llvm::outs() << "  " << it->second;
+    }
+    llvm::outs() << (layer.auxiliary ? "  (auxiliary)" : "") << "\n";
   }
   llvm::outs() << "parameters: " << grouped(params + auxParams) << " ("
                  << llvm::format("%.1f", (params + auxParams) * 4.0 / 1e6) << " MB as float32)";

@@ -117,6 +117,26 @@ cl::opt<bool> winograd("winograd", cl::sub(*cl::AllSubCommands),
                                 "--winograd=false keeps the direct convolution, for "
                                 "comparison"),
                        cl::init(true), cl::cat(category));
+cl::opt<std::string> precisionName(
+    "precision", cl::value_desc("fp32|bf16"), cl::sub(*cl::AllSubCommands),
+    cl::desc("Operand precision of the conv and linear layers (default fp32). bf16: weights\n"
+             "rounded to BF16 at load and activations where they are produced, products\n"
+             "summed in float32 (vdpbf16ps where the CPU has AVX512-BF16); the classifier's\n"
+             "last linear and the layers of --fp32-layers stay fp32. Input, output, weights\n"
+             "file and C API are float32 as always"),
+    cl::init("fp32"), cl::cat(category));
+cl::list<std::string> fp32LayerList(
+    "fp32-layers", cl::CommaSeparated, cl::value_desc("PATH,..."), cl::sub(*cl::AllSubCommands),
+    cl::desc("With --precision bf16: keep these layers in fp32, by module path as --summary\n"
+             "prints it; a prefix takes the layers under it (--fp32-layers conv1,layer4)"),
+    cl::cat(category));
+cl::opt<bool> bf16DotOption(
+    "bf16-dot", cl::sub(*cl::AllSubCommands),
+    cl::desc("With --precision bf16: compute BF16 convs by vdpbf16ps (true) or by float32 FMAs\n"
+             "on BF16 operands widened as read (false). Default: false, as vdpbf16ps issues at\n"
+             "half the FMA rate on the Sapphire Rapids Xeon (the one CPU Halide 14 targets with\n"
+             "AVX512-BF16) and is emulated elsewhere"),
+    cl::cat(category));
 cl::opt<bool> listZoo("list", cl::desc("List the entries of the model zoo (or of SPEC)"),
                       cl::cat(category));
 cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCommands),
@@ -309,6 +329,22 @@ int main(int argc, char **argv) {
   const char *envCC = std::getenv("NETC_CC");
   options.fuse = fuse;
   options.winograd = winograd;
+  if (precisionName == "int8")
+    return usageError("--precision int8 is not implemented yet (calibration and the VNNI "
+                      "templates are to come); use fp32 or bf16");
+  if (precisionName != "fp32" && precisionName != "bf16")
+    return usageError("--precision '" + precisionName + "' is not one of fp32, bf16");
+  options.precision = precisionName == "bf16" ? netc::lowering::Precision::BF16
+                                              : netc::lowering::Precision::FP32;
+  options.fp32Layers.assign(fp32LayerList.begin(), fp32LayerList.end());
+  if (bf16DotOption.getNumOccurrences()) {
+    if (options.precision != netc::lowering::Precision::BF16)
+      return usageError("--bf16-dot chooses how BF16 convs compute: give --precision bf16 too");
+    options.bf16Dot = bf16DotOption;
+  }
+  if (!options.fp32Layers.empty() && options.precision == netc::lowering::Precision::FP32)
+    return usageError("--fp32-layers keeps layers out of a reduced precision: give "
+                      "--precision bf16 too");
   options.cCompiler = !cCompiler.empty() ? std::string(cCompiler)
                       : envCC && *envCC  ? std::string(envCC)
                                          : std::string(NETC_DEFAULT_CC);
@@ -394,7 +430,17 @@ int main(int argc, char **argv) {
     std::optional<netc::dsl::Graph> graph = elaborateEntry(options, sources);
     if (!graph)
       return 1;
-    if (printSummaryTable && printSummary(*graph) != 0)
+    // With a reduced precision the table says each layer's, as planned.
+    std::map<std::string, std::string> precisions;
+    if (printSummaryTable && options.precision != netc::lowering::Precision::FP32) {
+      CompilerContext context;
+      auto module = buildModule(options, context, true);
+      if (!module || !planModule(options, *module))
+        return 1;
+      precisions = precisionsOf(*module);
+    }
+    if (printSummaryTable &&
+        printSummary(*graph, precisions.empty() ? nullptr : &precisions) != 0)
       return 1;
     if (printKeys)
       printKeyList(*graph);

@@ -28,6 +28,7 @@
 #include <Halide.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,9 @@ struct Step {
   /// Multiply-accumulates per batch item of a conv or linear step (0 for
   /// the others), for profiles' GFLOP/s.
   int64_t macsPerSample = 0;
+  /// A conv or linear step's operand precision, "fp32" or "bf16" ("" for
+  /// the others, which compute in float32 on what they read).
+  std::string precision;
 };
 
 struct Program {
@@ -138,10 +142,20 @@ struct Program {
   int ownerOf(int t) const;
 };
 
+/// The element type convs and linears compute on (--precision).
+enum class Precision { FP32, BF16 };
+
 struct LowerOptions {
   Halide::Target target = Halide::get_host_target();
   std::string prefix; // prefix of the group function names
   bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
+  Precision precision = Precision::FP32;
+  /// Module paths (or their prefixes, "layer4" for "layer4.0.conv1") of the
+  /// convs and linears kept in FP32 under a reduced precision.
+  std::vector<std::string> fp32Layers;
+  /// BF16 convs by vdpbf16ps (true) or by float32 FMAs on widened BF16
+  /// operands (false); unset: as TargetInfo::bf16DotPays says.
+  std::optional<bool> bf16Dot;
 };
 
 /// Lowers the single function of `module` (nn dialect, after the graph

@@ -40,6 +40,12 @@ struct TargetInfo {
   /// hold the tile's weight vectors and a broadcast input (28 of 32 on
   /// AVX-512, 12 of 16 on AVX2).
   int accumulatorRegisters() const { return vectorRegisters - 4; }
+  /// Whether BF16 convs should use vdpbf16ps rather than float32 FMAs on
+  /// BF16 operands widened as they are read. Not on the one target Halide
+  /// 14 gives AVX512-BF16 (Sapphire Rapids): there a vdpbf16ps, 32
+  /// multiply-adds, issues every other cycle, two FMAs of 16 every cycle
+  /// (Intel Xeon, one core: 80 GFLOP/s vs 160); elsewhere it is emulated.
+  bool bf16DotPays() const { return false; }
   /// "avx512", "avx2", ... as netc's messages and the plan name it.
   const char *isaName() const;
 };

@@ -85,6 +85,22 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
                              << attr.getValue();
     return success();
   }
+  if (attr.getName() == kPrecisionAttr) {
+    auto precision = attr.getValue().dyn_cast<StringAttr>();
+    if (!precision || (precision.getValue() != "bf16" && precision.getValue() != "fp32"))
+      return op->emitError() << "'" << kPrecisionAttr << "' must be \"bf16\" or \"fp32\", got "
+                             << attr.getValue();
+    if (!isa<Conv2dOp, FusedConv2dOp, LinearOp>(op))
+      return op->emitError() << "'" << kPrecisionAttr << "' belongs on a conv or linear op";
+    return success();
+  }
+  if (attr.getName() == kStorageAttr) {
+    auto storage = attr.getValue().dyn_cast<StringAttr>();
+    if (!storage || storage.getValue() != "bf16" || op->getNumResults() != 1)
+      return op->emitError() << "'" << kStorageAttr
+                             << "' is \"bf16\" on an op with one result, got " << attr.getValue();
+    return success();
+  }
   if (attr.getName() == kInPlaceAttr) {
     if (!isa<ConcatOp>(op) || !attr.getValue().isa<UnitAttr>())
       return op->emitError() << "'" << kInPlaceAttr << "' is a unit attribute of nn.concat";

@@ -30,6 +30,12 @@ constexpr const char *kWeightsAttr = "nn.weights";
 constexpr const char *kLayoutAttr = "nn.layout";
 constexpr const char *kPlanAttr = "nn.plan";
 constexpr const char *kInPlaceAttr = "nn.in_place";
+/// Reduced precision: on a conv or linear, the element type of its
+/// operands, "bf16" or "fp32" (absent: fp32; accumulation and epilogue are
+/// float32 either way); on the op whose result a step stores, "bf16" when
+/// that tensor is kept in BF16 (absent: float32).
+constexpr const char *kPrecisionAttr = "nn.precision";
+constexpr const char *kStorageAttr = "nn.storage";
 
 /// One entry of the nn.weights manifest.
 mlir::DictionaryAttr manifestEntry(mlir::Builder &b, llvm::StringRef key, llvm::StringRef dtype,
