@@ -44,7 +44,18 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
   const int rowsAtBatch1 = static_cast<int>(planInt(ctx.plan, "rows_at_batch_1"));
   int inFeatures = static_cast<int>(w[1]);
   int blocks = inFeatures / V, rest = inFeatures % V;
-  ImageParam weight = ctx.weights[0]; // (i, f)
+  // W(i, f), as the checkpoint has it; in BF16 a pack of the same layout,
+  // rounded at load and widened as it is read (a linear layer at batch 1
+  // streams its weights: BF16 halves the bytes).
+  ImageParam file = ctx.weights[0];
+  std::function<Expr(Expr, Expr)> weight = [file](Expr i, Expr f) { return Expr(file(i, f)); };
+  if (computesInBf16(operation)) {
+    Var pi("pi"), pf("pf");
+    Func pack("linear_pack_weight_bf16");
+    pack(pi, pf) = roundToBf16(ctx.weights[0](pi, pf));
+    ImageParam packed = ctx.addPack(pack, {w[0], w[1]}, DType::BF16);
+    weight = [packed](Expr i, Expr f) { return cast<float>(packed(i, f)); };
+  }
 
   // The input at a batch item clamped into the batch: a tile's items past
   // the end repeat the last one and are never stored.

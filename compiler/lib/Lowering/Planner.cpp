@@ -161,7 +161,7 @@ private:
     if (target_.gpu())
       return std::string("the ") + target_.isaName() + " templates compute in fp32 only";
     if (mlir::isa<nn::LinearOp>(op))
-      return "linear.cpu computes in fp32 only (BF16 linears are still to come)";
+      return "";
     ConvShape conv = convShapeOf(op);
     if (conv.groups != 1)
       return "grouped convs compute in fp32 only";
@@ -171,10 +171,25 @@ private:
     return "";
   }
 
+  /// Whether `linear` is the classifier's last layer: its result reaches
+  /// the network's output through views, activations and softmax only.
+  bool isLastLinear(mlir::Operation *linear) const {
+    mlir::Value v = linear->getResult(0);
+    while (v != result_) {
+      if (!v.hasOneUse())
+        return false;
+      mlir::Operation *user = *v.getUsers().begin();
+      if (!isView(user) && !isActivation(user) && !mlir::isa<nn::SoftmaxOp>(user))
+        return false;
+      v = user->getResult(0);
+    }
+    return true;
+  }
+
   /// Each conv's and linear's operand precision (nn.precision): under
-  /// --precision bf16, "bf16" where a BF16 template serves it (convs, not
-  /// yet linears), "fp32" for the others and the layers --fp32-layers
-  /// names. A
+  /// --precision bf16, "bf16" where a BF16 template serves it, "fp32" for
+  /// the others, the layers --fp32-layers names and the classifier's last
+  /// linear (the logits, which top-1 and softmax read). A
   /// precision on the IR is checked and kept. Under fp32 nothing is
   /// written (absent means fp32).
   bool planPrecision() {
@@ -207,7 +222,8 @@ private:
       }
       if (!reduced)
         return;
-      bool bf16 = !keep && whyNotBf16(op).empty();
+      bool bf16 = !keep && whyNotBf16(op).empty() &&
+                  !(mlir::isa<nn::LinearOp>(op) && isLastLinear(op));
       op->setAttr(kPrecisionAttr, b_.getStringAttr(bf16 ? "bf16" : "fp32"));
     });
     for (size_t i = 0; ok && i < used.size(); ++i)

@@ -43,3 +43,19 @@ func @r(%x: tensor<?x32x8x8xf32> {nn.input = "x"}, %w: tensor<32x8x1x1xf32> {nn.
   %0 = nn.conv2d %x, %w {dilation = [1, 1], groups = 4 : i64, pad = [0, 0], stride = [1, 1], nn.precision = "bf16"} : (tensor<?x32x8x8xf32>, tensor<32x8x1x1xf32>) -> tensor<?x32x8x8xf32>
   return %0 : tensor<?x32x8x8xf32>
 }
+
+// -----
+
+// Linears: BF16 but for the classifier's last (the logits), whose input is
+// then float32; the first's input (the network's) is float32 too.
+// CHECK-LABEL: func @s
+// CHECK: nn.linear {{.*}}nn.precision = "bf16"
+// CHECK-NEXT: nn.relu
+// CHECK-NOT: nn.storage
+// CHECK: nn.linear {{.*}}nn.precision = "fp32"
+func @s(%x: tensor<?x64xf32> {nn.input = "x"}, %w1: tensor<32x64xf32> {nn.key = "a.weight"}, %w2: tensor<10x32xf32> {nn.key = "b.weight"}) -> tensor<?x10xf32> attributes {nn.weights = [{dtype = "F32", key = "a.weight", shape = [32, 64]}, {dtype = "F32", key = "b.weight", shape = [10, 32]}]} {
+  %0 = nn.linear %x, %w1 : (tensor<?x64xf32>, tensor<32x64xf32>) -> tensor<?x32xf32>
+  %1 = nn.relu %0 : tensor<?x32xf32>
+  %2 = nn.linear %1, %w2 : (tensor<?x32xf32>, tensor<10x32xf32>) -> tensor<?x10xf32> loc("b")
+  return %2 : tensor<?x10xf32>
+}

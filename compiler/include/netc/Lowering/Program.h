@@ -151,7 +151,8 @@ struct LowerOptions {
   bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
   Precision precision = Precision::FP32;
   /// Module paths (or their prefixes, "layer4" for "layer4.0.conv1") of the
-  /// convs and linears kept in FP32 under a reduced precision.
+  /// convs and linears kept in FP32 under a reduced precision; the planner
+  /// also keeps the classifier's last linear (the one nearest the output).
   std::vector<std::string> fp32Layers;
   /// BF16 convs by vdpbf16ps (true) or by float32 FMAs on widened BF16
   /// operands (false); unset: as TargetInfo::bf16DotPays says.
