@@ -10,13 +10,22 @@ run; the line shows the median over --rounds rounds:
 
 gflops is netc's (2 x MACs of its conv and linear layers, from `netc
 --summary`, per second); peak_fraction divides it by the FMA peak that
-netc-fma-peak measures here. --profile NETWORK prints netc's per-step times
+netc-fma-peak measures here. With --precision fp32,bf16 each network and
+batch also gets a BF16 line, measured in the same interleaved rounds:
+netc's BF16 library against PyTorch's BF16 (the model .to(torch.bfloat16),
+channels_last; ONNX Runtime has no BF16 CPU kernels), its ratio to netc's
+FP32, and each one's error relative to max|PyTorch FP32| at batch 1
+(netc's through `netc run`, whose output the tests hold equal to the
+library's):
+
+  NETWORK batch=B precision=bf16 netc_ms=X torch_ms=Y vs_torch=X/Y vs_netc_fp32=R netc_error=E torch_error=F --profile NETWORK prints netc's per-step times
 (at the first of --batches)
 and GFLOP/s instead, biggest first. tools/bench.sh builds what this needs.
 
     /usr/bin/python3 bench/zoo_bench.py --build build --ort-dir bench/ort [--networks resnet50,...]
 """
 import argparse
+import copy
 import os
 import re
 import statistics
@@ -93,7 +102,13 @@ def main():
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--profile', metavar='NETWORK', choices=sorted(NETWORKS))
+    parser.add_argument('--precision', default='fp32',
+                        help='fp32, or fp32,bf16 for BF16 lines too')
     args = parser.parse_args()
+    precisions = args.precision.split(',')
+    if precisions[0] != 'fp32' or not set(precisions) <= {'fp32', 'bf16'}:
+        parser.error(f"--precision {args.precision}: give fp32 or fp32,bf16")
+    bf16 = 'bf16' in precisions
     netc = os.path.join(args.build, 'compiler', 'tools', 'netc', 'netc')
     bench = os.path.join(args.build, 'bench', 'netc-bench')
     torch.set_num_threads(args.threads)
@@ -137,10 +152,21 @@ def main():
             torch.onnx.export(model, torch.rand([1] + sample), onnx, opset_version=13,
                               input_names=['x'], output_names=['y'],
                               dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}})
+            if bf16:
+                half = copy.deepcopy(model).to(torch.bfloat16).to(
+                    memory_format=torch.channels_last)
+                errors = bf16_errors(netc, entry, weights, model, half, sample, tmp)
             for batch in (int(b) for b in args.batches.split(',')):
                 x = torch.rand([batch] + sample, generator=torch.Generator().manual_seed(1))
-                results = {'netc': [], 'torch': [], 'ort': []}
+                results = {'netc': [], 'torch': [], 'ort': [], 'netc_bf16': [], 'torch_bf16': []}
                 for _ in range(args.rounds):
+                    if bf16:
+                        results['netc_bf16'].append(median_ms(run(
+                            [bench, name + '_bf16', weights, str(batch), str(args.seconds),
+                             str(args.threads)])))
+                        results['torch_bf16'].append(torch_ms(
+                            half, x.to(torch.bfloat16).to(memory_format=torch.channels_last),
+                            args.seconds))
                     results['netc'].append(median_ms(run(
                         [bench, name, weights, str(batch), str(args.seconds), str(args.threads)])))
                     results['torch'].append(torch_ms(model, x, args.seconds))
@@ -154,7 +180,29 @@ def main():
                 print(f"{name} batch={batch} netc_ms={n:.3f} torch_ms={t:.3f} ort_ms={o:.3f} "
                       f"vs_torch={n / t:.2f} vs_ort={n / o:.2f} gflops={gflops:.1f} "
                       f"peak_fraction={gflops / peak:.3f}", flush=True)
+                if bf16:
+                    nb, tb = (statistics.median(results[k]) for k in ('netc_bf16', 'torch_bf16'))
+                    print(f"{name} batch={batch} precision=bf16 netc_ms={nb:.3f} "
+                          f"torch_ms={tb:.3f} vs_torch={nb / tb:.2f} vs_netc_fp32={nb / n:.2f} "
+                          f"netc_error={errors[0]:.2e} torch_error={errors[1]:.2e}", flush=True)
     return 0
+
+
+def bf16_errors(netc, entry, weights, model, half, sample, tmp):
+    """max|netc_bf16 - torch_fp32| and max|torch_bf16 - torch_fp32|, each over
+    max|torch_fp32|, at batch 1."""
+    import numpy as np
+    x = torch.rand([1] + sample, generator=torch.Generator().manual_seed(2))
+    xp, yp = os.path.join(tmp, 'acc_x.npy'), os.path.join(tmp, 'acc_y.npy')
+    np.save(xp, x.numpy())
+    run([netc, 'run', '--entry', entry, '--weights', weights, '--input', xp, '--output', yp,
+         '--precision', 'bf16'])
+    with torch.no_grad():
+        reference = model(x).numpy()
+        theirs = half(x.to(torch.bfloat16).to(memory_format=torch.channels_last)).float().numpy()
+    scale = float(np.abs(reference).max())
+    return (float(np.abs(np.load(yp) - reference).max()) / scale,
+            float(np.abs(theirs - reference).max()) / scale)
 
 
 if __name__ == '__main__':
