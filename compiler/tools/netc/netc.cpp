@@ -121,9 +121,11 @@ cl::opt<std::string> precisionName(
     "precision", cl::value_desc("fp32|bf16"), cl::sub(*cl::AllSubCommands),
     cl::desc("Operand precision of the conv and linear layers (default fp32). bf16: weights\n"
              "rounded to BF16 at load and activations where they are produced, products\n"
-             "summed in float32 (vdpbf16ps where the CPU has AVX512-BF16); the classifier's\n"
-             "last linear and the layers of --fp32-layers stay fp32. Input, output, weights\n"
-             "file and C API are float32 as always"),
+             "summed in float32 (FMAs on the widened values, or vdpbf16ps: --bf16-dot); the\n"
+             "classifier's last linear, the layers of --fp32-layers and those no BF16\n"
+             "template serves (grouped convs, convs of fewer channels than a vector) stay\n"
+             "fp32, and 3x3 convs are direct, not Winograd: --summary says which.\n"
+             "Input, output, weights file and C API are float32 as always"),
     cl::init("fp32"), cl::cat(category));
 cl::list<std::string> fp32LayerList(
     "fp32-layers", cl::CommaSeparated, cl::value_desc("PATH,..."), cl::sub(*cl::AllSubCommands),
