@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 import netc_harness
-from check_zoo import MODELS, randomize_batch_norm
+from check_zoo import MODELS, test_model
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
 from safetensors_io import save_safetensors  # noqa: E402
@@ -71,10 +71,7 @@ def main():
     parser.add_argument('--input-shape', required=True)
     parser.add_argument('model', choices=sorted(MODELS))
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
-    model = MODELS[args.model]().eval()
-    randomize_batch_norm(model)
+    model = test_model(args.model)
     shape = [int(d) for d in args.input_shape.split(',')]
     batches = [torch.rand([batch] + shape[1:], generator=torch.Generator().manual_seed(batch))
                for batch in (1, 3)]

@@ -52,6 +52,17 @@ def randomize_batch_norm(model):
                 m.num_batches_tracked.fill_(7)
 
 
+def test_model(name):
+    """The torchvision (or torch_models.py) network the zoo tests compare with:
+    seeded random weights, randomized BatchNorm statistics, in eval mode, with
+    PyTorch on 2 threads."""
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    model = MODELS[name]().eval()
+    randomize_batch_norm(model)
+    return model
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--netc', required=True)
@@ -60,10 +71,7 @@ def main():
     parser.add_argument('--input-shape', required=True)
     parser.add_argument('model', choices=sorted(MODELS))
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
-    model = MODELS[args.model]().eval()
-    randomize_batch_norm(model)
+    model = test_model(args.model)
     sample = [int(d) for d in args.input_shape.split(',')][1:]
     failures, worst = [], 0.0
     with tempfile.TemporaryDirectory() as tmp:

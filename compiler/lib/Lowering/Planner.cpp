@@ -90,6 +90,22 @@ private:
     });
   }
 
+  /// The ops of each step that stores a tensor, in program order: an
+  /// anchor and the activations it absorbed, or an in-place concat alone.
+  std::vector<std::vector<mlir::Operation *>> storingSteps() {
+    std::vector<std::vector<mlir::Operation *>> steps;
+    std::set<mlir::Operation *> absorbed;
+    for (mlir::Operation &opRef : func_.getBody().front()) {
+      mlir::Operation *op = &opRef;
+      if (mlir::isa<mlir::ReturnOp>(op) || isView(op) || absorbed.count(op))
+        continue;
+      steps.push_back(inPlace_.count(op) ? std::vector<mlir::Operation *>{op}
+                                         : stepChain(op, result_));
+      absorbed.insert(steps.back().begin() + 1, steps.back().end());
+    }
+    return steps;
+  }
+
   /// Every op of a step writes the layout of the step's result (the
   /// activations it absorbed are never stored); a concat's producers write
   /// its layout, into its slices.
@@ -98,14 +114,7 @@ private:
     for (mlir::Operation *cat : inPlace_)
       for (mlir::Value operand : cat->getOperands())
         sliceOf[operand.getAsOpaquePointer()] = cat;
-    std::set<mlir::Operation *> absorbed;
-    for (mlir::Operation &opRef : func_.getBody().front()) {
-      mlir::Operation *op = &opRef;
-      if (mlir::isa<mlir::ReturnOp>(op) || isView(op) || absorbed.count(op))
-        continue;
-      std::vector<mlir::Operation *> chain =
-          inPlace_.count(op) ? std::vector<mlir::Operation *>{op} : stepChain(op, result_);
-      absorbed.insert(chain.begin() + 1, chain.end());
+    for (const std::vector<mlir::Operation *> &chain : storingSteps()) {
       mlir::Value end = chain.back()->getResult(0);
       if (channelsOf(end) == 0)
         continue;
@@ -251,16 +260,8 @@ private:
     if (!any)
       return true;
     std::vector<mlir::Operation *> writers; // each stored value's op, in order
-    std::set<mlir::Operation *> absorbed;
-    for (mlir::Operation &opRef : func_.getBody().front()) {
-      mlir::Operation *op = &opRef;
-      if (mlir::isa<mlir::ReturnOp>(op) || isView(op) || absorbed.count(op))
-        continue;
-      std::vector<mlir::Operation *> chain =
-          inPlace_.count(op) ? std::vector<mlir::Operation *>{op} : stepChain(op, result_);
-      absorbed.insert(chain.begin() + 1, chain.end());
+    for (const std::vector<mlir::Operation *> &chain : storingSteps())
       writers.push_back(chain.back());
-    }
     std::map<mlir::Operation *, mlir::Operation *> concatOf; // slice writer -> concat
     for (mlir::Operation *cat : inPlace_)
       for (mlir::Value operand : cat->getOperands())
