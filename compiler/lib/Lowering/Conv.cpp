@@ -336,15 +336,15 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   // BF16 by vdpbf16ps (`bf16_dot`), or BF16 weights and activations
   // widened to float32 as they are read, for FMAs: where vdpbf16ps runs at
   // half the FMA rate (Sapphire Rapids), BF16 pays only in memory traffic.
-  bool bf16 = computesInBf16(op) && planBool(ctx.plan, "bf16_dot");
-  bool widened = computesInBf16(op) && !bf16;
+  bool dot = computesInBf16(op) && planBool(ctx.plan, "bf16_dot");
+  bool widened = computesInBf16(op) && !dot;
   bool unpadded = shape.pad[0] == 0 && shape.pad[1] == 0;
   bool copied = !unpadded;
   Func padded, conv;
   RDom r;
   RVar rci, rkx, rky;
   std::vector<VarOrRVar> pair; // the innermost reduction, vectorized (BF16)
-  if (bf16) {
+  if (dot) {
     auto weightAt = packDirectBf16(shape, ctx, block, blockMajor, shift);
     padded = bf16Input(shape, ctx, copied);
     r = RDom(0, 2, 0, (cinPerGroup + 1) / 2, 0, shape.kernel[1], 0, shape.kernel[0], "r");
@@ -364,15 +364,15 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
     rci = r.x, rkx = r.y, rky = r.z;
     conv = convolve(shape, padded, r, weightAt, shift);
   }
-  int reductionChannels = bf16 ? (cinPerGroup + 1) / 2 : cinPerGroup;
+  int reductionChannels = dot ? (cinPerGroup + 1) / 2 : cinPerGroup;
   // The reduction's loop order, its pair (BF16) innermost, then `rest`.
   auto ordered = [pair](std::vector<VarOrRVar> rest) {
     std::vector<VarOrRVar> order = pair;
     order.insert(order.end(), rest.begin(), rest.end());
     return order;
   };
-  auto dotProducts = [bf16, pair](Stage update) {
-    if (bf16)
+  auto dotProducts = [dot, pair](Stage update) {
+    if (dot)
       update.atomic().vectorize(pair[0]);
   };
 
@@ -386,19 +386,19 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
       cout >= V * vectors ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   int rowsPerTask = channelBlocksOuter ? 1 : static_cast<int>(planInt(ctx.plan, "rows_per_task"));
   int chunk = channelBlocksOuter ? static_cast<int>(planInt(ctx.plan, "chunk")) : 1;
-  if (bf16)
+  if (dot)
     chunk = std::max(1, chunk / 2); // in channel pairs
   bool blocked = channelBlocksOuter && out[3] % columns == 0;
   // The halo'd input, BF16's with its channels innermost whatever the
   // input's layout (the pair a dot product reads is adjacent).
   auto scheduleInput = [=](Func input) {
-    if (bf16 && inputLayout == Layout::NCHW) {
+    if (dot && inputLayout == Layout::NCHW) {
       input.reorder_storage(v.c, v.x, v.y, v.n).reorder(v.c, v.x, v.y, v.n);
       if (cinPerGroup <= 8)
         input.unroll(v.c);
       return;
     }
-    vectorizeInner(input, bf16 ? Layout::NHWC : inputLayout, V);
+    vectorizeInner(input, dot ? Layout::NHWC : inputLayout, V);
   };
   ctx.schedule = [=](Func output) mutable {
     Var co("co"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), task("task");
@@ -449,7 +449,7 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
     // channels went from 56 % to 82 % of peak), 2 pairs in BF16.
     // Channel-block tasks, whose tiles already hold most of the registers,
     // are left as they are.
-    int unrolled = bf16 ? 2 : 4;
+    int unrolled = dot ? 2 : 4;
     if (!channelBlocksOuter && reductionChannels % unrolled == 0) {
       RVar rxo("rxo"), rxi("rxi");
       update.split(rci, rxo, rxi, unrolled)
