@@ -2,7 +2,8 @@
 #                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W]
 #                [TARGETS host|host-cuda[-cuda_capability_NN]|<halide-target>]
 #                [EMBED_WEIGHTS <file.safetensors>]
-#                [PRECISION fp32|bf16] [FP32_LAYERS <module path>...])
+#                [PRECISION fp32|bf16|int8] [QPARAMS <Q.json>]
+#                [FP32_LAYERS <module path>...])
 #
 # Compiles a network with netc at build time into a library target: link it
 # and include "<NAME>.h" (C) or "<NAME>.hpp" (C++). NAME defaults to <target>.
@@ -10,8 +11,10 @@
 # EMBED_WEIGHTS puts the weights into the library (checked at build time;
 # NAME_load_embedded loads them), for a single binary with no file to ship.
 # PRECISION bf16 computes the convs and linears on BF16 operands (netc
-# --precision); FP32_LAYERS keeps the layers under these module paths in
-# float32. The C API, input, output and weights file stay float32. All models in one
+# --precision); int8 on u8 activations and s8 weights, with the tensors'
+# quantization from QPARAMS (a Q.json written by netc calibrate; the library
+# is rebuilt when it changes); FP32_LAYERS keeps the layers under these
+# module paths in float32. The C API, input, output and weights file stay float32. All models in one
 # binary share one Halide runtime (target netc_halide_runtime), made for the
 # first model's target: declare CUDA models before CPU ones. A CUDA model
 # needs the NVIDIA driver at run time (loaded then; nothing to link).
@@ -61,7 +64,7 @@ function(_netc_halide_runtime target_spec)
 endfunction()
 
 function(netc_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE;EMBED_WEIGHTS;PRECISION"
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE;EMBED_WEIGHTS;PRECISION;QPARAMS"
                         "TARGETS;FP32_LAYERS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "netc_add_model(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
@@ -96,11 +99,26 @@ function(netc_add_model target)
     list(APPEND extra --input-shape ${ARG_INPUT_SHAPE})
   endif()
   if(ARG_PRECISION)
-    if(NOT ARG_PRECISION MATCHES "^(fp32|bf16)$")
+    if(NOT ARG_PRECISION MATCHES "^(fp32|bf16|int8)$")
       message(FATAL_ERROR "netc_add_model(${target}): PRECISION '${ARG_PRECISION}' is not one "
-                          "of fp32, bf16")
+                          "of fp32, bf16, int8")
     endif()
     list(APPEND extra --precision ${ARG_PRECISION})
+  endif()
+  set(qparams)
+  if(ARG_PRECISION STREQUAL "int8" AND NOT ARG_QPARAMS)
+    message(FATAL_ERROR "netc_add_model(${target}): PRECISION int8 needs QPARAMS <Q.json> "
+                        "(written by netc calibrate)")
+  endif()
+  if(ARG_QPARAMS)
+    if(NOT ARG_PRECISION STREQUAL "int8")
+      message(FATAL_ERROR "netc_add_model(${target}): QPARAMS goes with PRECISION int8")
+    endif()
+    get_filename_component(qparams ${ARG_QPARAMS} ABSOLUTE)
+    if(NOT EXISTS ${qparams})
+      message(FATAL_ERROR "netc_add_model(${target}): QPARAMS file ${qparams} does not exist")
+    endif()
+    list(APPEND extra --qparams ${qparams})
   endif()
   if(ARG_FP32_LAYERS)
     list(JOIN ARG_FP32_LAYERS "," layers)
@@ -121,7 +139,7 @@ function(netc_add_model target)
   add_custom_command(OUTPUT ${outputs}
     COMMAND ${NETC_EXECUTABLE} ${spec} --entry ${ARG_ENTRY} --name ${name}
             --target ${target_spec} -o ${dir} ${extra}
-    DEPENDS ${spec} ${weights} ${NETC_EXECUTABLE_TARGET} ${NETC_EXECUTABLE}
+    DEPENDS ${spec} ${weights} ${qparams} ${NETC_EXECUTABLE_TARGET} ${NETC_EXECUTABLE}
     COMMENT "netc: compiling ${ARG_ENTRY} from ${ARG_SPEC}" VERBATIM)
   add_custom_target(${target}_netc DEPENDS ${outputs})
   add_library(${target} INTERFACE)

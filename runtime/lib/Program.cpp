@@ -120,10 +120,13 @@ bool consistent(const netc_program &p, std::string &why) {
   }
   for (size_t k = 0; k < p.num_packs; ++k) {
     const netc_program_pack &pack = p.packs[k];
-    bool ok = pack.pipeline >= 0 && static_cast<size_t>(pack.pipeline) < p.num_pipelines &&
-              (p.invoke || p.pipelines[pack.pipeline]) && pack.num_sources >= 0 &&
-              pack.rank >= 1 && pack.rank <= NETC_MAX_RANK && knownDtype(pack.dtype) &&
-              (pack.dtype == NETC_DTYPE_F32 || !p.device);
+    bool constant = pack.pipeline == NETC_PACK_CONSTANT;
+    bool ok = (constant ? pack.values && pack.num_sources == 0 && pack.dtype == NETC_DTYPE_F32
+                        : pack.pipeline >= 0 &&
+                              static_cast<size_t>(pack.pipeline) < p.num_pipelines &&
+                              (p.invoke || p.pipelines[pack.pipeline])) &&
+              pack.num_sources >= 0 && pack.rank >= 1 && pack.rank <= NETC_MAX_RANK &&
+              knownDtype(pack.dtype) && (pack.dtype == NETC_DTYPE_F32 || !p.device);
     for (int i = 0; ok && i < pack.num_sources; ++i)
       ok = pack.sources[i] >= 0 && static_cast<size_t>(pack.sources[i]) < p.num_weights;
     for (int i = 0; ok && i < pack.rank; ++i)
@@ -208,6 +211,10 @@ netc_status computePacks(netc_model &model, netc_error *error) {
                   prefix(&p, "load") + "cannot allocate the packed weights of '" +
                       (pack.name ? pack.name : "") + "'");
     model.weights[p.num_weights + k] = result;
+    if (pack.pipeline == NETC_PACK_CONSTANT) {
+      std::memcpy(result, pack.values, static_cast<size_t>(elements(pack.shape, pack.rank)) * 4);
+      continue;
+    }
     size_t count = static_cast<size_t>(pack.num_sources) + 1;
     buffers.assign(count, halide_buffer_t());
     dims.assign(count * NETC_MAX_RANK, halide_dimension_t());

@@ -98,16 +98,24 @@ std::string emitHeader(const Program &p, bool embedded) {
       << " * GPU, " << n << "_load returns NETC_ERROR_NO_DEVICE.\n"
       << " *\n";
   // The precision of each conv and linear, when any is reduced.
-  int reduced = 0, layers = 0;
+  int bf16 = 0, int8 = 0, layers = 0;
   for (const lowering::Step &s : p.steps) {
     layers += !s.precision.empty();
-    reduced += s.precision == "bf16";
+    bf16 += s.precision == "bf16";
+    int8 += s.precision == "int8";
   }
-  if (reduced) {
-    h << " * Precision: " << reduced << " of the " << layers << " conv and linear layers take "
+  if (bf16)
+    h << " * Precision: " << bf16 << " of the " << layers << " conv and linear layers take "
       << "BF16 operands (weights rounded\n"
       << " * at load, activations where they are produced), accumulating in float32; the\n"
       << " * others are float32. Per layer:\n";
+  if (int8)
+    h << " * Precision: " << int8 << " of the " << layers << " conv and linear layers take "
+      << "INT8 operands (u8 activations\n"
+      << " * quantized where they are produced, with the scales netc calibrate measured;\n"
+      << " * s8 weights per output channel, quantized at load), accumulating in int32\n"
+      << " * (convs) or float32 (linears); the others are float32. Per layer:\n";
+  if (bf16 || int8) {
     for (const lowering::Step &s : p.steps)
       if (!s.precision.empty())
         h << " *   " << s.name << " " << s.precision << "\n";
@@ -284,14 +292,31 @@ std::string emitDriver(const Program &p, bool embedded) {
         << tables.weightsAt[i] << ", " << s.output << ", " << cString(s.name) << "},\n";
     }
   });
-  c << "/* Weights computed at load: pipeline, sources, element type, shape, name */\n";
+  // Constant packs (a step's quantization parameters): their floats, exact
+  // as hexadecimal literals.
+  std::vector<std::string> values(tables.packs.size(), "NULL");
+  for (size_t i = 0; i < tables.packs.size(); ++i) {
+    const netc_program_pack &k = tables.packs[i];
+    if (k.pipeline != NETC_PACK_CONSTANT)
+      continue;
+    values[i] = "kPackValues" + std::to_string(i);
+    c << "static const float " << values[i] << "[] = {";
+    for (int64_t e = 0; e < k.shape[0]; ++e) {
+      char literal[32];
+      std::snprintf(literal, sizeof literal, "%af", static_cast<double>(k.values[e]));
+      c << (e ? ", " : "") << literal;
+    }
+    c << "};\n";
+  }
+  c << "/* Weights computed at load: pipeline (-1: constant values), sources, element\n"
+    << " * type, shape, name, values */\n";
   std::string packs = table("netc_program_pack", "kPacks", tables.packs.size(), [&] {
     for (size_t i = 0; i < tables.packs.size(); ++i) {
       const netc_program_pack &k = tables.packs[i];
       c << "  {" << k.pipeline << ", " << k.num_sources << ", " << operands << " + "
         << tables.sourcesAt[i] << ", " << dtypeName(k.dtype) << ", " << k.rank << ", {"
         << shapeList(std::vector<int64_t>(k.shape, k.shape + k.rank), false) << "}, "
-        << cString(k.name) << "},\n";
+        << cString(k.name) << ", " << values[i] << "},\n";
     }
   });
   const netc_program &t = tables.program;

@@ -150,8 +150,8 @@ PlanParams directPlan(mlir::Operation *op, const PlanContext &ctx, mlir::Builder
   ConvShape conv = convShapeOf(op);
   std::vector<int64_t> in = shapeOf(op->getOperand(0)), out = shapeOf(op->getResult(0));
   const int V = ctx.target.lanes(), budget = ctx.target.accumulatorRegisters();
-  int64_t weightBytes = int64_t{computesInBf16(op) ? 2 : 4} * conv.kernel[0] * conv.kernel[1] *
-                        conv.cin * conv.cout;
+  int64_t elementBytes = computesInInt8(op) ? 1 : computesInBf16(op) ? 2 : 4;
+  int64_t weightBytes = elementBytes * conv.kernel[0] * conv.kernel[1] * conv.cin * conv.cout;
   int64_t inputBytes = int64_t{4} * in[1] * in[2] * in[3];
   bool channels = writtenString(ctx, "tasks",
                                 channelBlockTasks(out[2], weightBytes, inputBytes) ? "channels"
@@ -291,6 +291,92 @@ packDirectBf16(const ConvShape &conv, EmitContext &ctx, int block, bool blockMaj
   };
 }
 
+/// The same in INT8 for vpdpbusd, which sums quads of adjacent u8 x s8
+/// products into each int32 lane. Per output channel symmetric, as
+/// PyTorch's per_channel_symmetric qint8 weights: scale[co] = max|W'[co]| /
+/// 127.5 (W' with the BatchNorm folded in), q = clamp(round(W' / scale),
+/// -128, 127), packed(quad, co, ci / 4, kx, ky[, block]), zero past `cout`
+/// and `cin`; the scales and each channel's sum of q (what the input's zero
+/// point costs, taken off the accumulator's start) are packs too.
+struct Int8Weights {
+  std::function<Expr(Expr, Expr, Expr, Expr, Expr)> at; // (c, k, ci / 4, kx, ky): int8
+  ImageParam scale;                                    // float [coutPadded]
+  ImageParam sum;                                      // int32 [coutPadded]
+};
+
+Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, bool blockMajor,
+                           ImageParam &shift) {
+  int cout = conv.cout, cin = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
+  int quads = (cin + 3) / 4;
+  int coutPadded = (cout + block - 1) / block * block;
+  // W' at a channel in [0, cout), and its channel's scale.
+  auto folded = [&ctx, &conv](Expr co, Expr ci, Expr kx, Expr ky) {
+    return ctx.weights[0](kx, ky, ci, co) * foldedScaleAndBias(ctx, co, conv.hasBias).first;
+  };
+  Var pk("pk"), pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
+  RDom rw(0, cin, 0, kw, 0, kh, "rw");
+  Func absMax("conv_weight_absmax");
+  absMax(pc) = maximum(abs(folded(clamp(pc, 0, cout - 1), rw.x, rw.y, rw.z)));
+  absMax.compute_root();
+  auto scaleOf = [absMax](Expr co) {
+    Expr m = absMax(co);
+    return select(m > 0.0f, m / 127.5f, 1.0f);
+  };
+  auto quantized = [=](Expr co, Expr ci, Expr kx, Expr ky) {
+    return clamp(round(folded(co, ci, kx, ky) * (1.0f / scaleOf(co))), -128.0f, 127.0f);
+  };
+  Expr ci = 4 * pi + pk;
+  Expr channel = blockMajor ? pb * block + pc : clamp(pc, 0, cout - 1);
+  Expr inside = blockMajor ? ci < cin : ci < cin && pc < cout;
+  Expr value = cast<int8_t>(select(inside, quantized(channel, min(ci, cin - 1), px, py), 0.0f));
+  Func packW("conv_pack_weight_s8");
+  ImageParam weight;
+  if (blockMajor) {
+    packW(pk, pc, pi, px, py, pb) = value;
+    weight = ctx.addPack(packW, {cout / block, kh, kw, quads, block, 4}, DType::I8);
+  } else {
+    packW(pk, pc, pi, px, py) = value;
+    weight = ctx.addPack(packW, {kh, kw, quads, coutPadded, 4}, DType::I8);
+  }
+  Expr co = clamp(pc, 0, cout - 1);
+  Func packScale("conv_pack_weight_scale");
+  packScale(pc) = select(pc < cout, scaleOf(co), 0.0f);
+  Func packSum("conv_pack_weight_sum");
+  packSum(pc) = select(pc < cout, sum(cast<int>(quantized(co, rw.x, rw.y, rw.z))), 0);
+  Int8Weights w;
+  w.scale = ctx.addPack(packScale, {coutPadded});
+  w.sum = ctx.addPack(packSum, {coutPadded}, DType::I32);
+  shift = packShift(conv, ctx, coutPadded);
+  w.at = [=](Expr c, Expr k, Expr quad, Expr kx, Expr ky) {
+    return blockMajor ? weight(k, c % block, quad, kx, ky, c / block) : weight(k, c, quad, kx, ky);
+  };
+  return w;
+}
+
+/// An INT8 conv's input, u8 with input channels innermost, the zero point
+/// (real 0) outside the image and past `cin` in its last quad (quantized
+/// from float32 where the tensor is float32). `copied`: whether it is a
+/// Func to compute (else the u8 input buffer as it is read).
+Func int8Input(const ConvShape &conv, const EmitContext &ctx, bool &copied) {
+  const Vars &v = vars();
+  const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
+  bool u8 = ctx.inputParams[0].type() == UInt(8);
+  bool unpadded = conv.pad[0] == 0 && conv.pad[1] == 0;
+  copied = !(u8 && unpadded && conv.cin % 4 == 0);
+  Func input(copied ? "conv_padded_u8" : "conv_input_u8");
+  if (!copied) {
+    input(v.x, v.y, v.c, v.n) = ctx.inputParams[0](v.x, v.y, v.c, v.n);
+    return input;
+  }
+  int w = static_cast<int>(in[3]), h = static_cast<int>(in[2]), c = static_cast<int>(in[1]);
+  Expr x = clamp(v.x, 0, w - 1), y = clamp(v.y, 0, h - 1), ch = min(v.c, c - 1);
+  Expr value = u8 ? Expr(ctx.inputParams[0](x, y, ch, v.n))
+                  : quantizeU8(ctx.inputs[0](x, y, ch, v.n), ctx.inputScale(0), ctx.inputZero(0));
+  Expr inside = v.x >= 0 && v.x < w && v.y >= 0 && v.y < h && v.c < c;
+  input(v.x, v.y, v.c, v.n) = select(inside, value, cast<uint8_t>(ctx.inputZero(0)));
+  return input;
+}
+
 /// A BF16 conv's input, BF16 with input channels innermost, zero outside
 /// the image and past an odd `cin` (rounded from float32 where the tensor
 /// is float32). `copied`: whether it is a Func to compute (else the input
@@ -336,15 +422,38 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   // BF16 by vdpbf16ps (`bf16_dot`), or BF16 weights and activations
   // widened to float32 as they are read, for FMAs: where vdpbf16ps runs at
   // half the FMA rate (Sapphire Rapids), BF16 pays only in memory traffic.
+  // INT8: u8 activations by s8 weights summed in int32 by vpdpbusd over
+  // quads of input channels (r.x, innermost), the accumulator started at
+  // -zero_point * sum(q) so that it holds sum((x - zero_point) * q) exactly;
+  // the result is that times the input's and the channel's scales, plus the
+  // folded bias, in float32 for the epilogue.
+  bool int8 = computesInInt8(op);
   bool dot = computesInBf16(op) && planBool(ctx.plan, "bf16_dot");
   bool widened = computesInBf16(op) && !dot;
   bool unpadded = shape.pad[0] == 0 && shape.pad[1] == 0;
   bool copied = !unpadded;
-  Func padded, conv;
+  Func padded, conv, result;
   RDom r;
   RVar rci, rkx, rky;
-  std::vector<VarOrRVar> pair; // the innermost reduction, vectorized (BF16)
-  if (dot) {
+  std::vector<VarOrRVar> pair; // the innermost reduction, vectorized (BF16, INT8)
+  if (int8) {
+    Int8Weights weights = packDirectInt8(shape, ctx, block, blockMajor, shift);
+    padded = int8Input(shape, ctx, copied);
+    r = RDom(0, 4, 0, (cinPerGroup + 3) / 4, 0, shape.kernel[1], 0, shape.kernel[0], "r");
+    pair = {r.x};
+    rci = r.y, rkx = r.z, rky = r.w;
+    const int *stride = shape.stride, *pd = shape.pad, *dilation = shape.dilation;
+    conv = Func("conv_i32");
+    conv(v.x, v.y, v.c, v.n) = -cast<int>(ctx.inputZero(0)) * weights.sum(v.c);
+    conv(v.x, v.y, v.c, v.n) += cast<int>(Internal::widening_mul(
+        padded(v.x * stride[1] - pd[1] + rkx * dilation[1],
+               v.y * stride[0] - pd[0] + rky * dilation[0], 4 * rci + r.x, v.n),
+        weights.at(v.c, r.x, rci, rkx, rky)));
+    result = Func("conv");
+    result(v.x, v.y, v.c, v.n) =
+        cast<float>(conv(v.x, v.y, v.c, v.n)) * (ctx.inputScale(0) * weights.scale(v.c)) +
+        shift(v.c);
+  } else if (dot) {
     auto weightAt = packDirectBf16(shape, ctx, block, blockMajor, shift);
     padded = bf16Input(shape, ctx, copied);
     r = RDom(0, 2, 0, (cinPerGroup + 1) / 2, 0, shape.kernel[1], 0, shape.kernel[0], "r");
@@ -364,15 +473,16 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
     rci = r.x, rkx = r.y, rky = r.z;
     conv = convolve(shape, padded, r, weightAt, shift);
   }
-  int reductionChannels = dot ? (cinPerGroup + 1) / 2 : cinPerGroup;
+  int reductionChannels = int8 ? (cinPerGroup + 3) / 4 : dot ? (cinPerGroup + 1) / 2 : cinPerGroup;
+  bool grouped = dot || int8; // the reduction's innermost RVar is a channel pair or quad
   // The reduction's loop order, its pair (BF16) innermost, then `rest`.
   auto ordered = [pair](std::vector<VarOrRVar> rest) {
     std::vector<VarOrRVar> order = pair;
     order.insert(order.end(), rest.begin(), rest.end());
     return order;
   };
-  auto dotProducts = [dot, pair](Stage update) {
-    if (dot)
+  auto dotProducts = [grouped, pair](Stage update) {
+    if (grouped)
       update.atomic().vectorize(pair[0]);
   };
 
@@ -386,19 +496,19 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
       cout >= V * vectors ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   int rowsPerTask = channelBlocksOuter ? 1 : static_cast<int>(planInt(ctx.plan, "rows_per_task"));
   int chunk = channelBlocksOuter ? static_cast<int>(planInt(ctx.plan, "chunk")) : 1;
-  if (dot)
-    chunk = std::max(1, chunk / 2); // in channel pairs
+  if (grouped)
+    chunk = std::max(1, chunk / (int8 ? 4 : 2)); // in channel pairs or quads
   bool blocked = channelBlocksOuter && out[3] % columns == 0;
   // The halo'd input, BF16's with its channels innermost whatever the
   // input's layout (the pair a dot product reads is adjacent).
   auto scheduleInput = [=](Func input) {
-    if (dot && inputLayout == Layout::NCHW) {
+    if (grouped && inputLayout == Layout::NCHW) {
       input.reorder_storage(v.c, v.x, v.y, v.n).reorder(v.c, v.x, v.y, v.n);
       if (cinPerGroup <= 8)
         input.unroll(v.c);
       return;
     }
-    vectorizeInner(input, dot ? Layout::NHWC : inputLayout, V);
+    vectorizeInner(input, grouped ? Layout::NHWC : inputLayout, V);
   };
   ctx.schedule = [=](Func output) mutable {
     Var co("co"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), task("task");
@@ -449,7 +559,7 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
     // channels went from 56 % to 82 % of peak), 2 pairs in BF16.
     // Channel-block tasks, whose tiles already hold most of the registers,
     // are left as they are.
-    int unrolled = dot ? 2 : 4;
+    int unrolled = grouped ? 2 : 4;
     if (!channelBlocksOuter && reductionChannels % unrolled == 0) {
       RVar rxo("rxo"), rxi("rxi");
       update.split(rci, rxo, rxi, unrolled)
@@ -468,7 +578,7 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
       padded.compute_at(output, task);
     scheduleInput(padded);
   };
-  return conv;
+  return int8 ? result : conv;
 }
 
 //===--- conv.rows ---------------------------------------------------------===//
@@ -479,7 +589,8 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
 // features.0: 5.7 -> 2.6 us; 16 lanes of channels kept 6 busy and
 // scattered every store.)
 bool rowsFits(mlir::Operation *op, const PlanContext &ctx) {
-  return !ctx.target.gpu() && !computesInBf16(op) && layoutOf(op->getResult(0)) == Layout::NCHW &&
+  return !ctx.target.gpu() && !computesInBf16(op) && !computesInInt8(op) &&
+         layoutOf(op->getResult(0)) == Layout::NCHW &&
          convShapeOf(op).cout < ctx.target.lanes();
 }
 

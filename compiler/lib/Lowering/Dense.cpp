@@ -56,6 +56,28 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
     ImageParam packed = ctx.addPack(pack, {w[0], w[1]}, DType::BF16);
     weight = [packed](Expr i, Expr f) { return cast<float>(packed(i, f)); };
   }
+  // In INT8, s8 weights per row symmetric (PyTorch's per_channel_symmetric
+  // qint8: scale[f] = max|W[f]| / 127.5), widened as they stream and summed
+  // with the dequantized input in float32, the row's scale applied once at
+  // the end: a quarter of FP32's weight bytes. (Not yet vpdpbusd: at batch
+  // 1 a linear layer is bound by its weights' bytes.)
+  Expr rowScale = 1.0f;
+  if (computesInInt8(operation)) {
+    Var pi("pi"), pf("pf");
+    RDom rw(0, static_cast<int>(w[1]), "rw");
+    Func absMax("linear_weight_absmax");
+    absMax(pf) = maximum(abs(ctx.weights[0](rw, pf)));
+    absMax.compute_root();
+    Expr scale = select(absMax(pf) > 0.0f, absMax(pf) / 127.5f, 1.0f);
+    Func pack("linear_pack_weight_s8");
+    pack(pi, pf) = cast<int8_t>(clamp(round(ctx.weights[0](pi, pf) * (1.0f / scale)), -128.0f, 127.0f));
+    Func packScale("linear_pack_weight_scale");
+    packScale(pf) = scale;
+    ImageParam packed = ctx.addPack(pack, {w[0], w[1]}, DType::I8);
+    ImageParam scales = ctx.addPack(packScale, {w[0]});
+    weight = [packed](Expr i, Expr f) { return cast<float>(packed(i, f)); };
+    rowScale = scales(v.f);
+  }
 
   // The input at a batch item clamped into the batch: a tile's items past
   // the end repeat the last one and are never stored.
@@ -66,7 +88,9 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
   // V lanes of partial sums over whole vectors plus the scalar remainder.
   Var lane("lane");
   Func partial("linear_partial");
-  Expr total = op.bias() ? Expr(ctx.weights[1](v.f)) : Expr(0.0f);
+  Expr bias = op.bias() ? Expr(ctx.weights[1](v.f)) : Expr(0.0f);
+  bool int8 = computesInInt8(operation);
+  Expr total = int8 ? Expr(0.0f) : bias; // INT8: the bias after the row's scale
   RDom r(0, std::max(blocks, 1), "r");
   if (blocks > 0) {
     partial(lane, v.f, v.n) = 0.0f;
@@ -91,7 +115,7 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
     total = total + sum(x(t, v.n) * weight(t, v.f));
   }
   Func linear("linear");
-  linear(v.f, v.n) = total;
+  linear(v.f, v.n) = int8 ? bias + rowScale * total : total;
 
   // Schedule: tiles of `rows` features by `items` batch items, whose
   // partial sums live in registers (16 vectors) while their rows of W

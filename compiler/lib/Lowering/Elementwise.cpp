@@ -32,6 +32,12 @@ Expr roundToBf16(Expr x) {
   return reinterpret(BFloat(16, x.type().lanes()), cast(UInt(16, x.type().lanes()), top));
 }
 
+Expr quantizeU8(Expr x, Expr scale, Expr zeroPoint) {
+  // PyTorch's quantize_val: zero_point + nearbyint(x * (1.0f / scale)).
+  Expr q = clamp(round(x * (1.0f / scale)) + zeroPoint, 0.0f, 255.0f);
+  return cast(UInt(8, x.type().lanes()), select(isNan(x), 0.0f, q));
+}
+
 void readPair(mlir::ArrayAttr attr, int64_t out[2]) {
   out[0] = attr[0].cast<mlir::IntegerAttr>().getInt();
   out[1] = attr[1].cast<mlir::IntegerAttr>().getInt();

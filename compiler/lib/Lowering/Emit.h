@@ -31,7 +31,7 @@ std::vector<Halide::Var> coordsFor(size_t rank);
 /// A weight an emitter wants computed once, at load (Program::packs): `func`
 /// over the file weights it reads, of this static shape (outermost first).
 struct PackRequest {
-  Halide::Func func;
+  Halide::Func func; // undefined: a constant pack (EmitContext::quant)
   std::vector<int64_t> shape;
   Halide::ImageParam param; // how the group's pipeline reads the result
   DType dtype = DType::F32; // the result's (func's) element type
@@ -57,6 +57,17 @@ struct EmitContext {
   /// A GPU target: every stage of the group runs on the device (Gpu.cpp),
   /// so emitters give no CPU schedule of their own (target->gpu()).
   bool gpu = false;
+
+  /// A step that reads or writes quantized tensors, or computes in INT8:
+  /// its quantization parameters, [scale, zero point] of each activation
+  /// input in operand order, then of the output (1 and 0 for a float32
+  /// tensor no INT8 layer reads), read from a constant pack so that steps of
+  /// equal shapes share one pipeline. Undefined otherwise.
+  Halide::ImageParam quant;
+  Halide::Expr inputScale(size_t i) const { return quant(static_cast<int>(2 * i)); }
+  Halide::Expr inputZero(size_t i) const { return quant(static_cast<int>(2 * i + 1)); }
+  Halide::Expr outputScale() const { return quant(static_cast<int>(2 * inputs.size())); }
+  Halide::Expr outputZero() const { return quant(static_cast<int>(2 * inputs.size() + 1)); }
 
   std::vector<PackRequest> packs;
   /// Registers `func` (of element type `dtype`) as a pack and returns the
@@ -152,6 +163,11 @@ void vectorizeInner(Halide::Func f, Layout layout, int vectorWidth);
 /// float's bits instead: integer compares, which no float flag reaches.
 Halide::Expr isNan(Halide::Expr x);
 Halide::Expr isFinite(Halide::Expr x);
+
+/// `x` (float32) quantized to u8 with this scale and zero point (float32
+/// Exprs): round(x / scale) + zeroPoint, ties to even, clamped to [0, 255],
+/// as PyTorch's quantize_per_tensor; NaN gives 0, as PyTorch's does.
+Halide::Expr quantizeU8(Halide::Expr x, Halide::Expr scale, Halide::Expr zeroPoint);
 
 /// `x` (float32) rounded to the nearest BF16, ties to even, as PyTorch's
 /// .to(torch.bfloat16) rounds; NaN stays NaN, +-Inf and overflow give +-Inf.

@@ -135,7 +135,12 @@ std::string signatureOf(const std::vector<mlir::Operation *> &ops, const std::st
   llvm::raw_string_ostream os(text);
   os << target;
   for (mlir::Operation *op : ops) {
-    os << "|" << op->getName() << " " << op->getAttrDictionary();
+    // A tensor's quantization is data (the step's constant pack), not code.
+    llvm::SmallVector<mlir::NamedAttribute> attrs;
+    for (mlir::NamedAttribute a : op->getAttrDictionary())
+      if (a.getName() != kQuantAttr)
+        attrs.push_back(a);
+    os << "|" << op->getName() << " " << mlir::DictionaryAttr::get(op->getContext(), attrs);
     for (mlir::Type t : op->getOperandTypes())
       os << " " << t;
   }
@@ -175,6 +180,8 @@ public:
     }
     // Arguments: the input, then weights with their keys.
     p_.input = newTensor(Tensor::Kind::Input, shapeOf(func.getArgument(0)));
+    p_.tensors[static_cast<size_t>(p_.input)].name = "input";
+    setStorage(p_.tensors[static_cast<size_t>(p_.input)], func.getArgument(0));
     tensors_[func.getArgument(0).getAsOpaquePointer()] = p_.input;
     for (unsigned i = 1; i < func.getNumArguments(); ++i) {
       auto key = func.getArgAttrOfType<mlir::StringAttr>(i, nn::kKeyAttr);
@@ -340,8 +347,8 @@ private:
         return;
       int t = newTensor(Tensor::Kind::Arena, shapeOf(cat.result()));
       p_.tensors[static_cast<size_t>(t)].layout = layoutOf(cat.result());
-      if (storedInBf16(cat.result()))
-        p_.tensors[static_cast<size_t>(t)].dtype = DType::BF16;
+      p_.tensors[static_cast<size_t>(t)].name = modulePath(cat);
+      setStorage(p_.tensors[static_cast<size_t>(t)], cat.result());
       tensors_[cat.result().getAsOpaquePointer()] = t;
       inPlace_.insert(cat.result().getAsOpaquePointer());
       int64_t offset = 0;
@@ -350,6 +357,16 @@ private:
         offset += operand.getType().cast<mlir::RankedTensorType>().getShape()[1];
       }
     });
+  }
+
+  /// A stored tensor's element type and quantization, as planned.
+  static void setStorage(Tensor &t, mlir::Value value) {
+    t.dtype = storedDType(value);
+    if (std::optional<QParams> q = quantOf(value)) {
+      t.quantized = true;
+      t.scale = static_cast<float>(q->scale);
+      t.zeroPoint = static_cast<int>(q->zeroPoint);
+    }
   }
 
   int newTensor(Tensor::Kind kind, std::vector<int64_t> shape) {
@@ -388,7 +405,9 @@ private:
         step.macsPerSample *= w[i];
       for (size_t i = 1; i < o.size(); ++i)
         step.macsPerSample *= o[i];
-      step.precision = computesInBf16(anchor) ? "bf16" : "fp32";
+      step.precision = computesInBf16(anchor)   ? "bf16"
+                       : computesInInt8(anchor) ? "int8"
+                                                : "fp32";
     }
     mlir::Value out = chain.back()->getResult(0);
     auto slice = sliceOf_.find(out.getAsOpaquePointer());
@@ -400,17 +419,20 @@ private:
       t.channelOffset = slice->second.second;
       t.layout = p_.tensors[static_cast<size_t>(t.aliasOf)].layout;
       t.dtype = p_.tensors[static_cast<size_t>(t.aliasOf)].dtype;
+      t.name = step.name;
     } else {
       step.output = newTensor(Tensor::Kind::Arena, shapeOf(out));
-      p_.tensors[static_cast<size_t>(step.output)].layout = layoutOf(out);
-      if (storedInBf16(out))
-        p_.tensors[static_cast<size_t>(step.output)].dtype = DType::BF16;
+      Tensor &t = p_.tensors[static_cast<size_t>(step.output)];
+      t.layout = layoutOf(out);
+      t.name = step.name;
+      setStorage(t, out);
     }
     tensors_[out.getAsOpaquePointer()] = step.output;
 
     std::string signature = signatureOf(chain, options_.target.to_string()) + "|layouts";
     auto typed = [](const Tensor &t) {
-      return std::string(" ") + layoutName(t.layout) + (t.dtype == DType::BF16 ? " bf16" : "");
+      return std::string(" ") + layoutName(t.layout) +
+             (t.dtype == DType::BF16 ? " bf16" : t.dtype == DType::U8 ? " u8" : "");
     };
     for (int t : step.inputs)
       signature += typed(p_.tensors[static_cast<size_t>(p_.ownerOf(t))]);
@@ -453,6 +475,8 @@ private:
     for (size_t k = 0; k < group.packs.size(); ++k) {
       Pack pack;
       pack.group = group.packs[k].group;
+      if (pack.group == Group::PackUse::kConstantPack)
+        pack.values = quantValues(step);
       pack.shape = group.packs[k].shape;
       pack.dtype = group.packs[k].dtype;
       for (int position : group.packs[k].sources)
@@ -463,6 +487,30 @@ private:
     }
     p_.steps.push_back(step);
     return true;
+  }
+
+  /// A step's quantization parameters (EmitContext::quant): scale and zero
+  /// point of each input, then of the output (a slice: its concat's).
+  std::vector<float> quantValues(const Step &step) const {
+    std::vector<float> values;
+    auto add = [&](int t) {
+      const Tensor &owner = p_.tensors[static_cast<size_t>(p_.ownerOf(t))];
+      values.push_back(owner.quantized ? owner.scale : 1.0f);
+      values.push_back(owner.quantized ? static_cast<float>(owner.zeroPoint) : 0.0f);
+    };
+    for (int t : step.inputs)
+      add(t);
+    add(step.output);
+    return values;
+  }
+
+  /// Whether a step works with quantized values: it computes in INT8, or
+  /// reads or writes a u8 tensor.
+  bool quantizedStep(mlir::Operation *anchor, const Step &step) const {
+    bool any = computesInInt8(anchor);
+    for (int t : step.inputs)
+      any = any || p_.tensors[static_cast<size_t>(p_.ownerOf(t))].dtype == DType::U8;
+    return any || p_.tensors[static_cast<size_t>(p_.ownerOf(step.output))].dtype == DType::U8;
   }
 
   /// An op's kind for messages; a fused conv lists what it fused.
@@ -492,6 +540,8 @@ private:
     ctx.target = &target_;
     ctx.vectorWidth = vectorWidth_;
     ctx.gpu = gpu_;
+    if (quantizedStep(chain.front(), step))
+      ctx.quant = ctx.addPack(Func(), {2 * static_cast<int64_t>(activations.size() + 1)});
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
       if (shape.size() != 4 && shape.size() != 2) {
@@ -511,7 +561,11 @@ private:
       // their BF16 operand.
       Func wrapper("in" + std::to_string(i) + "_f");
       std::vector<Var> coords = coordsFor(shape.size());
-      wrapper(coords) = dtype == DType::F32 ? Expr(param(coords)) : cast<float>(param(coords));
+      // A u8 one is dequantized: scale * (q - zero point).
+      Expr value = dtype == DType::F32 ? Expr(param(coords)) : cast<float>(param(coords));
+      if (dtype == DType::U8)
+        value = (value - ctx.inputZero(i)) * ctx.inputScale(i);
+      wrapper(coords) = value;
       ctx.inputs.push_back(wrapper);
       ctx.inputParams.push_back(param);
       ctx.inputShapes.push_back(shape);
@@ -564,11 +618,15 @@ private:
     }
     for (size_t i = 1; i < chain.size(); ++i)
       output = emitActivation(chain[i], output);
-    // A BF16 tensor is rounded where it is produced, in the epilogue.
-    if (p_.tensors[static_cast<size_t>(step.output)].dtype == DType::BF16) {
+    // A BF16 tensor is rounded where it is produced, in the epilogue; a u8
+    // one quantized there.
+    DType stored = p_.tensors[static_cast<size_t>(step.output)].dtype;
+    if (stored == DType::BF16 || stored == DType::U8) {
       std::vector<Var> coords = coordsFor(static_cast<size_t>(output.dimensions()));
-      Func rounded(anchorFunc.name() + "_bf16");
-      rounded(coords) = roundToBf16(output(coords));
+      Func rounded(anchorFunc.name() + (stored == DType::BF16 ? "_bf16" : "_u8"));
+      rounded(coords) = stored == DType::BF16
+                            ? roundToBf16(output(coords))
+                            : quantizeU8(output(coords), ctx.outputScale(), ctx.outputZero());
       output = rounded;
     }
     // A reduction scheduled as the output itself would parallelize only its
@@ -614,6 +672,14 @@ private:
     for (int position : group.directWeights)
       group.weights.push_back(ctx.weights[static_cast<size_t>(position)]);
     for (PackRequest &request : ctx.packs) {
+      if (!request.func.defined()) { // the step's quantization parameters
+        Group::PackUse use;
+        use.group = Group::PackUse::kConstantPack;
+        use.shape = request.shape;
+        group.packs.push_back(use);
+        group.weights.push_back(request.param);
+        continue;
+      }
       Group pack;
       pack.description = "pack for " + group.description;
       pack.pipeline = Pipeline(request.func);

@@ -41,7 +41,8 @@ public:
     markNchw();
     if (!target_.gpu())
       planConcatsInPlace();
-    return planLayouts() && planPrecision() && planStorage() && planTemplates();
+    return planLayouts() && planPrecision() && planStorage() && planQuantization() &&
+           planTemplates();
   }
 
 private:
@@ -164,9 +165,9 @@ private:
     return true;
   }
 
-  /// Why `op` (a conv or linear) cannot compute in BF16 on this target
-  /// ("" when it can).
-  std::string whyNotBf16(mlir::Operation *op) const {
+  /// Why `op` (a conv or linear) cannot compute in BF16 or INT8 on this
+  /// target ("" when it can).
+  std::string whyNotReduced(mlir::Operation *op) const {
     if (target_.gpu())
       return std::string("the ") + target_.isaName() + " templates compute in fp32 only";
     if (mlir::isa<nn::LinearOp>(op))
@@ -202,7 +203,8 @@ private:
   /// precision on the IR is checked and kept. Under fp32 nothing is
   /// written (absent means fp32).
   bool planPrecision() {
-    bool reduced = options_.precision == Precision::BF16;
+    bool reduced = options_.precision != Precision::FP32;
+    const char *reducedName = options_.precision == Precision::INT8 ? "int8" : "bf16";
     std::vector<bool> used(options_.fp32Layers.size(), false);
     bool ok = true;
     func_.walk([&](mlir::Operation *op) {
@@ -220,20 +222,22 @@ private:
       }
       if (mlir::Attribute attr = op->getAttr(kPrecisionAttr)) {
         auto name = attr.dyn_cast<mlir::StringAttr>();
-        if (!name || (name.getValue() != "bf16" && name.getValue() != "fp32")) {
-          op->emitError() << kPrecisionAttr << " is " << attr << ", expected \"bf16\" or \"fp32\"";
+        if (!name || (name.getValue() != "bf16" && name.getValue() != "int8" &&
+                      name.getValue() != "fp32")) {
+          op->emitError() << kPrecisionAttr << " is " << attr
+                          << ", expected \"bf16\", \"int8\" or \"fp32\"";
           ok = false;
-        } else if (name.getValue() == "bf16" && !whyNotBf16(op).empty()) {
-          op->emitError() << kPrecisionAttr << " is \"bf16\", but " << whyNotBf16(op);
+        } else if (name.getValue() != "fp32" && !whyNotReduced(op).empty()) {
+          op->emitError() << kPrecisionAttr << " is " << name << ", but " << whyNotReduced(op);
           ok = false;
         }
         return;
       }
       if (!reduced)
         return;
-      bool bf16 = !keep && whyNotBf16(op).empty() &&
-                  !(mlir::isa<nn::LinearOp>(op) && isLastLinear(op));
-      op->setAttr(kPrecisionAttr, b_.getStringAttr(bf16 ? "bf16" : "fp32"));
+      bool lower = !keep && whyNotReduced(op).empty() &&
+                   !(mlir::isa<nn::LinearOp>(op) && isLastLinear(op));
+      op->setAttr(kPrecisionAttr, b_.getStringAttr(lower ? reducedName : "fp32"));
     });
     for (size_t i = 0; ok && i < used.size(); ++i)
       if (!used[i]) {
@@ -255,10 +259,21 @@ private:
   /// a producer that writes an in-place concat's slice stores as the concat.
   bool planStorage() {
     func_.walk([&](mlir::Operation *op) { op->removeAttr(kStorageAttr); });
-    bool any = false;
-    func_.walk([&](mlir::Operation *op) { any = any || computesInBf16(op); });
-    if (!any)
+    bool bf16Layers = false, int8Layers = false;
+    func_.walk([&](mlir::Operation *op) {
+      bf16Layers = bf16Layers || computesInBf16(op);
+      int8Layers = int8Layers || computesInInt8(op);
+    });
+    if (bf16Layers && int8Layers) {
+      func_.emitError() << "layers of both bf16 and int8 " << kPrecisionAttr
+                        << " in one network: give one reduced precision";
+      return false;
+    }
+    if (!bf16Layers && !int8Layers)
       return true;
+    // The reduced type: BF16, or u8 (INT8 layers' activations).
+    auto computesReduced = int8Layers ? computesInInt8 : computesInBf16;
+    const char *storage = int8Layers ? "u8" : "bf16";
     std::vector<mlir::Operation *> writers; // each stored value's op, in order
     for (const std::vector<mlir::Operation *> &chain : storingSteps())
       writers.push_back(chain.back());
@@ -274,7 +289,7 @@ private:
         if (isView(user))
           all = all && readInBf16(user->getResult(0));
         else if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp>(user))
-          all = all && computesInBf16(user);
+          all = all && computesReduced(user);
         else if (mlir::isa<mlir::ReturnOp>(user))
           all = false; // the caller's output is float32
         else // pools, sums, concats, ...: compute in fp32, store as they are read
@@ -289,8 +304,101 @@ private:
                                           : readInBf16(op->getResult(0));
       if (stored) {
         bf16.insert(op);
-        op->setAttr(kStorageAttr, b_.getStringAttr("bf16"));
+        op->setAttr(kStorageAttr, b_.getStringAttr(storage));
       }
+    }
+    return true;
+  }
+
+  /// INT8: the quantization (nn.quant) of every tensor stored as u8 and of
+  /// every tensor an INT8 layer reads, from options.qparams by the tensor's
+  /// key (the module path of the step that writes it, "input" for the
+  /// input), except where the values are shared: a pool on a quantized
+  /// input keeps its input's (max pool then moves u8 codes as they are),
+  /// and the producers of an in-place concat write with the concat's. One
+  /// written on the IR is kept. Every key of options.qparams must name a
+  /// tensor of the network.
+  bool planQuantization() {
+    std::map<mlir::Operation *, std::string> keyOf; // the op storing a tensor -> its key
+    std::set<std::string> keys = {"input"};
+    std::vector<mlir::Operation *> writers;
+    for (const std::vector<mlir::Operation *> &chain : storingSteps()) {
+      keyOf[chain.back()] = modulePath(chain.front());
+      keys.insert(keyOf[chain.back()]);
+      writers.push_back(chain.back());
+    }
+    for (auto &[key, q] : options_.qparams)
+      if (!keys.count(key)) {
+        func_.emitError() << options_.qparamsSource << ": '" << key << "' names no tensor of "
+                          << func_.getName()
+                          << " (keys are the module paths of the steps that write them, as "
+                             "netc calibrate writes them for this network)";
+        return false;
+      }
+    std::set<const void *> needed; // values an INT8 layer reads (its input)
+    func_.walk([&](mlir::Operation *op) {
+      if (computesInInt8(op))
+        needed.insert(viewOwner(op->getOperand(0)).getAsOpaquePointer());
+    });
+    auto quantAttr = [&](const QParams &q) {
+      return b_.getDictionaryAttr(
+          {b_.getNamedAttr("scale", b_.getF64FloatAttr(q.scale)),
+           b_.getNamedAttr("zero_point", b_.getI64IntegerAttr(q.zeroPoint))});
+    };
+    auto lookUp = [&](const std::string &key, mlir::Operation *at) -> std::optional<QParams> {
+      auto found = options_.qparams.find(key);
+      if (found != options_.qparams.end())
+        return found->second;
+      mlir::InFlightDiagnostic d = at->emitError();
+      d << "INT8 needs the quantization of tensor '" << key << "'";
+      if (options_.qparamsSource.empty())
+        d << ": give --qparams Q.json (written by netc calibrate)";
+      else
+        d << ", which " << options_.qparamsSource
+          << " does not have (calibrated for another network or other options?)";
+      return std::nullopt;
+    };
+    mlir::Value input = func_.getArgument(0);
+    if (needed.count(input.getAsOpaquePointer()) && !func_.getArgAttr(0, kQuantAttr)) {
+      std::optional<QParams> q = lookUp("input", func_);
+      if (!q)
+        return false;
+      func_.setArgAttr(0, kQuantAttr, quantAttr(*q));
+    }
+    std::map<mlir::Operation *, mlir::Operation *> concatOf; // slice writer -> concat
+    for (mlir::Operation *cat : inPlace_)
+      for (mlir::Value operand : cat->getOperands())
+        if (mlir::Operation *def = operand.getDefiningOp())
+          concatOf[def] = cat;
+    // Concats first: their producers, earlier in the function, take theirs.
+    std::vector<mlir::Operation *> ordered;
+    for (mlir::Operation *op : writers)
+      if (inPlace_.count(op))
+        ordered.push_back(op);
+    for (mlir::Operation *op : writers)
+      if (!inPlace_.count(op))
+        ordered.push_back(op);
+    for (mlir::Operation *op : ordered) {
+      mlir::Value v = op->getResult(0);
+      bool wanted = storedDType(v) == DType::U8 || needed.count(v.getAsOpaquePointer());
+      if (!wanted || op->hasAttr(kQuantAttr))
+        continue;
+      auto cat = concatOf.find(op);
+      if (cat != concatOf.end()) {
+        if (mlir::Attribute shared = cat->second->getAttr(kQuantAttr)) {
+          op->setAttr(kQuantAttr, shared);
+          continue;
+        }
+      } else if (mlir::isa<nn::MaxPool2dOp, nn::AvgPool2dOp, nn::AdaptiveAvgPool2dOp>(op)) {
+        if (std::optional<QParams> q = quantOf(op->getOperand(0))) {
+          op->setAttr(kQuantAttr, quantAttr(*q));
+          continue;
+        }
+      }
+      std::optional<QParams> q = lookUp(keyOf[op], op);
+      if (!q)
+        return false;
+      op->setAttr(kQuantAttr, quantAttr(*q));
     }
     return true;
   }
@@ -428,12 +536,15 @@ struct PlanPass : public mlir::PassWrapper<PlanPass, mlir::OperationPass<mlir::M
     }
     options.target = Halide::Target(targetString);
     options.winograd = winograd;
-    if (precision != "fp32" && precision != "bf16") {
+    if (precision != "fp32" && precision != "bf16" && precision != "int8") {
       getOperation().emitError() << "nn-plan: precision '" << precision
-                                 << "' is not one of fp32, bf16";
+                                 << "' is not one of fp32, bf16, int8";
       return signalPassFailure();
     }
-    options.precision = precision == "bf16" ? Precision::BF16 : Precision::FP32;
+    // INT8 here takes each tensor's nn.quant from the IR (there is no Q.json).
+    options.precision = precision == "bf16"   ? Precision::BF16
+                        : precision == "int8" ? Precision::INT8
+                                              : Precision::FP32;
     options.fp32Layers.assign(fp32Layers.begin(), fp32Layers.end());
     if (!plan(getOperation(), options))
       signalPassFailure();
@@ -445,8 +556,8 @@ struct PlanPass : public mlir::PassWrapper<PlanPass, mlir::OperationPass<mlir::M
                         llvm::cl::desc("Whether Winograd templates may be chosen"),
                         llvm::cl::init(true)};
   Option<std::string> precision{*this, "precision",
-                                llvm::cl::desc("Operand precision of convs and linears: fp32 "
-                                               "or bf16"),
+                                llvm::cl::desc("Operand precision of convs and linears: fp32, "
+                                               "bf16 or int8"),
                                 llvm::cl::init("fp32")};
   ListOption<std::string> fp32Layers{*this, "fp32-layers",
                                      llvm::cl::desc("Module paths kept in fp32 under bf16"),

@@ -97,6 +97,9 @@ ProgramTables::ProgramTables(const Program &p) {
     d.rank = static_cast<int>(std::min<size_t>(k.shape.size(), NETC_MAX_RANK));
     std::copy(k.shape.begin(), k.shape.begin() + d.rank, d.shape);
     d.name = strings_[next++].c_str();
+    d.values = k.group == Group::PackUse::kConstantPack ? k.values.data() : nullptr;
+    if (k.group == Group::PackUse::kConstantPack)
+      d.pipeline = NETC_PACK_CONSTANT;
     packs.push_back(d);
   }
 

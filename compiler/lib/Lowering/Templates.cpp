@@ -110,10 +110,31 @@ bool computesInBf16(mlir::Operation *op) {
   return precision && precision.getValue() == "bf16";
 }
 
-bool storedInBf16(mlir::Value value) {
+bool computesInInt8(mlir::Operation *op) {
+  auto precision = op->getAttrOfType<mlir::StringAttr>(kPrecisionAttr);
+  return precision && precision.getValue() == "int8";
+}
+
+DType storedDType(mlir::Value value) {
   mlir::Operation *def = viewOwner(value).getDefiningOp();
   auto storage = def ? def->getAttrOfType<mlir::StringAttr>(kStorageAttr) : mlir::StringAttr();
-  return storage && storage.getValue() == "bf16";
+  if (!storage)
+    return DType::F32;
+  return storage.getValue() == "bf16" ? DType::BF16 : DType::U8;
+}
+
+std::optional<QParams> quantOf(mlir::Value value) {
+  mlir::Value owner = viewOwner(value);
+  mlir::Attribute attr;
+  if (mlir::Operation *def = owner.getDefiningOp())
+    attr = def->getAttr(kQuantAttr);
+  else if (auto arg = owner.dyn_cast<mlir::BlockArgument>())
+    if (auto func = mlir::dyn_cast<mlir::FuncOp>(arg.getOwner()->getParentOp()))
+      attr = func.getArgAttr(arg.getArgNumber(), kQuantAttr);
+  QParams q;
+  if (!attr || !nn::readQuant(attr, q.scale, q.zeroPoint))
+    return std::nullopt;
+  return q;
 }
 
 const char *layoutName(Layout layout) { return layout == Layout::NHWC ? "nhwc" : "nchw"; }

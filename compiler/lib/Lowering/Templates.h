@@ -82,11 +82,17 @@ mlir::Value viewOwner(mlir::Value value);
 /// The module path of `op` ("layer1.0.conv1"), from its location; its op
 /// name where it has none (hand-written IR).
 std::string modulePath(mlir::Operation *op);
-/// Whether `op` (a conv or linear) computes on BF16 operands (nn.precision).
+/// Whether `op` (a conv or linear) computes on BF16 (INT8) operands
+/// (nn.precision).
 bool computesInBf16(mlir::Operation *op);
-/// Whether a step that stores `value` stores it in BF16 (nn.storage on the
-/// op that defines its memory).
-bool storedInBf16(mlir::Value value);
+bool computesInInt8(mlir::Operation *op);
+/// The element type a step that stores `value` stores it in: float32, or
+/// BF16 / U8 as nn.storage on the op that defines its memory says.
+DType storedDType(mlir::Value value);
+/// The quantization of `value` (nn.quant on the op that defines its
+/// memory, or on the function's argument for the input), if it has one.
+std::optional<QParams> quantOf(mlir::Value value);
+using nn::kQuantAttr;
 
 /// "nchw" or "nhwc", as nn.layout spells it.
 const char *layoutName(Layout layout);

@@ -100,7 +100,8 @@ bool winogradFits(mlir::Operation *op, const PlanContext &ctx) {
   ConvShape conv = convShapeOf(op);
   const int V = ctx.target.lanes();
   // (Its transforms are float32: a BF16 conv is computed directly.)
-  return ctx.winograd && !ctx.target.gpu() && !computesInBf16(op) && conv.kernel[0] == 3 && conv.kernel[1] == 3 &&
+  return ctx.winograd && !ctx.target.gpu() && !computesInBf16(op) && !computesInInt8(op) &&
+         conv.kernel[0] == 3 && conv.kernel[1] == 3 &&
          conv.stride[0] == 1 && conv.stride[1] == 1 && conv.dilation[0] == 1 &&
          conv.dilation[1] == 1 && conv.groups == 1 && conv.cin >= 2 * V && conv.cout >= 2 * V &&
          layoutOf(op->getOperand(0)) == Layout::NHWC;

@@ -123,8 +123,6 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
   return module;
 }
 
-namespace {
-
 /// The back end's options, for code that runs on `target`.
 netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Target target) {
   netc::lowering::LowerOptions lower;
@@ -133,10 +131,10 @@ netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Tar
   lower.precision = options.precision;
   lower.fp32Layers = options.fp32Layers;
   lower.bf16Dot = options.bf16Dot;
+  lower.qparams = options.qparams;
+  lower.qparamsSource = options.qparamsPath;
   return lower;
 }
-
-} // namespace
 
 bool planModule(const Options &options, mlir::ModuleOp module) {
   return netc::lowering::plan(module, lowerOptionsFor(options, options.target));
@@ -253,34 +251,41 @@ bool printProfile(const netc::lowering::Program &program, netc::JitRunner &runne
   return true;
 }
 
-int runJit(Options &options, const RunOptions &run) {
-  using Array = std::unique_ptr<netc_array, void (*)(netc_array *)>;
+bool readInputs(const std::vector<std::string> &paths, std::vector<Array> &inputs) {
   netc_error err{};
-  std::vector<Array> inputs;
-  for (const std::string &path : run.inputs) {
+  for (const std::string &path : paths) {
     Array input(new netc_array{}, [](netc_array *a) {
       netc_array_free(a);
       delete a;
     });
-    if (netc_npy_read(path.c_str(), input.get(), &err) != NETC_OK)
-      return fail(err.message);
+    if (netc_npy_read(path.c_str(), input.get(), &err) != NETC_OK) {
+      fail(err.message);
+      return false;
+    }
     inputs.push_back(std::move(input));
   }
+  return true;
+}
+
+bool startJit(Options &options, const std::vector<std::string> &paths,
+              const std::vector<Array> &inputs, const std::string &weights,
+              const std::string &stripPrefix, JitSession &session) {
   const netc_array &first = *inputs.front();
-  const std::string &firstPath = run.inputs.front();
+  const std::string &firstPath = paths.front();
   bool shapeFromInput = options.elaborate.inputShape.empty();
   if (shapeFromInput) {
-    if (first.rank < 2)
-      return fail(firstPath + ": the input has shape " + formatDims(first.shape, first.rank) +
-                  "; a network takes a batch [N, ...] of rank 2 or more");
+    if (first.rank < 2) {
+      fail(firstPath + ": the input has shape " + formatDims(first.shape, first.rank) +
+           "; a network takes a batch [N, ...] of rank 2 or more");
+      return false;
+    }
     options.elaborate.inputShape.assign(first.shape, first.shape + first.rank);
     options.elaborate.inputShapeSource = "the input " + firstPath + " (shape " +
                                          formatDims(first.shape, first.rank) + "):";
   }
-  CompilerContext context;
-  auto module = buildModule(options, context, /*optimize=*/true);
+  auto module = buildModule(options, session.context, /*optimize=*/true);
   if (!module)
-    return 1;
+    return false;
   // The function's input type says what the network takes (the batch is ?).
   mlir::FuncOp func = *module->getOps<mlir::FuncOp>().begin();
   llvm::ArrayRef<int64_t> declared =
@@ -295,19 +300,20 @@ int runJit(Options &options, const RunOptions &run) {
       std::string takes = "[N";
       for (size_t i = 1; i < declared.size(); ++i)
         takes += "," + std::to_string(declared[i]);
-      return fail(run.inputs[k] + ": the input has shape " +
-                  formatDims(input.shape, input.rank) + " but '" + options.entry + "' takes " +
-                  takes + "]" + (k > 0 && shapeFromInput ? " (the sizes of the first --input)"
-                                                         : ""));
+      fail(paths[k] + ": the input has shape " + formatDims(input.shape, input.rank) + " but '" +
+           options.entry + "' takes " + takes + "]" +
+           (k > 0 && shapeFromInput ? " (the sizes of the first --input)" : ""));
+      return false;
     }
   }
-  netc::lowering::Program program;
+  netc::lowering::Program &program = session.program;
   if (!netc::lowering::lower(*module, lowerOptionsFor(options, Halide::get_host_target()),
                              program))
-    return 1;
-  netc::JitRunner runner(program);
+    return false;
+  session.module = std::move(module);
+  session.runner = std::make_unique<netc::JitRunner>(program);
   std::string error;
-  if (!runner.load(run.weights, run.stripPrefix, error)) {
+  if (!session.runner->load(weights, stripPrefix, error)) {
     // The library's accessor for the full list is --check-weights here,
     // and the runtime's general advice becomes the command to run.
     auto replace = [&](const std::string &from, const std::string &to) {
@@ -315,16 +321,30 @@ int runJit(Options &options, const RunOptions &run) {
       if (at != std::string::npos)
         error.replace(at, from.size(), to);
     };
-    std::string check = options.isModule()
-                            ? std::string()
-                            : checkWeightsCommand(options, options.entry, run.weights);
+    std::string check =
+        options.isModule() ? std::string() : checkWeightsCommand(options, options.entry, weights);
     if (!check.empty()) {
       replace(program.name + "_check_weights lists them all", check + " lists them all");
       replace("'netc --entry NAME --check-weights FILE' lists the zoo entries they fit",
               "'" + check + "' lists the entries they fit");
     }
-    return fail(error + (options.isModule() ? "" : fittingEntries(options, run.weights)));
+    fail(error + (options.isModule() ? "" : fittingEntries(options, weights)));
+    return false;
   }
+  return true;
+}
+
+int runJit(Options &options, const RunOptions &run) {
+  netc_error err{};
+  std::vector<Array> inputs;
+  if (!readInputs(run.inputs, inputs))
+    return 1;
+  JitSession session;
+  if (!startJit(options, run.inputs, inputs, run.weights, run.stripPrefix, session))
+    return 1;
+  netc::lowering::Program &program = session.program;
+  netc::JitRunner &runner = *session.runner;
+  std::string error;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const netc_array &input = *inputs[k];
     int batch = static_cast<int>(input.shape[0]);

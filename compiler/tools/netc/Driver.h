@@ -12,7 +12,9 @@
 #include "netc/dsl/Elaborator.h"
 #include "netc/dsl/Graph.h"
 #include "netc/dsl/Spec.h"
+#include "netc/Execution/Jit.h"
 #include "netc/Lowering/Program.h"
+#include "netc/runtime.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -48,6 +50,9 @@ struct Options {
   netc::lowering::Precision precision = netc::lowering::Precision::FP32;
   std::vector<std::string> fp32Layers; // module paths kept in FP32 (--fp32-layers)
   std::optional<bool> bf16Dot; // --bf16-dot, when given
+  /// --precision int8: each tensor's quantization from --qparams (a Q.json).
+  std::map<std::string, netc::lowering::QParams> qparams;
+  std::string qparamsPath;
   bool isModule() const; // the spec is nn IR (.mlir)
 };
 
@@ -107,6 +112,42 @@ struct RunOptions {
 
 /// `netc run`: the JIT over .npy batches, compiled once.
 int runJit(Options &options, const RunOptions &run);
+
+/// .npy batches, read whole (float32), freed with their owner.
+using Array = std::unique_ptr<netc_array, void (*)(netc_array *)>;
+/// Reads every path; false after printing the first failure.
+bool readInputs(const std::vector<std::string> &paths, std::vector<Array> &inputs);
+/// The entry compiled for the JIT (for the first input's sizes unless
+/// --input-shape gave them; every input checked against them) with its
+/// weights loaded.
+struct JitSession {
+  CompilerContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  netc::lowering::Program program;
+  std::unique_ptr<netc::JitRunner> runner;
+};
+bool startJit(Options &options, const std::vector<std::string> &paths,
+              const std::vector<Array> &inputs, const std::string &weights,
+              const std::string &stripPrefix, JitSession &session);
+/// The LowerOptions an invocation's Options give, for `target`.
+netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Target target);
+
+// Calibrate.cpp
+/// What `netc calibrate` is asked for.
+struct CalibrateOptions {
+  std::string weights;
+  std::string input;  // the calibration batch, .npy
+  std::string output; // Q.json
+  std::string method = "minmax"; // minmax | percentile | mse
+  int threads = 0;
+};
+/// `netc calibrate`: runs the FP32 network on the batch and writes every
+/// tensor's quantization (scale, zero point) by its key, as Q.json.
+int calibrate(Options &options, const CalibrateOptions &calibration);
+/// Reads a Q.json into `qparams` (key -> scale, zero point); false after
+/// printing what is wrong with it, naming the file and the entry.
+bool readQParams(const std::string &path,
+                 std::map<std::string, netc::lowering::QParams> &qparams);
 
 // Weights.cpp
 /// "\n  these weights fit --entry 'resnet34' (...) of the zoo (check: netc

@@ -40,6 +40,11 @@ cl::SubCommand runCommand("run", "Run a network with Halide's JIT: netc run [SPE
                                  "NAME --weights W.safetensors --input X.npy (--output Y.npy | "
                                  "--print | --repeat N) [--threads N]");
 
+cl::SubCommand calibrateCommand(
+    "calibrate", "Measure every tensor's range for INT8: netc calibrate [SPEC] --entry NAME "
+                 "--weights W.safetensors --input CALIB.npy [--method minmax|percentile|mse] "
+                 "-o Q.json");
+
 cl::opt<std::string> specPath(cl::Positional, cl::desc("[SPEC.nn | MODULE.mlir]"), cl::init(""),
                               cl::cat(category), cl::sub(*cl::AllSubCommands));
 cl::opt<std::string> entryText(
@@ -118,15 +123,34 @@ cl::opt<bool> winograd("winograd", cl::sub(*cl::AllSubCommands),
                                 "comparison"),
                        cl::init(true), cl::cat(category));
 cl::opt<std::string> precisionName(
-    "precision", cl::value_desc("fp32|bf16"), cl::sub(*cl::AllSubCommands),
+    "precision", cl::value_desc("fp32|bf16|int8"), cl::sub(*cl::TopLevelSubCommand),
+    cl::sub(runCommand),
     cl::desc("Operand precision of the conv and linear layers (default fp32). bf16: weights\n"
              "rounded to BF16 at load and activations where they are produced, products\n"
-             "summed in float32 (FMAs on the widened values, or vdpbf16ps: --bf16-dot); the\n"
-             "classifier's last linear, the layers of --fp32-layers and those no BF16\n"
-             "template serves (grouped convs, convs of fewer channels than a vector) stay\n"
-             "fp32, and 3x3 convs are direct, not Winograd: --summary says which.\n"
-             "Input, output, weights file and C API are float32 as always"),
+             "summed in float32 (FMAs on the widened values, or vdpbf16ps: --bf16-dot).\n"
+             "int8 (needs --qparams): u8 activations quantized where they are produced, s8\n"
+             "weights per output channel (symmetric, after folding BatchNorm) quantized at\n"
+             "load, convs summed in int32 by vpdpbusd, bias, residual and activation in the\n"
+             "float32 epilogue. Either way the classifier's last linear, the layers of\n"
+             "--fp32-layers and those no reduced template serves (grouped convs, convs of\n"
+             "fewer channels than a vector) stay fp32, and 3x3 convs are direct, not\n"
+             "Winograd: --summary says which. Input, output, weights file and C API are\n"
+             "float32 as always"),
     cl::init("fp32"), cl::cat(category));
+cl::opt<std::string> qparamsPath(
+    "qparams", cl::value_desc("Q.json"), cl::sub(*cl::TopLevelSubCommand), cl::sub(runCommand),
+    cl::desc("With --precision int8: every tensor's quantization, as netc calibrate writes it"),
+    cl::cat(category));
+cl::opt<std::string> calibrationMethod(
+    "method", cl::value_desc("minmax|percentile|mse"), cl::sub(calibrateCommand),
+    cl::desc("How a tensor's range is chosen from the calibration batch: its minimum and\n"
+             "maximum (default); the 0.01 % and 99.99 % percentiles; or the clipping of least\n"
+             "squared quantization error (as PyTorch's HistogramObserver)"),
+    cl::init("minmax"), cl::cat(category));
+cl::opt<std::string> calibrationOut("o", cl::value_desc("Q.json"), cl::sub(calibrateCommand),
+                                    cl::desc("Where to write the quantization parameters "
+                                             "(written atomically)"),
+                                    cl::cat(category));
 cl::list<std::string> fp32LayerList(
     "fp32-layers", cl::CommaSeparated, cl::value_desc("PATH,..."), cl::sub(*cl::AllSubCommands),
     cl::desc("With --precision bf16: keep these layers in fp32, by module path as --summary\n"
@@ -149,12 +173,14 @@ cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCom
 
 cl::opt<std::string> weightsPath("weights", cl::value_desc("W.safetensors"),
                                  cl::desc("Weights, as a PyTorch state_dict in safetensors"),
-                                 cl::sub(runCommand), cl::cat(category));
+                                 cl::sub(runCommand), cl::sub(calibrateCommand),
+                                 cl::cat(category));
 cl::list<std::string> inputPaths(
     "input", cl::value_desc("X.npy"),
     cl::desc("Input batch: float32 NCHW .npy; repeat it to run several batches (of any\n"
-             "batch size, the same other sizes) with one compilation"),
-    cl::sub(runCommand), cl::cat(category));
+             "batch size, the same other sizes) with one compilation (calibrate: one batch,\n"
+             "representative inputs, e.g. a few hundred training images)"),
+    cl::sub(runCommand), cl::sub(calibrateCommand), cl::cat(category));
 cl::list<std::string> outputPaths(
     "output", cl::value_desc("Y.npy"),
     cl::desc("Where to write the output (.npy, written atomically); one per --input,\n"
@@ -162,7 +188,8 @@ cl::list<std::string> outputPaths(
     cl::sub(runCommand), cl::cat(category));
 cl::opt<int> runThreads("threads", cl::value_desc("N"),
                         cl::desc("Threads the run uses (default 0: one per CPU)"),
-                        cl::init(0), cl::sub(runCommand), cl::cat(category));
+                        cl::init(0), cl::sub(runCommand), cl::sub(calibrateCommand),
+                        cl::cat(category));
 cl::opt<int> runRepeat("repeat", cl::value_desc("N"),
                        cl::desc("Run N times and print the median latency (default 1)"),
                        cl::init(1), cl::sub(runCommand), cl::cat(category));
@@ -288,6 +315,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
   cl::HideUnrelatedOptions(category, runCommand);
+  cl::HideUnrelatedOptions(category, calibrateCommand);
   defaultZoo = installedOr(argv[0], "share/netc/models", "resnet.nn", NETC_ZOO_DIR);
   runtimeIncludes = installedOr(argv[0], "include", "netc/runtime.h", NETC_RUNTIME_INCLUDE_DIR);
   cl::SetVersionPrinter(printVersion);
@@ -298,6 +326,8 @@ int main(int argc, char **argv) {
       "  netc --entry lenet5 -o out/                  out/liblenet5.a, lenet5.h, lenet5.hpp\n"
       "  netc run --entry lenet5 --weights w.safetensors --input x.npy --output y.npy\n"
       "  netc run --entry lenet5 --weights w.safetensors --input x.npy --print --repeat 20\n"
+      "  netc calibrate --entry lenet5 --weights w.safetensors --input calib.npy -o q.json\n"
+      "  netc --entry lenet5 --precision int8 --qparams q.json -o out/   an INT8 library\n"
       "  netc --list                                  entries of the model zoo\n"
       "  netc --entry resnet50 --print-keys           parameters, as state_dict keys\n"
       "  netc --entry 'resnet(50, groups=32, wpg=4)' --print-shapes --input-shape 1,3,224,224\n"
@@ -331,13 +361,22 @@ int main(int argc, char **argv) {
   const char *envCC = std::getenv("NETC_CC");
   options.fuse = fuse;
   options.winograd = winograd;
-  if (precisionName == "int8")
-    return usageError("--precision int8 is not implemented yet (calibration and the VNNI "
-                      "templates are to come); use fp32 or bf16");
-  if (precisionName != "fp32" && precisionName != "bf16")
-    return usageError("--precision '" + precisionName + "' is not one of fp32, bf16");
-  options.precision = precisionName == "bf16" ? netc::lowering::Precision::BF16
-                                              : netc::lowering::Precision::FP32;
+  if (precisionName != "fp32" && precisionName != "bf16" && precisionName != "int8")
+    return usageError("--precision '" + precisionName + "' is not one of fp32, bf16, int8");
+  options.precision = precisionName == "bf16"   ? netc::lowering::Precision::BF16
+                      : precisionName == "int8" ? netc::lowering::Precision::INT8
+                                                : netc::lowering::Precision::FP32;
+  if (options.precision == netc::lowering::Precision::INT8 && qparamsPath.empty())
+    return usageError("--precision int8 needs every tensor's quantization: give --qparams "
+                      "Q.json, written by 'netc calibrate [SPEC] --entry NAME --weights W "
+                      "--input CALIB.npy -o Q.json'");
+  if (!qparamsPath.empty()) {
+    if (options.precision != netc::lowering::Precision::INT8)
+      return usageError("--qparams quantizes an INT8 build: give --precision int8 too");
+    options.qparamsPath = qparamsPath;
+    if (!readQParams(qparamsPath, options.qparams))
+      return 1;
+  }
   options.fp32Layers.assign(fp32LayerList.begin(), fp32LayerList.end());
   if (bf16DotOption.getNumOccurrences()) {
     if (options.precision != netc::lowering::Precision::BF16)
@@ -346,13 +385,34 @@ int main(int argc, char **argv) {
   }
   if (!options.fp32Layers.empty() && options.precision == netc::lowering::Precision::FP32)
     return usageError("--fp32-layers keeps layers out of a reduced precision: give "
-                      "--precision bf16 too");
+                      "--precision bf16 or int8 too");
   options.cCompiler = !cCompiler.empty() ? std::string(cCompiler)
                       : envCC && *envCC  ? std::string(envCC)
                                          : std::string(NETC_DEFAULT_CC);
   options.outputDir = outputDir;
   options.embedWeights = embedWeightsPath;
 
+  if (calibrateCommand) {
+    if (options.entry.empty())
+      return usageError("no --entry given; 'netc --list' shows the zoo's entries");
+    if (weightsPath.empty() || inputPaths.size() != 1 || calibrationOut.empty())
+      return usageError("netc calibrate needs --weights, one --input (the calibration batch) "
+                        "and -o Q.json");
+    if (calibrationMethod != "minmax" && calibrationMethod != "percentile" &&
+        calibrationMethod != "mse")
+      return usageError("--method '" + calibrationMethod +
+                        "' is not one of minmax, percentile, mse");
+    if (runThreads < 0 || runThreads > NETC_MAX_THREADS)
+      return usageError("--threads " + std::to_string(runThreads) + " is out of range (0 to " +
+                        std::to_string(NETC_MAX_THREADS) + ")");
+    CalibrateOptions calibration;
+    calibration.weights = weightsPath;
+    calibration.input = inputPaths.front();
+    calibration.output = calibrationOut;
+    calibration.method = calibrationMethod;
+    calibration.threads = runThreads;
+    return calibrate(options, calibration);
+  }
   if (runCommand) {
     if (options.entry.empty())
       return usageError("no --entry given; 'netc --list' shows the zoo's entries");

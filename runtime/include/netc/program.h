@@ -82,7 +82,10 @@ typedef struct netc_program_tensor {
   int64_t channel_offset;
 } netc_program_tensor;
 
-/* A weight computed at load: pipeline(sources..., result). */
+/* A weight computed at load: pipeline(sources..., result); or, where
+ * pipeline is NETC_PACK_CONSTANT, the float32 `values` copied as they are
+ * (a step's quantization parameters). */
+#define NETC_PACK_CONSTANT (-1)
 typedef struct netc_program_pack {
   int pipeline;
   int num_sources;
@@ -91,6 +94,7 @@ typedef struct netc_program_pack {
   int rank;
   int64_t shape[NETC_MAX_RANK]; /* the result's, dense, last dimension innermost */
   const char *name;   /* for messages */
+  const float *values; /* NETC_PACK_CONSTANT: the elements (F32), else null */
 } netc_program_pack;
 
 typedef struct netc_program_step {

@@ -33,7 +33,7 @@ extern "C" {
 #define NETC_VERSION_STRING_X(a, b, c) NETC_VERSION_STRING_(a, b, c)
 #define NETC_VERSION_STRING \
   NETC_VERSION_STRING_X(NETC_VERSION_MAJOR, NETC_VERSION_MINOR, NETC_VERSION_PATCH)
-#define NETC_ABI_VERSION 3
+#define NETC_ABI_VERSION 4
 
 /* NETC_VERSION_STRING and NETC_ABI_VERSION of the runtime linked in (which
  * may differ from the header a caller was compiled with). */

@@ -31,7 +31,7 @@ func @p(%x: tensor<?x3x16x32xf32> {nn.input = "x"}, %w1: tensor<32x3x1x1xf32> {n
 // -----
 
 func @q(%x: tensor<?x32x8x8xf32> {nn.input = "x"}, %w: tensor<32x32x1x1xf32> {nn.key = "a.weight"}) -> tensor<?x32x8x8xf32> attributes {nn.weights = [{dtype = "F32", key = "a.weight", shape = [32, 32, 1, 1]}]} {
-  // expected-error @+1 {{'nn.precision' must be "bf16" or "fp32", got "int4"}}
+  // expected-error @+1 {{'nn.precision' must be "bf16", "int8" or "fp32", got "int4"}}
   %0 = nn.conv2d %x, %w {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1], nn.precision = "int4"} : (tensor<?x32x8x8xf32>, tensor<32x32x1x1xf32>) -> tensor<?x32x8x8xf32>
   return %0 : tensor<?x32x8x8xf32>
 }

@@ -12,6 +12,7 @@
 #include "netc/Lowering/Program.h"
 #include "netc/Lowering/ProgramTables.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,15 @@ public:
   /// whole run), `rounds` times; `ms[s]` gets step s's times, sorted.
   bool profile(const float *input, int batch, int threads, int rounds,
                std::vector<std::vector<double>> &ms, std::string &error);
+
+  /// Runs the batch one step at a time in one arena and calls `observe`
+  /// after each with the step's index and the arena (a tensor of the batch
+  /// lives at arena + Tensor::offset * batch bytes) and the output buffer:
+  /// what `netc calibrate` measures.
+  bool observe(const float *input, int batch, int threads,
+               const std::function<void(size_t step, const unsigned char *arena,
+                                        const float *output)> &observer,
+               std::string &error);
 
 private:
   static int invoke(void *self, int pipeline, void **args);

@@ -28,6 +28,7 @@
 #include <Halide.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,14 @@ struct Tensor {
   Layout layout = Layout::NCHW;
   DType dtype = DType::F32;
   std::vector<int64_t> shape; // shape[0] is the batch (kept as 1 here)
+  /// The module path of the step that writes it ("input" for the input, a
+  /// concat's for one written in place): its key in a Q.json.
+  std::string name;
+  /// Quantization: real = scale * (q - zeroPoint), for a U8 tensor and for
+  /// a float32 one that an INT8 layer quantizes as it reads it.
+  bool quantized = false;
+  float scale = 1.0f;
+  int zeroPoint = 0;
   int aliasOf = -1;           // Alias: shares this tensor's memory (flatten)
   // Alias with slice: channels [channelOffset, + shape[1]) of aliasOf (a
   // concat's result, which its producers write in place), with its strides.
@@ -90,7 +99,8 @@ struct Group {
   /// weights the pipeline reads directly, then one pack per `packs` entry,
   /// computed by pipeline `group` from the chain weights `sources`.
   struct PackUse {
-    int group = 0;
+    int group = 0; // kConstantPack: the step's quantization parameters
+    static constexpr int kConstantPack = -1;
     std::vector<int> sources;
     std::vector<int64_t> shape;
     DType dtype = DType::F32;
@@ -100,9 +110,11 @@ struct Group {
 };
 
 /// A weight computed at load: group `group` (no inputs, weights `sources`,
-/// static output of `shape`, last dimension innermost).
+/// static output of `shape`, last dimension innermost); or, where group is
+/// Group::PackUse::kConstantPack, the float32 `values` as they are.
 struct Pack {
   int group = 0;
+  std::vector<float> values;
   DType dtype = DType::F32;
   std::vector<int> sources; // indices into Program::weights
   std::vector<int64_t> shape;
@@ -119,7 +131,7 @@ struct Step {
   /// Multiply-accumulates per batch item of a conv or linear step (0 for
   /// the others), for profiles' GFLOP/s.
   int64_t macsPerSample = 0;
-  /// A conv or linear step's operand precision, "fp32" or "bf16" ("" for
+  /// A conv or linear step's operand precision, "fp32", "bf16" or "int8" ("" for
   /// the others, which compute in float32 on what they read).
   std::string precision;
 };
@@ -143,7 +155,13 @@ struct Program {
 };
 
 /// The element type convs and linears compute on (--precision).
-enum class Precision { FP32, BF16 };
+enum class Precision { FP32, BF16, INT8 };
+
+/// A tensor's quantization (u8, asymmetric): real = scale * (q - zeroPoint).
+struct QParams {
+  double scale = 1.0;
+  int64_t zeroPoint = 0;
+};
 
 struct LowerOptions {
   Halide::Target target = Halide::get_host_target();
@@ -157,6 +175,10 @@ struct LowerOptions {
   /// BF16 convs by vdpbf16ps (true) or by float32 FMAs on widened BF16
   /// operands (false); unset: as TargetInfo::bf16DotPays says.
   std::optional<bool> bf16Dot;
+  /// INT8: each tensor's quantization by its key (Tensor::name), from a
+  /// Q.json (`netc calibrate`); `qparamsSource` names it in messages.
+  std::map<std::string, QParams> qparams;
+  std::string qparamsSource;
 };
 
 /// Lowers the single function of `module` (nn dialect, after the graph

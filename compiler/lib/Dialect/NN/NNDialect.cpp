@@ -8,6 +8,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 
+#include <cmath>
 #include <map>
 
 using namespace mlir;
@@ -31,6 +32,19 @@ DictionaryAttr netc::nn::manifestEntry(Builder &b, StringRef key, StringRef dtyp
   return b.getDictionaryAttr({b.getNamedAttr("key", b.getStringAttr(key)),
                               b.getNamedAttr("dtype", b.getStringAttr(dtype)),
                               b.getNamedAttr("shape", b.getI64ArrayAttr(shape))});
+}
+
+bool netc::nn::readQuant(Attribute attr, double &scale, int64_t &zeroPoint) {
+  auto dict = attr.dyn_cast<DictionaryAttr>();
+  if (!dict || dict.size() != 2)
+    return false;
+  auto s = dict.getAs<FloatAttr>("scale");
+  auto z = dict.getAs<IntegerAttr>("zero_point");
+  if (!s || !z)
+    return false;
+  scale = s.getValueAsDouble();
+  zeroPoint = z.getInt();
+  return std::isfinite(scale) && scale > 0 && zeroPoint >= 0 && zeroPoint <= 255;
 }
 
 bool netc::nn::readManifestEntry(Attribute entry, std::string &key, std::string &dtype,
@@ -87,8 +101,10 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
   }
   if (attr.getName() == kPrecisionAttr) {
     auto precision = attr.getValue().dyn_cast<StringAttr>();
-    if (!precision || (precision.getValue() != "bf16" && precision.getValue() != "fp32"))
-      return op->emitError() << "'" << kPrecisionAttr << "' must be \"bf16\" or \"fp32\", got "
+    if (!precision || (precision.getValue() != "bf16" && precision.getValue() != "int8" &&
+                       precision.getValue() != "fp32"))
+      return op->emitError() << "'" << kPrecisionAttr
+                             << "' must be \"bf16\", \"int8\" or \"fp32\", got "
                              << attr.getValue();
     if (!isa<Conv2dOp, FusedConv2dOp, LinearOp>(op))
       return op->emitError() << "'" << kPrecisionAttr << "' belongs on a conv or linear op";
@@ -96,9 +112,22 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
   }
   if (attr.getName() == kStorageAttr) {
     auto storage = attr.getValue().dyn_cast<StringAttr>();
-    if (!storage || storage.getValue() != "bf16" || op->getNumResults() != 1)
+    if (!storage || (storage.getValue() != "bf16" && storage.getValue() != "u8") ||
+        op->getNumResults() != 1)
       return op->emitError() << "'" << kStorageAttr
-                             << "' is \"bf16\" on an op with one result, got " << attr.getValue();
+                             << "' is \"bf16\" or \"u8\" on an op with one result, got "
+                             << attr.getValue();
+    return success();
+  }
+  if (attr.getName() == kQuantAttr) {
+    double scale;
+    int64_t zeroPoint;
+    if (!readQuant(attr.getValue(), scale, zeroPoint) ||
+        (op->getNumResults() != 1 && !isa<FuncOp>(op)))
+      return op->emitError() << "'" << kQuantAttr
+                             << "' is {scale = S : f64, zero_point = Z : i64} with S positive "
+                                "and finite and Z in [0, 255], on an op with one result; got "
+                             << attr.getValue();
     return success();
   }
   if (attr.getName() == kInPlaceAttr) {
@@ -306,3 +335,4 @@ static LogicalResult verify(FlattenOp op) {
 
 #define GET_OP_CLASSES
 #include "netc/Dialect/NN/NNOps.cpp.inc"
+

@@ -31,11 +31,20 @@ constexpr const char *kLayoutAttr = "nn.layout";
 constexpr const char *kPlanAttr = "nn.plan";
 constexpr const char *kInPlaceAttr = "nn.in_place";
 /// Reduced precision: on a conv or linear, the element type of its
-/// operands, "bf16" or "fp32" (absent: fp32; accumulation and epilogue are
-/// float32 either way); on the op whose result a step stores, "bf16" when
-/// that tensor is kept in BF16 (absent: float32).
+/// operands, "bf16", "int8" or "fp32" (absent: fp32; BF16 accumulates in
+/// float32, INT8 in int32, and the epilogues are float32); on the op whose
+/// result a step stores, "bf16" or "u8" when that tensor is kept in BF16 or
+/// quantized (absent: float32).
 constexpr const char *kPrecisionAttr = "nn.precision";
 constexpr const char *kStorageAttr = "nn.storage";
+/// INT8: a tensor's quantization, {scale = S : f64, zero_point = Z : i64}
+/// (real = S * (q - Z), q in [0, 255]), on the op that stores it or, for
+/// the network's input, on the function's argument 0; present where the
+/// tensor is stored as u8 or an INT8 layer reads it.
+constexpr const char *kQuantAttr = "nn.quant";
+/// Reads an nn.quant value; false when it is malformed (a scale that is not
+/// positive and finite, a zero point outside [0, 255]).
+bool readQuant(mlir::Attribute attr, double &scale, int64_t &zeroPoint);
 
 /// One entry of the nn.weights manifest.
 mlir::DictionaryAttr manifestEntry(mlir::Builder &b, llvm::StringRef key, llvm::StringRef dtype,
