@@ -182,6 +182,8 @@ PlanParams directPlan(mlir::Operation *op, const PlanContext &ctx, mlir::Builder
     params.emplace_back("rows_per_task", b.getI64IntegerAttr(rowsPerTask(conv, out)));
   if (computesInBf16(op))
     params.emplace_back("bf16_dot", b.getBoolAttr(ctx.bf16Dot.value_or(ctx.target.bf16DotPays())));
+  if (computesInInt8(op))
+    params.emplace_back("int8_dot", b.getBoolAttr(ctx.target.int8Dot));
   return params;
 }
 
@@ -197,6 +199,8 @@ std::string directCheck(mlir::Operation *op, const PlanContext &ctx, mlir::Dicti
     problem = checkAccumulators(plan, ctx.target);
   if (problem.empty() && computesInBf16(op))
     problem = checkBool(plan, "bf16_dot");
+  if (problem.empty() && computesInInt8(op))
+    problem = checkBool(plan, "int8_dot");
   if (!problem.empty())
     return problem;
   if (planString(plan, "tasks") == "rows")
@@ -291,23 +295,25 @@ packDirectBf16(const ConvShape &conv, EmitContext &ctx, int block, bool blockMaj
   };
 }
 
-/// The same in INT8 for vpdpbusd, which sums quads of adjacent u8 x s8
-/// products into each int32 lane. Per output channel symmetric, as
-/// PyTorch's per_channel_symmetric qint8 weights: scale[co] = max|W'[co]| /
-/// 127.5 (W' with the BatchNorm folded in), q = clamp(round(W' / scale),
-/// -128, 127), packed(quad, co, ci / 4, kx, ky[, block]), zero past `cout`
-/// and `cin`; the scales and each channel's sum of q (what the input's zero
-/// point costs, taken off the accumulator's start) are packs too.
+/// The same in INT8, in groups of `group` adjacent input channels: 4 for
+/// vpdpbusd, which sums quads of u8 x s8 products into each int32 lane, or
+/// 2 for vpmaddwd (AVX2, AVX-512 without VNNI), which sums pairs of i16
+/// products. Per output channel symmetric, as PyTorch's
+/// per_channel_symmetric qint8 weights: scale[co] = max|W'[co]| / 127.5 (W'
+/// with the BatchNorm folded in), q = clamp(round(W' / scale), -128, 127),
+/// packed(k, co, ci / group, kx, ky[, block]), zero past `cout` and `cin`;
+/// the scales and each channel's sum of q (what the input's zero point
+/// costs, taken off the accumulator's start) are packs too.
 struct Int8Weights {
-  std::function<Expr(Expr, Expr, Expr, Expr, Expr)> at; // (c, k, ci / 4, kx, ky): int8
+  std::function<Expr(Expr, Expr, Expr, Expr, Expr)> at; // (c, k, ci / group, kx, ky): int8
   ImageParam scale;                                    // float [coutPadded]
   ImageParam sum;                                      // int32 [coutPadded]
 };
 
 Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, bool blockMajor,
-                           ImageParam &shift) {
+                           int group, ImageParam &shift) {
   int cout = conv.cout, cin = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
-  int quads = (cin + 3) / 4;
+  int groups = (cin + group - 1) / group;
   int coutPadded = (cout + block - 1) / block * block;
   // W' at a channel in [0, cout), and its channel's scale.
   auto folded = [&ctx, &conv](Expr co, Expr ci, Expr kx, Expr ky) {
@@ -325,7 +331,7 @@ Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, b
   auto quantized = [=](Expr co, Expr ci, Expr kx, Expr ky) {
     return clamp(round(folded(co, ci, kx, ky) * (1.0f / scaleOf(co))), -128.0f, 127.0f);
   };
-  Expr ci = 4 * pi + pk;
+  Expr ci = group * pi + pk;
   Expr channel = blockMajor ? pb * block + pc : clamp(pc, 0, cout - 1);
   Expr inside = blockMajor ? ci < cin : ci < cin && pc < cout;
   Expr value = cast<int8_t>(select(inside, quantized(channel, min(ci, cin - 1), px, py), 0.0f));
@@ -333,10 +339,10 @@ Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, b
   ImageParam weight;
   if (blockMajor) {
     packW(pk, pc, pi, px, py, pb) = value;
-    weight = ctx.addPack(packW, {cout / block, kh, kw, quads, block, 4}, DType::I8);
+    weight = ctx.addPack(packW, {cout / block, kh, kw, groups, block, group}, DType::I8);
   } else {
     packW(pk, pc, pi, px, py) = value;
-    weight = ctx.addPack(packW, {kh, kw, quads, coutPadded, 4}, DType::I8);
+    weight = ctx.addPack(packW, {kh, kw, groups, coutPadded, group}, DType::I8);
   }
   Expr co = clamp(pc, 0, cout - 1);
   Func packScale("conv_pack_weight_scale");
@@ -354,15 +360,15 @@ Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, b
 }
 
 /// An INT8 conv's input, u8 with input channels innermost, the zero point
-/// (real 0) outside the image and past `cin` in its last quad (quantized
-/// from float32 where the tensor is float32). `copied`: whether it is a
-/// Func to compute (else the u8 input buffer as it is read).
-Func int8Input(const ConvShape &conv, const EmitContext &ctx, bool &copied) {
+/// (real 0) outside the image and past `cin` in its last group of `group`
+/// (quantized from float32 where the tensor is float32). `copied`: whether
+/// it is a Func to compute (else the u8 input buffer as it is read).
+Func int8Input(const ConvShape &conv, const EmitContext &ctx, int group, bool &copied) {
   const Vars &v = vars();
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
   bool u8 = ctx.inputParams[0].type() == UInt(8);
   bool unpadded = conv.pad[0] == 0 && conv.pad[1] == 0;
-  copied = !(u8 && unpadded && conv.cin % 4 == 0);
+  copied = !(u8 && unpadded && conv.cin % group == 0);
   Func input(copied ? "conv_padded_u8" : "conv_input_u8");
   if (!copied) {
     input(v.x, v.y, v.c, v.n) = ctx.inputParams[0](v.x, v.y, v.c, v.n);
@@ -422,12 +428,15 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   // BF16 by vdpbf16ps (`bf16_dot`), or BF16 weights and activations
   // widened to float32 as they are read, for FMAs: where vdpbf16ps runs at
   // half the FMA rate (Sapphire Rapids), BF16 pays only in memory traffic.
-  // INT8: u8 activations by s8 weights summed in int32 by vpdpbusd over
-  // quads of input channels (r.x, innermost), the accumulator started at
+  // INT8: u8 activations by s8 weights summed in int32 over groups of input
+  // channels (r.x, innermost): quads by vpdpbusd (`int8_dot`), else pairs
+  // widened to i16 by vpmaddwd; either way the same integer sums, the
+  // accumulator started at
   // -zero_point * sum(q) so that it holds sum((x - zero_point) * q) exactly;
   // the result is that times the input's and the channel's scales, plus the
   // folded bias, in float32 for the epilogue.
   bool int8 = computesInInt8(op);
+  int group = int8 ? (planBool(ctx.plan, "int8_dot") ? 4 : 2) : 1;
   bool dot = computesInBf16(op) && planBool(ctx.plan, "bf16_dot");
   bool widened = computesInBf16(op) && !dot;
   bool unpadded = shape.pad[0] == 0 && shape.pad[1] == 0;
@@ -437,18 +446,21 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   RVar rci, rkx, rky;
   std::vector<VarOrRVar> pair; // the innermost reduction, vectorized (BF16, INT8)
   if (int8) {
-    Int8Weights weights = packDirectInt8(shape, ctx, block, blockMajor, shift);
-    padded = int8Input(shape, ctx, copied);
-    r = RDom(0, 4, 0, (cinPerGroup + 3) / 4, 0, shape.kernel[1], 0, shape.kernel[0], "r");
+    Int8Weights weights = packDirectInt8(shape, ctx, block, blockMajor, group, shift);
+    padded = int8Input(shape, ctx, group, copied);
+    r = RDom(0, group, 0, (cinPerGroup + group - 1) / group, 0, shape.kernel[1], 0,
+             shape.kernel[0], "r");
     pair = {r.x};
     rci = r.y, rkx = r.z, rky = r.w;
     const int *stride = shape.stride, *pd = shape.pad, *dilation = shape.dilation;
     conv = Func("conv_i32");
     conv(v.x, v.y, v.c, v.n) = -cast<int>(ctx.inputZero(0)) * weights.sum(v.c);
-    conv(v.x, v.y, v.c, v.n) += cast<int>(Internal::widening_mul(
-        padded(v.x * stride[1] - pd[1] + rkx * dilation[1],
-               v.y * stride[0] - pd[0] + rky * dilation[0], 4 * rci + r.x, v.n),
-        weights.at(v.c, r.x, rci, rkx, rky)));
+    Expr x = padded(v.x * stride[1] - pd[1] + rkx * dilation[1],
+                    v.y * stride[0] - pd[0] + rky * dilation[0], group * rci + r.x, v.n);
+    Expr w = weights.at(v.c, r.x, rci, rkx, rky);
+    if (group == 2) // i16 x i16 -> i32 pairs: vpmaddwd
+      x = cast<int16_t>(x), w = cast<int16_t>(w);
+    conv(v.x, v.y, v.c, v.n) += cast<int>(Internal::widening_mul(x, w));
     result = Func("conv");
     result(v.x, v.y, v.c, v.n) =
         cast<float>(conv(v.x, v.y, v.c, v.n)) * (ctx.inputScale(0) * weights.scale(v.c)) +
@@ -473,7 +485,9 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
     rci = r.x, rkx = r.y, rky = r.z;
     conv = convolve(shape, padded, r, weightAt, shift);
   }
-  int reductionChannels = int8 ? (cinPerGroup + 3) / 4 : dot ? (cinPerGroup + 1) / 2 : cinPerGroup;
+  int reductionChannels = int8  ? (cinPerGroup + group - 1) / group
+                          : dot ? (cinPerGroup + 1) / 2
+                                : cinPerGroup;
   bool grouped = dot || int8; // the reduction's innermost RVar is a channel pair or quad
   // The reduction's loop order, its pair (BF16) innermost, then `rest`.
   auto ordered = [pair](std::vector<VarOrRVar> rest) {
@@ -497,7 +511,7 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   int rowsPerTask = channelBlocksOuter ? 1 : static_cast<int>(planInt(ctx.plan, "rows_per_task"));
   int chunk = channelBlocksOuter ? static_cast<int>(planInt(ctx.plan, "chunk")) : 1;
   if (grouped)
-    chunk = std::max(1, chunk / (int8 ? 4 : 2)); // in channel pairs or quads
+    chunk = std::max(1, chunk / (int8 ? group : 2)); // in channel pairs or quads
   bool blocked = channelBlocksOuter && out[3] % columns == 0;
   // The halo'd input, BF16's with its channels innermost whatever the
   // input's layout (the pair a dot product reads is adjacent).

@@ -77,7 +77,8 @@ Expr linearCombination(const std::vector<std::pair<double, Expr>> &terms) {
 
 /// L X L^T for the matrix X whose entries are x(a, b): its entries, row by
 /// row, each a sum of L[i][a] L[j][b] x(a, b).
-std::vector<Expr> sandwich(const Matrix &L, const std::function<Expr(int a, int b)> &x) {
+std::vector<Expr> sandwich(const Matrix &L, const std::function<Expr(int a, int b)> &x,
+                           bool strict = false) {
   std::vector<Expr> entries;
   for (const std::vector<double> &row : L)
     for (const std::vector<double> &column : L) {
@@ -85,7 +86,7 @@ std::vector<Expr> sandwich(const Matrix &L, const std::function<Expr(int a, int 
       for (size_t a = 0; a < row.size(); ++a)
         for (size_t b = 0; b < column.size(); ++b)
           terms.emplace_back(row[a] * column[b], x(static_cast<int>(a), static_cast<int>(b)));
-      entries.push_back(linearCombination(terms));
+      entries.push_back(strict ? strict_float(linearCombination(terms)) : linearCombination(terms));
     }
   return entries;
 }
@@ -215,7 +216,7 @@ Func winogradEmit(mlir::Operation *op, EmitContext &ctx) {
   Func inputT("winograd_input");
   inputT(ci, k, tx, ty, v.n) = mux(k, sandwich(t.BT, [&](int a, int b) {
     return padded(tx * m - conv.pad[1] + b, ty * m - conv.pad[0] + a, ci, v.n);
-  }));
+  }, /*strict=*/true));
 
   // The products: M(c, k, tx, ty) = sum over ci of V(ci, k, tx, ty) U(c, ci, k).
   RDom r(0, cin, "r");
