@@ -171,14 +171,8 @@ def main():
         if problem:
             failures.append(problem)
     print(f"INT8_ERROR {args.model} {worst[0]:.3g} {worst[1]:.3g}")
-    for f in failures:
-        print("FAILED:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return netc_harness.report(failures)
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except RuntimeError as e:
-        print(f"FAILED: {e}", file=sys.stderr)
-        sys.exit(1)
+    netc_harness.run_main(main)

@@ -82,14 +82,8 @@ def main():
                         f"INT8 {aot[i].argmax()}, FP32 {fp32[i].argmax()})")
     print(f"INT8_FASHION {accuracy['fp32']:.4f} {accuracy['int8']:.4f} {agreement:.4f} "
           f"{accuracy['torch_int8']:.4f}")
-    for f in failures:
-        print("FAILED:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return netc_harness.report(failures)
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except RuntimeError as e:
-        print(f"FAILED: {e}", file=sys.stderr)
-        sys.exit(1)
+    netc_harness.run_main(main)

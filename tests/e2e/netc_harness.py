@@ -6,6 +6,7 @@ The command-line flags every such test takes are added by add_arguments().
 """
 import os
 import subprocess
+import sys
 
 import numpy as np
 
@@ -165,3 +166,20 @@ def library_and_jit(netc, runner, spec, entry, weights, x, reference, atol=1e-5,
             other = netc.jit(spec, entry, weights, x, extra=options)
             checks.append(compare(f'{label} vs torch', other, reference, atol=atol))
     return [error for error in checks if error]
+
+
+def report(failures):
+    """Prints each failure to stderr; the exit status for them."""
+    for f in failures:
+        print("FAILED:", f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+def run_main(main):
+    """Exits with main()'s status; a failed command (RuntimeError from run())
+    is a failure, printed, not a traceback."""
+    try:
+        sys.exit(main())
+    except RuntimeError as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        sys.exit(1)

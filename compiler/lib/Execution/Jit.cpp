@@ -121,18 +121,23 @@ bool JitRunner::run(const float *input, int batch, float *output, int threads,
   return runSteps(0, program_.steps.size(), input, batch, output, nullptr, 0, threads, error);
 }
 
+JitRunner::Arena JitRunner::allocateArena(int batch, size_t &bytes, std::string &error) const {
+  bytes = netc_program_arena_bytes(&tables_.program, batch);
+  Arena arena(std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64), &std::free);
+  if (!arena)
+    error = "cannot allocate " + std::to_string(bytes) + " arena bytes";
+  return arena;
+}
+
 bool JitRunner::observe(const float *input, int batch, int threads,
                         const std::function<void(size_t, const unsigned char *, const float *)>
                             &observer,
                         std::string &error) {
   std::vector<float> output(outputSize(batch));
-  size_t bytes = netc_program_arena_bytes(&tables_.program, batch);
-  std::unique_ptr<void, decltype(&std::free)> arena(
-      std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64), &std::free);
-  if (!arena) {
-    error = "cannot allocate " + std::to_string(bytes) + " arena bytes";
+  size_t bytes = 0;
+  Arena arena = allocateArena(batch, bytes, error);
+  if (!arena)
     return false;
-  }
   for (size_t s = 0; s < program_.steps.size(); ++s) {
     if (!runSteps(s, s + 1, input, batch, output.data(), arena.get(), bytes, threads, error))
       return false;
@@ -145,13 +150,10 @@ bool JitRunner::profile(const float *input, int batch, int threads, int rounds,
                         std::vector<std::vector<double>> &ms, std::string &error) {
   std::vector<float> output(outputSize(batch));
   // One arena for every step: each reads what the steps before it wrote.
-  size_t bytes = netc_program_arena_bytes(&tables_.program, batch);
-  std::unique_ptr<void, decltype(&std::free)> arena(
-      std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64), &std::free);
-  if (!arena) {
-    error = "cannot allocate " + std::to_string(bytes) + " arena bytes";
+  size_t bytes = 0;
+  Arena arena = allocateArena(batch, bytes, error);
+  if (!arena)
     return false;
-  }
   size_t steps = program_.steps.size();
   auto runSome = [&](size_t first, size_t last) {
     return runSteps(first, last, input, batch, output.data(), arena.get(), bytes, threads, error);

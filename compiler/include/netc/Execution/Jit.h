@@ -12,6 +12,7 @@
 #include "netc/Lowering/Program.h"
 #include "netc/Lowering/ProgramTables.h"
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +50,10 @@ public:
 
 private:
   static int invoke(void *self, int pipeline, void **args);
+  /// One arena for a batch (`bytes` of it), 64-byte aligned; null, with
+  /// `error` set, when it cannot be had.
+  using Arena = std::unique_ptr<void, decltype(&std::free)>;
+  Arena allocateArena(int batch, size_t &bytes, std::string &error) const;
   /// Steps [first, last) over `arena` (null: one of the run's own).
   bool runSteps(size_t first, size_t last, const float *input, int batch, float *output,
                 void *arena, size_t arenaBytes, int threads, std::string &error);
