@@ -3,7 +3,8 @@
 #                [TARGETS host|host-cuda[-cuda_capability_NN]|<halide-target>]
 #                [EMBED_WEIGHTS <file.safetensors>]
 #                [PRECISION fp32|bf16|int8] [QPARAMS <Q.json>]
-#                [FP32_LAYERS <module path>...])
+#                [FP32_LAYERS <module path>...]
+#                [ISA avx2|avx512|avx512-vnni|host...])
 #
 # Compiles a network with netc at build time into a library target: link it
 # and include "<NAME>.h" (C) or "<NAME>.hpp" (C++). NAME defaults to <target>.
@@ -14,7 +15,9 @@
 # --precision); int8 on u8 activations and s8 weights, with the tensors'
 # quantization from QPARAMS (a Q.json written by netc calibrate; the library
 # is rebuilt when it changes); FP32_LAYERS keeps the layers under these
-# module paths in float32. The C API, input, output and weights file stay float32. All models in one
+# module paths in float32. The C API, input, output and weights file stay float32.
+# ISA chooses the x86 code variants the library carries (netc --isa; default:
+# those the precision needs), of which it runs the highest the CPU has. All models in one
 # binary share one Halide runtime (target netc_halide_runtime), made for the
 # first model's target: declare CUDA models before CPU ones. A CUDA model
 # needs the NVIDIA driver at run time (loaded then; nothing to link).
@@ -65,7 +68,7 @@ endfunction()
 
 function(netc_add_model target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "SPEC;ENTRY;NAME;INPUT_SHAPE;EMBED_WEIGHTS;PRECISION;QPARAMS"
-                        "TARGETS;FP32_LAYERS")
+                        "TARGETS;FP32_LAYERS;ISA")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "netc_add_model(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -123,6 +126,10 @@ function(netc_add_model target)
   if(ARG_FP32_LAYERS)
     list(JOIN ARG_FP32_LAYERS "," layers)
     list(APPEND extra --fp32-layers ${layers})
+  endif()
+  if(ARG_ISA)
+    list(JOIN ARG_ISA "," isas)
+    list(APPEND extra --isa ${isas})
   endif()
   set(weights)
   if(ARG_EMBED_WEIGHTS)

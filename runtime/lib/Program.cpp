@@ -9,6 +9,7 @@
 
 #include "Buffers.h"
 #include "Call.h"
+#include "Cpu.h"
 #include "Device.h"
 #include "Error.h"
 #include "Weights.h"
@@ -66,6 +67,10 @@ bool consistent(const netc_program &p, std::string &why) {
   }
   if (!p.tensors || !p.steps || (!p.pipelines && !p.invoke) || p.arena_bytes_per_sample < 0) {
     why = "a table is missing";
+    return false;
+  }
+  if (!netc_isa_name(p.isa)) {
+    why = "the instruction set " + std::to_string(p.isa) + " is none of netc's";
     return false;
   }
   for (size_t t = 0; t < p.num_tensors; ++t) {
@@ -257,6 +262,13 @@ netc_status usable(const netc_program *program, netc_error *error) {
   if (!consistent(*program, why))
     return fail(error, NETC_ERROR_INVALID_ARGUMENT,
                 prefix(program, "load") + "inconsistent program tables: " + why);
+  // A variant this CPU cannot run would stop at its first unknown instruction.
+  netc::runtime::CpuFeatures cpu = netc::runtime::CpuFeatures::detect();
+  if (program->isa > cpu.level())
+    return fail(error, NETC_ERROR_UNSUPPORTED_CPU,
+                prefix(program, "load") + "this variant of the model is for " +
+                    netc_isa_name(program->isa) + ", and this CPU lacks " +
+                    cpu.lacking(program->isa));
   return NETC_OK;
 }
 
@@ -455,6 +467,10 @@ extern "C" size_t netc_program_check_weights(const netc_program *program,
 }
 
 extern "C" void netc_model_free(netc_model *model) { delete model; }
+
+extern "C" const char *netc_model_isa(const netc_model *model) {
+  return model ? netc_isa_name(model->program->isa) : nullptr;
+}
 
 extern "C" size_t netc_program_arena_bytes(const netc_program *program, int64_t batch) {
   if (!program || batch < 1 || program->device) // a GPU program's arena is on the device

@@ -21,6 +21,7 @@ extern "C" const char *netc_status_name(netc_status status) {
   case NETC_ERROR_EXECUTION: return "NETC_ERROR_EXECUTION";
   case NETC_ERROR_VERSION: return "NETC_ERROR_VERSION";
   case NETC_ERROR_NO_DEVICE: return "NETC_ERROR_NO_DEVICE";
+  case NETC_ERROR_UNSUPPORTED_CPU: return "NETC_ERROR_UNSUPPORTED_CPU";
   }
   return "NETC_ERROR_UNKNOWN";
 }

@@ -9,7 +9,9 @@
  * writes Y it runs the model again and again for at least that long (and
  * 3 runs) and prints "runs=K median_ms=M": each run is what a caller pays
  * (on a GPU: the input copied in, every step, the output copied back).
- * Failures print "STATUS_NAME: message" and exit with status 1.
+ * It prints "isa=NAME", the code variant the library chose for this CPU
+ * (NETC_ISA caps it). Failures print "STATUS_NAME: message" and exit with
+ * status 1.
  *
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 199309L
@@ -77,6 +79,7 @@ int main(int argc, char **argv) {
   netc_status status = NETC_FN(_load)(argv[1], &model, &error);
   if (status != NETC_OK)
     return fail_with(status, &error);
+  printf("isa=%s\n", NETC_FN(_isa)(model));
   netc_array input = {0};
   status = netc_npy_read(argv[2], &input, &error);
   if (status != NETC_OK) {

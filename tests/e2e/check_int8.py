@@ -11,12 +11,11 @@ torch_fp32| + 1e-3 * max|torch_fp32|, with identical top-1 where PyTorch's
 INT8 agrees with its FP32 by a margin. The NaN/Inf batch: INT8 has no NaN
 (a NaN pixel quantizes to code 0, +Inf to 255, as PyTorch's quantize does),
 so the output is finite where PyTorch INT8's is and within the same bound
-of it. The library must equal the JIT bit for bit. Also compiles the network
-for an AVX512-VNNI target and counts the vpdpbusd instructions in its
-object code (> 0): on a CPU without VNNI that is the only check of that
-variant, which runs Halide's AVX2 lowering of the same dot products here
-(--vnni-codegen); the test says which ran. Prints "INT8_ERROR model ours torch_int8" (relative
-to max|torch_fp32|) for the record.
+of it. The library must equal the JIT bit for bit. It is built with the code
+variant this CPU runs (vpdpbusd where it has AVX512-VNNI and BF16, vpmaddwd
+elsewhere; the test says which); check_isa.py runs and inspects every
+variant. Prints "INT8_ERROR model ours torch_int8" (relative to
+max|torch_fp32|) for the record.
 
     check_int8.py HARNESS-FLAGS --entry ENTRY --input-shape N,C,H,W MODEL
 """
@@ -24,7 +23,6 @@ import argparse
 import copy
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -39,17 +37,13 @@ from check_zoo import MODELS, test_model
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
 from safetensors_io import save_safetensors  # noqa: E402
 
-# What Halide's host detection reports on a Sapphire Rapids Xeon: the
-# target whose INT8 convs are vpdpbusd.
-VNNI_TARGET = ('x86-64-linux-avx-avx2-avx512-avx512_cannonlake-avx512_sapphirerapids-'
-               'avx512_skylake-f16c-fma-sse41')
-
-
 def has_vnni():
+    """Whether the library's avx512-vnni variant runs here (runtime/lib/Cpu.cpp)."""
     try:
-        return 'avx512_vnni' in open('/proc/cpuinfo').read()
+        flags = open('/proc/cpuinfo').read()
     except OSError:
         return False
+    return all(f in flags for f in ('avx512_vnni', 'avx512_bf16', 'avx512ifma', 'avx512vbmi'))
 
 
 def torch_int8(model, calibration):
@@ -96,27 +90,12 @@ def top1(label, ours, fp32, int8):
     return None
 
 
-def vnni_codegen(netc, args, shape, qparams):
-    """The INT8 library for a VNNI target: its convs must be vpdpbusd."""
-    out = os.path.join(netc.workdir, 'vnni')
-    netc_harness.run([args.netc, '--entry', args.entry, '--name', 'vnni', '-o', out,
-                      '--input-shape', ','.join(str(d) for d in shape), '--target', VNNI_TARGET,
-                      '--precision', 'int8', '--qparams', qparams])
-    disassembly = subprocess.run(['objdump', '-d', os.path.join(out, 'libvnni.a')],
-                                 capture_output=True, text=True, check=True).stdout
-    count = disassembly.count('vpdpbusd')
-    print(f"  {VNNI_TARGET}: {count} vpdpbusd in the INT8 library's object code")
-    return None if count > 0 else "the VNNI target's INT8 library has no vpdpbusd"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     netc_harness.add_arguments(parser)
     parser.add_argument('--entry', required=True)
     parser.add_argument('--input-shape', required=True)
     parser.add_argument('--calibration-batch', type=int, default=8)
-    parser.add_argument('--vnni-codegen', action='store_true',
-                        help='also compile for a VNNI target and count its vpdpbusd')
     parser.add_argument('model', choices=sorted(MODELS))
     args = parser.parse_args()
     model = test_model(args.model).eval()
@@ -133,10 +112,9 @@ def main():
         fp32 = [model(x).numpy() for x in batches + [special]]
         int8 = [quantized(x).numpy() for x in batches + [special]]
     int8_errors = [float(np.abs(int8[i] - fp32[i]).max()) for i in range(2)]
-    print("this CPU has AVX512-VNNI: the INT8 convs run vpdpbusd" if has_vnni() else
-          "this CPU has no AVX512-VNNI: the INT8 convs run Halide's AVX2 lowering of the u8 x "
-          "s8 dot products (the same integer sums); the vpdpbusd variant is checked as object "
-          "code only")
+    print("this CPU runs the avx512-vnni variant: the INT8 convs are vpdpbusd" if has_vnni() else
+          "this CPU lacks the avx512-vnni variant's instructions: the INT8 convs are vpmaddwd "
+          "(the same integer sums); check_isa.py inspects the vpdpbusd variant's code")
     failures, worst = [], (0.0, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         netc = netc_harness.Netc(args, tmp)
@@ -167,9 +145,6 @@ def main():
             problem = netc_harness.bitwise('AOT vs JIT', aot, jit[i])
             if problem:
                 failures.append(f"batch {i}: {problem}")
-        problem = vnni_codegen(netc, args, shape, qparams) if args.vnni_codegen else None
-        if problem:
-            failures.append(problem)
     print(f"INT8_ERROR {args.model} {worst[0]:.3g} {worst[1]:.3g}")
     return netc_harness.report(failures)
 

@@ -119,9 +119,57 @@ TEST(Versions, StatusValuesAreFixed) {
   EXPECT_EQ(NETC_ERROR_EXECUTION, 10);
   EXPECT_EQ(NETC_ERROR_VERSION, 11);
   EXPECT_EQ(NETC_ERROR_NO_DEVICE, 12);
-  for (int s = 0; s <= NETC_ERROR_NO_DEVICE; ++s)
+  EXPECT_EQ(NETC_ERROR_UNSUPPORTED_CPU, 13);
+  for (int s = 0; s <= NETC_ERROR_UNSUPPORTED_CPU; ++s)
     EXPECT_STRNE(netc_status_name(static_cast<netc_status>(s)), "NETC_ERROR_UNKNOWN") << s;
-  EXPECT_STREQ(netc_status_name(static_cast<netc_status>(13)), "NETC_ERROR_UNKNOWN");
+  EXPECT_STREQ(netc_status_name(static_cast<netc_status>(14)), "NETC_ERROR_UNKNOWN");
+}
+
+TEST(Variants, TheLibrarySaysWhichItRunsAndTakesACap) {
+  // lenet5 is built with the variant this CPU runs (ISA host).
+  netc_error error{};
+  lenet5_model *model = nullptr;
+  ASSERT_EQ(lenet5_load(weightsPath().c_str(), &model, &error), NETC_OK) << error.message;
+  const char *isa = lenet5_isa(model);
+  ASSERT_NE(isa, nullptr);
+  EXPECT_EQ(netc_isa_named(isa), lenet5_program()->isa);
+  EXPECT_LE(netc_isa_named(isa), static_cast<int>(netc_cpu_isa()));
+  lenet5_free(model);
+  EXPECT_EQ(lenet5_isa(nullptr), nullptr);
+  // A cap that names no level is refused by name, and nothing is loaded.
+  netc_load_options options{};
+  options.isa = "avx3";
+  model = nullptr;
+  EXPECT_EQ(lenet5_load_with_options(weightsPath().c_str(), &options, &model, &error),
+            NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_STREQ(error.message, "lenet5_load: the load option isa is 'avx3', which is not one of "
+                              "avx2, avx512, avx512-vnni");
+}
+
+TEST(Variants, TablesOfAnUnknownOrMissingInstructionSetAreRefused) {
+  netc_program other = *lenet5_program();
+  other.isa = NETC_ISA_COUNT;
+  netc_model *model = nullptr;
+  netc_error error{};
+  EXPECT_EQ(netc_program_load(&other, weightsPath().c_str(), &model, &error),
+            NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(error.message).find("the instruction set 4 is none of netc's"),
+            std::string::npos)
+      << error.message;
+  // Tables for more than this CPU has (where it lacks a level) stop at load.
+  if (netc_cpu_isa() < NETC_ISA_AVX512_VNNI) {
+    other.isa = NETC_ISA_AVX512_VNNI;
+    EXPECT_EQ(netc_program_load(&other, weightsPath().c_str(), &model, &error),
+              NETC_ERROR_UNSUPPORTED_CPU);
+    EXPECT_NE(std::string(error.message).find("this variant of the model is for avx512-vnni"),
+              std::string::npos)
+        << error.message;
+  } else {
+    std::printf("this CPU runs every level: the refusal of a variant it lacks is tested by "
+                "the unit tests' CPUs (Isa.*)\n");
+  }
+  EXPECT_EQ(model, nullptr);
 }
 
 TEST(Versions, LoadRefusesAnotherAbi) {

@@ -5,6 +5,7 @@
 The command-line flags every such test takes are added by add_arguments().
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -40,15 +41,27 @@ def opencl_env():
     return env
 
 
+def merged_env(base, extra):
+    """`base` (None: this process's environment) with `extra` set."""
+    if not extra:
+        return base
+    env = dict(base if base is not None else os.environ)
+    env.update(extra)
+    return env
+
+
 class Netc:
     def __init__(self, args, workdir, env=None):
         self.args = args
         self.workdir = workdir
         self.env = env  # for the runners (opencl_env() on OpenCL)
 
-    def compile(self, spec, entry, name, input_shape=None, target=None, extra=()):
+    def compile(self, spec, entry, name, input_shape=None, target=None, extra=(), isa='host'):
         """netc SPEC --entry ENTRY -o DIR, then the C runner; returns the runner.
-        `extra` adds options (e.g. --precision bf16)."""
+        `extra` adds options (e.g. --precision bf16). Unless a target or
+        --isa is given, the library has the one code variant this CPU runs
+        (--isa host), the one `netc run` runs here; isa=None leaves the
+        variants to netc (check_isa.py tests them)."""
         out = os.path.join(self.workdir, name)
         command = [self.args.netc, '--entry', entry, '--name', name, '-o', out] + list(extra)
         if spec:
@@ -57,6 +70,8 @@ class Netc:
             command += ['--input-shape', ','.join(str(d) for d in input_shape)]
         if target:
             command += ['--target', target]
+        elif isa and '--isa' not in extra:
+            command += ['--isa', isa]
         run(command)
         runner = os.path.join(out, 'run')
         # The README's link line for a C program: the model, the runtime (which
@@ -69,17 +84,22 @@ class Netc:
             + self.args.ldflags.split())
         return runner
 
-    def aot(self, runner, weights, x, threads=None):
+    def aot(self, runner, weights, x, threads=None, env=None):
+        """The library on x; `env` adds environment variables (NETC_ISA).
+        self.isa is then the code variant it ran."""
         xp, yp = (os.path.join(self.workdir, f) for f in ('aot_x.npy', 'aot_y.npy'))
         np.save(xp, np.ascontiguousarray(x, dtype=np.float32))
-        run([runner, weights, xp, yp] + ([str(threads)] if threads else []), env=self.env)
+        result = run([runner, weights, xp, yp] + ([str(threads)] if threads else []),
+                     env=merged_env(self.env, env))
+        found = re.search(r'^isa=(\S+)$', result.stdout, re.M)
+        self.isa = found.group(1) if found else None
         return np.load(yp)
 
-    def jit(self, spec, entry, weights, x, extra=()):
+    def jit(self, spec, entry, weights, x, extra=(), env=None):
         """`netc run` on x; `extra` adds options (e.g. --fuse=false)."""
-        return self.jit_batches(spec, entry, weights, [x], extra)[0]
+        return self.jit_batches(spec, entry, weights, [x], extra, env)[0]
 
-    def jit_batches(self, spec, entry, weights, batches, extra=()):
+    def jit_batches(self, spec, entry, weights, batches, extra=(), env=None):
         """One `netc run` (one compilation) over several batches."""
         command = [self.args.netc, 'run', '--entry', entry, '--weights', weights] + list(extra)
         if spec:
@@ -90,7 +110,7 @@ class Netc:
             np.save(xp, np.ascontiguousarray(x, dtype=np.float32))
             command += ['--input', xp, '--output', yp]
             outputs.append(yp)
-        run(command)
+        run(command, env=merged_env(None, env))
         return [np.load(yp) for yp in outputs]
 
 

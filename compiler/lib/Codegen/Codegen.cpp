@@ -1,5 +1,6 @@
 //===- Codegen.cpp - Writing the static library and headers ---------------===//
 #include "netc/Codegen/Codegen.h"
+#include "netc/Codegen/ObjectCode.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -40,7 +41,7 @@ bool writeHalideRuntime(const std::string &path, const Halide::Target &target,
     std::string tmp = path + ".tmp";
     Halide::compile_standalone_runtime(
         std::map<Halide::OutputFileType, std::string>{{Halide::OutputFileType::static_library, tmp}},
-        target);
+        runtimeTarget(target));
     if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
       llvm::sys::fs::remove(tmp);
       error = path + ": " + ec.message();
@@ -53,8 +54,9 @@ bool writeHalideRuntime(const std::string &path, const Halide::Target &target,
   return true;
 }
 
-bool writeLibrary(lowering::Program &program, const CodegenOptions &options,
+bool writeLibrary(std::vector<lowering::Program> &variants, const CodegenOptions &options,
                   std::string &error) {
+  const lowering::Program &program = variants.front();
   const std::string &name = program.name;
   if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir)) {
     error = options.outputDir + ": cannot create the output directory: " + ec.message();
@@ -75,27 +77,21 @@ bool writeLibrary(lowering::Program &program, const CodegenOptions &options,
   }
   auto inTmp = [&](const std::string &file) { return tmp.path + "/" + file; };
 
-  // One object per distinct pipeline, without the runtime.
+  // One object per distinct pipeline of each variant, without the runtime.
   std::vector<std::string> objects;
-  // Every pipeline takes the call (netc/program.h) as its user context.
-  Halide::Target target = options.target.with_feature(Halide::Target::NoRuntime)
-                              .with_feature(Halide::Target::UserContext);
-  try {
-    for (lowering::Group &group : program.groups) {
-      std::string object = inTmp(group.function + ".o");
-      group.pipeline.compile_to_object(object, group.arguments(), group.function, target);
-      objects.push_back(object);
+  for (lowering::Program &variant : variants)
+    for (lowering::Group &group : variant.groups) {
+      std::string object, path = inTmp(group.function + ".o");
+      if (!compileObject(variant, group, object, error) || !writeText(path, object, error))
+        return false;
+      objects.push_back(path);
     }
-  } catch (const Halide::Error &e) {
-    error = std::string("Halide code generation failed: ") + e.what();
-    return false;
-  }
 
   // The driver, compiled with the host C compiler.
   bool embedded = !options.embedWeights.empty();
-  std::string header = emitHeader(program, embedded);
+  std::string header = emitHeader(variants, embedded);
   if (!writeText(inTmp(name + ".h"), header, error) ||
-      !writeText(inTmp(name + "_driver.c"), emitDriver(program, embedded), error) ||
+      !writeText(inTmp(name + "_driver.c"), emitDriver(variants, embedded), error) ||
       !writeText(inTmp(name + ".hpp"), emitCppHeader(program), error))
     return false;
   std::vector<std::string> sources = {name + "_driver.c"};
@@ -152,7 +148,7 @@ bool writeLibrary(lowering::Program &program, const CodegenOptions &options,
   }
   std::string library = inTmp("lib" + name + ".a");
   try {
-    Halide::create_static_library(objects, options.target, library, /*deterministic=*/true);
+    Halide::create_static_library(objects, program.target, library, /*deterministic=*/true);
   } catch (const Halide::Error &e) {
     error = std::string("creating the static library failed: ") + e.what();
     return false;

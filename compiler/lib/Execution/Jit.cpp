@@ -1,92 +1,157 @@
 //===- Jit.cpp - Running a lowered Program with Halide's JIT --------------===//
 #include "netc/Execution/Jit.h"
 
+#include "netc/Codegen/ObjectCode.h"
 #include "netc/program.h"
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/TargetSelect.h"
 
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <mutex>
 
 namespace netc {
 
-JitRunner::JitRunner(lowering::Program &program) : program_(program), tables_(program) {
-  tables_.program.invoke = &JitRunner::invoke;
-  tables_.program.invoke_context = this;
+namespace {
+
+/// The in-process linker, made on first use and never destroyed (the
+/// runtime's thread pool and handlers live in its memory), holding the one
+/// Halide runtime every JIT program's pipelines call, as one binary links
+/// one runtime for all its models. Each JitRunner links its pipelines in a
+/// JITDylib of its own that resolves the runtime's symbols here and the C
+/// library's in the process.
+struct Engine {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  netc_par_for_fn (*setParFor)(netc_par_for_fn) = nullptr;
+  netc_error_fn (*setErrorHandler)(netc_error_fn) = nullptr;
+  int dylibs = 0;
+};
+
+template <typename T> T symbolAs(llvm::Expected<llvm::JITEvaluatedSymbol> symbol) {
+  return reinterpret_cast<T>(static_cast<uintptr_t>(symbol->getAddress()));
 }
+
+std::string describe(llvm::Error error) { return llvm::toString(std::move(error)); }
+
+Engine *engine(std::string &error) {
+  static std::mutex mutex;
+  static Engine *made = nullptr;
+  static std::string failure;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (made || !failure.empty()) {
+    error = failure;
+    return made;
+  }
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto fail = [&](const std::string &why) -> Engine * {
+    failure = "the JIT's linker: " + why;
+    error = failure;
+    return nullptr;
+  };
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit)
+    return fail(describe(jit.takeError()));
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process)
+    return fail(describe(process.takeError()));
+  (*jit)->getMainJITDylib().addGenerator(std::move(*process));
+  std::string runtime;
+  if (!codegen::compileHalideRuntime(Halide::get_host_target(), runtime, failure))
+    return fail(failure);
+  if (llvm::Error e = (*jit)->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(runtime, "netc_halide_runtime.o")))
+    return fail(describe(std::move(e)));
+  auto parFor = (*jit)->lookup("halide_set_custom_do_par_for");
+  if (!parFor)
+    return fail(describe(parFor.takeError()));
+  auto errorHandler = (*jit)->lookup("halide_set_error_handler");
+  if (!errorHandler)
+    return fail(describe(errorHandler.takeError()));
+  auto *e = new Engine;
+  e->setParFor = symbolAs<netc_par_for_fn (*)(netc_par_for_fn)>(std::move(parFor));
+  e->setErrorHandler = symbolAs<netc_error_fn (*)(netc_error_fn)>(std::move(errorHandler));
+  e->jit = std::move(*jit);
+  made = e;
+  return made;
+}
+
+} // namespace
+
+/// One runner's linked pipelines, unlinked when it goes.
+class JitRunner::Code {
+public:
+  Code(Engine &engine, llvm::orc::JITDylib &dylib) : engine_(engine), dylib_(dylib) {}
+  ~Code() { llvm::consumeError(engine_.jit->getExecutionSession().removeJITDylib(dylib_)); }
+  Engine &engine_;
+  llvm::orc::JITDylib &dylib_;
+};
+
+JitRunner::JitRunner(lowering::Program &program) : program_(program), tables_(program) {}
 
 JitRunner::~JitRunner() { netc_model_free(model_); }
 
-bool JitRunner::load(const std::string &weightsPath, const std::string &stripPrefix,
-                     std::string &error) {
-  // Compiled first: loading runs the packs' pipelines.
-  try {
-    for (lowering::Group &group : program_.groups)
-      group.pipeline.compile_jit(Halide::get_host_target());
-  } catch (const Halide::Error &e) {
-    error = std::string("Halide JIT compilation failed: ") + e.what();
+bool JitRunner::link(std::string &error) {
+  if (code_)
+    return true;
+  Engine *e = engine(error);
+  if (!e)
+    return false;
+  auto dylib = e->jit->createJITDylib("netc-" + program_.name + "-" + std::to_string(++e->dylibs));
+  if (!dylib) {
+    error = "the JIT's linker: " + describe(dylib.takeError());
     return false;
   }
+  dylib->addToLinkOrder(e->jit->getMainJITDylib());
+  auto code = std::make_unique<Code>(*e, *dylib);
+  for (lowering::Group &group : program_.groups) {
+    std::string object;
+    if (!codegen::compileObject(program_, group, object, error))
+      return false;
+    if (llvm::Error err = e->jit->addObjectFile(
+            *dylib, llvm::MemoryBuffer::getMemBufferCopy(object, group.function + ".o"))) {
+      error = "the JIT's linker: " + describe(std::move(err));
+      return false;
+    }
+  }
+  pipelines_.clear();
+  for (lowering::Group &group : program_.groups) {
+    auto symbol = e->jit->lookup(*dylib, group.function + "_argv");
+    if (!symbol) {
+      error = "the JIT's linker: " + describe(symbol.takeError());
+      return false;
+    }
+    pipelines_.push_back(symbolAs<netc_pipeline_fn>(std::move(symbol)));
+  }
+  tables_.program.pipelines = pipelines_.data();
+  tables_.program.set_custom_do_par_for = e->setParFor;
+  tables_.program.set_error_handler = e->setErrorHandler;
+  code_ = std::move(code);
+  return true;
+}
+
+bool JitRunner::load(const std::string &weightsPath, const std::string &stripPrefix,
+                     std::string &error) {
+  // Linked first: loading runs the packs' pipelines.
+  if (!link(error))
+    return false;
   netc_error err{};
   netc_model *model = nullptr;
-  halideError_.clear();
   netc_load_options options{};
   options.strip_prefix = stripPrefix.empty() ? nullptr : stripPrefix.c_str();
   if (netc_program_load_with_options(&tables_.program, weightsPath.c_str(), &options, &model,
                                      &err) != NETC_OK) {
     error = err.message;
-    if (!halideError_.empty())
-      error += ": " + halideError_;
     return false;
   }
   netc_model_free(model_);
   model_ = model;
   return true;
-}
-
-namespace {
-
-/// A JIT realization on behalf of a runtime call: its parallel loops run on
-/// netc's thread pool with the call's thread count, its errors go to the call.
-struct CallContext : Halide::JITUserContext {
-  void *call;
-  explicit CallContext(void *call) : call(call) {
-    handlers.custom_do_par_for = [](Halide::JITUserContext *context,
-                                    int (*task)(Halide::JITUserContext *, int, uint8_t *),
-                                    int min, int size, uint8_t *closure) {
-      return netc_parallel_for(static_cast<CallContext *>(context)->call,
-                               reinterpret_cast<netc_task_fn>(task), context, min, size, closure);
-    };
-    handlers.custom_error = [](Halide::JITUserContext *context, const char *message) {
-      netc_report(static_cast<CallContext *>(context)->call, message);
-    };
-  }
-};
-
-} // namespace
-
-/// The runtime passes the call (args[0]) and the step's buffers (inputs,
-/// weights, output) as it would to a compiled pipeline's argv entry point.
-int JitRunner::invoke(void *self, int pipeline, void **args) {
-  auto &runner = *static_cast<JitRunner *>(self);
-  lowering::Group &group = runner.program_.groups[static_cast<size_t>(pipeline)];
-  auto buffer = [&](size_t i) {
-    return Halide::Buffer<float>(*static_cast<const halide_buffer_t *>(args[i]));
-  };
-  try {
-    CallContext context(*static_cast<void **>(args[0]));
-    Halide::ParamMap params;
-    size_t next = 1;
-    for (const Halide::ImageParam &input : group.inputs)
-      params.set(input, buffer(next++));
-    for (const Halide::ImageParam &weight : group.weights)
-      params.set(weight, buffer(next++));
-    Halide::Buffer<float> out = buffer(next);
-    group.pipeline.realize(&context, out, Halide::get_host_target(), params);
-  } catch (const Halide::Error &e) {
-    runner.halideError_ = e.what();
-    return -1;
-  }
-  return 0;
 }
 
 bool JitRunner::runSteps(size_t first, size_t last, const float *input, int batch,
@@ -100,12 +165,9 @@ bool JitRunner::runSteps(size_t first, size_t last, const float *input, int batc
   std::vector<int64_t> shape(in.shape, in.shape + in.rank);
   shape[0] = batch;
   netc_error err{};
-  halideError_.clear();
   if (netc_program_run_steps(model_, first, last, input, in.rank, shape.data(), output,
                              outputSize(batch), arena, arenaBytes, threads, &err) != NETC_OK) {
     error = err.message;
-    if (!halideError_.empty())
-      error += ": " + halideError_;
     return false;
   }
   return true;

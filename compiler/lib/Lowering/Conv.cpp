@@ -67,8 +67,11 @@ std::pair<Expr, Expr> foldedScaleAndBias(const EmitContext &ctx, Expr co, bool h
     const std::vector<ImageParam> &bn = ctx.weights;
     size_t b = ctx.bnFirst; // gamma, beta, mean, var
     float eps = static_cast<float>(*ctx.bnEps);
-    scale = bn[b](co) / sqrt(bn[b + 3](co) + eps);
-    bias = (bias - bn[b + 2](co)) * scale + bn[b + 1](co);
+    // IEEE sqrt and division, no FMA: LLVM's fast-math estimates (rsqrt
+    // and its Newton step) differ between AVX2 and AVX-512, and every
+    // variant of a library must fold the same weights (INT8 quantizes them).
+    scale = strict_float(bn[b](co) / sqrt(bn[b + 3](co) + eps));
+    bias = strict_float((bias - bn[b + 2](co)) * scale + bn[b + 1](co));
   }
   return {scale, bias};
 }
@@ -324,12 +327,14 @@ Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, b
   Func absMax("conv_weight_absmax");
   absMax(pc) = maximum(abs(folded(clamp(pc, 0, cout - 1), rw.x, rw.y, rw.z)));
   absMax.compute_root();
+  // In IEEE arithmetic (strict_float), so every variant packs the same codes.
   auto scaleOf = [absMax](Expr co) {
     Expr m = absMax(co);
-    return select(m > 0.0f, m / 127.5f, 1.0f);
+    return select(m > 0.0f, strict_float(m / 127.5f), 1.0f);
   };
   auto quantized = [=](Expr co, Expr ci, Expr kx, Expr ky) {
-    return clamp(round(folded(co, ci, kx, ky) * (1.0f / scaleOf(co))), -128.0f, 127.0f);
+    return clamp(round(strict_float(folded(co, ci, kx, ky) * (1.0f / scaleOf(co)))), -128.0f,
+                 127.0f);
   };
   Expr ci = group * pi + pk;
   Expr channel = blockMajor ? pb * block + pc : clamp(pc, 0, cout - 1);
@@ -462,9 +467,11 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
       x = cast<int16_t>(x), w = cast<int16_t>(w);
     conv(v.x, v.y, v.c, v.n) += cast<int>(Internal::widening_mul(x, w));
     result = Func("conv");
-    result(v.x, v.y, v.c, v.n) =
+    // No FMA contraction (strict_float): the epilogue's float arithmetic,
+    // which decides the next layer's codes, is the same on every variant.
+    result(v.x, v.y, v.c, v.n) = strict_float(
         cast<float>(conv(v.x, v.y, v.c, v.n)) * (ctx.inputScale(0) * weights.scale(v.c)) +
-        shift(v.c);
+        shift(v.c));
   } else if (dot) {
     auto weightAt = packDirectBf16(shape, ctx, block, blockMajor, shift);
     padded = bf16Input(shape, ctx, copied);

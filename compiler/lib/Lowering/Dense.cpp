@@ -18,6 +18,12 @@ namespace {
 
 bool onCpu(mlir::Operation *, const PlanContext &ctx) { return !ctx.target.gpu(); }
 
+/// The partial sums a feature's dot product is split into: an AVX-512
+/// vector's worth on every x86 variant (two ymm registers on AVX2), so that
+/// every variant of a library adds a linear layer's products in the same
+/// order (an INT8 network's float32 classifier gives the same bits on each).
+constexpr int kPartialSums = 16;
+
 /// The general tile, `rows` features by `items` batch items (16 vector
 /// accumulators); at batch 1, `rows_at_batch_1` features by the one item.
 PlanParams linearPlan(mlir::Operation *, const PlanContext &, mlir::Builder &b) {
@@ -38,7 +44,7 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
   auto op = mlir::cast<nn::LinearOp>(operation);
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
-  const int V = ctx.vectorWidth;
+  const int V = kPartialSums;
   const int rows = static_cast<int>(planInt(ctx.plan, "rows"));
   const int items = static_cast<int>(planInt(ctx.plan, "items"));
   const int rowsAtBatch1 = static_cast<int>(planInt(ctx.plan, "rows_at_batch_1"));
@@ -68,9 +74,11 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
     Func absMax("linear_weight_absmax");
     absMax(pf) = maximum(abs(ctx.weights[0](rw, pf)));
     absMax.compute_root();
-    Expr scale = select(absMax(pf) > 0.0f, absMax(pf) / 127.5f, 1.0f);
+    // In IEEE arithmetic (strict_float), so every variant packs the same codes.
+    Expr scale = select(absMax(pf) > 0.0f, strict_float(absMax(pf) / 127.5f), 1.0f);
     Func pack("linear_pack_weight_s8");
-    pack(pi, pf) = cast<int8_t>(clamp(round(ctx.weights[0](pi, pf) * (1.0f / scale)), -128.0f, 127.0f));
+    pack(pi, pf) = cast<int8_t>(
+        clamp(round(strict_float(ctx.weights[0](pi, pf) * (1.0f / scale))), -128.0f, 127.0f));
     Func packScale("linear_pack_weight_scale");
     packScale(pf) = scale;
     ImageParam packed = ctx.addPack(pack, {w[0], w[1]}, DType::I8);
@@ -96,9 +104,11 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
     partial(lane, v.f, v.n) = 0.0f;
     partial(lane, v.f, v.n) += x(r * V + lane, v.n) * weight(r * V + lane, v.f);
     // The lanes added in a fixed tree, which a batch-1 tile evaluates for
-    // its 16 features at once, in vector lanes (see the schedule). A plain
-    // sum over the lanes, under Halide's fast-math flags, was reassociated
-    // differently by LLVM in the JIT and in the library (1 ulp apart).
+    // its 16 features at once, in vector lanes (see the schedule). Under
+    // Halide's fast-math flags LLVM reassociated a plain sum differently in
+    // the JIT and in the library (1 ulp apart), and the fixed tree
+    // differently for AVX2 and AVX-512: in IEEE order (strict_float), every
+    // variant adds the same way.
     std::vector<Expr> lanes;
     for (int l = 0; l < V; ++l)
       lanes.push_back(partial(l, v.f, v.n));
@@ -108,14 +118,14 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
         pairs.push_back(i + 1 < lanes.size() ? lanes[i] + lanes[i + 1] : lanes[i]);
       lanes = std::move(pairs);
     }
-    total = total + lanes[0];
+    total = strict_float(total + lanes[0]);
   }
   if (rest > 0) {
     RDom t(blocks * V, rest, "t");
     total = total + sum(x(t, v.n) * weight(t, v.f));
   }
   Func linear("linear");
-  linear(v.f, v.n) = int8 ? bias + rowScale * total : total;
+  linear(v.f, v.n) = strict_float(int8 ? bias + rowScale * total : total);
 
   // Schedule: tiles of `rows` features by `items` batch items, whose
   // partial sums live in registers (16 vectors) while their rows of W

@@ -33,8 +33,9 @@ Expr roundToBf16(Expr x) {
 }
 
 Expr quantizeU8(Expr x, Expr scale, Expr zeroPoint) {
-  // PyTorch's quantize_val: zero_point + nearbyint(x * (1.0f / scale)).
-  Expr q = clamp(round(x * (1.0f / scale)) + zeroPoint, 0.0f, 255.0f);
+  // PyTorch's quantize_val: zero_point + nearbyint(x * (1.0f / scale)), in
+  // IEEE arithmetic on every variant (strict_float).
+  Expr q = clamp(round(strict_float(x * (1.0f / scale))) + zeroPoint, 0.0f, 255.0f);
   return cast(UInt(8, x.type().lanes()), select(isNan(x), 0.0f, q));
 }
 

@@ -156,6 +156,8 @@ public:
     if (!validate(func))
       return false;
     p_.name = func.getName().str();
+    p_.target = options_.target;
+    p_.isa = isaLevelOf(options_.target);
     gpu_ = target_.gpu();
     if (options_.target.has_feature(Target::CUDA))
       p_.deviceApi = "cuda";
@@ -530,7 +532,13 @@ private:
 
   /// The symbol of the next group (packs' pipelines are groups too).
   std::string functionName() const {
-    return options_.prefix + p_.name + "_g" + std::to_string(p_.groups.size());
+    // A library's variants each have their own: resnet50_avx512_vnni_g3.
+    std::string variant;
+    if (p_.isa != NETC_ISA_GENERIC)
+      for (const char *c = netc_isa_name(p_.isa); *c; ++c)
+        variant += *c == '-' ? '_' : *c;
+    return p_.name + (variant.empty() ? "" : "_" + variant) + "_g" +
+           std::to_string(p_.groups.size());
   }
 
   bool buildPipeline(const std::vector<mlir::Operation *> &chain,
@@ -563,8 +571,8 @@ private:
       std::vector<Var> coords = coordsFor(shape.size());
       // A u8 one is dequantized: scale * (q - zero point).
       Expr value = dtype == DType::F32 ? Expr(param(coords)) : cast<float>(param(coords));
-      if (dtype == DType::U8)
-        value = (value - ctx.inputZero(i)) * ctx.inputScale(i);
+      if (dtype == DType::U8) // (not fused into a following add: strict_float)
+        value = strict_float((value - ctx.inputZero(i)) * ctx.inputScale(i));
       wrapper(coords) = value;
       ctx.inputs.push_back(wrapper);
       ctx.inputParams.push_back(param);

@@ -23,6 +23,11 @@ namespace netc::lowering {
 
 namespace {
 
+/// The fewest output channels a reduced-precision conv has: an AVX-512
+/// vector of floats, so every x86 variant of a library reduces the same
+/// layers (narrower convs take conv.rows, which is float32 only).
+constexpr int64_t kReducedChannels = 16;
+
 int64_t channelsOf(mlir::Value v) {
   auto type = v.getType().cast<mlir::RankedTensorType>();
   return type.getRank() == 4 ? type.getShape()[1] : 0;
@@ -38,11 +43,23 @@ public:
     func_.walk([&](mlir::ReturnOp ret) { result_ = ret.getOperand(0); });
     if (!result_)
       return true; // lowering's own check names the problem
+    if (auto planned = func_->getAttrOfType<mlir::StringAttr>(nn::kIsaAttr))
+      if (planned.getValue() != target_.isaName()) {
+        func_.emitError() << "this nn IR was planned for " << planned.getValue() << " ("
+                          << nn::kIsaAttr << "), not " << target_.isaName()
+                          << ": build it for that (netc --isa " << planned.getValue()
+                          << " on a CPU), or plan it anew from IR without a plan (netc "
+                             "--emit=nn)";
+        return false;
+      }
     markNchw();
     if (!target_.gpu())
       planConcatsInPlace();
-    return planLayouts() && planPrecision() && planStorage() && planQuantization() &&
-           planTemplates();
+    if (!(planLayouts() && planPrecision() && planStorage() && planQuantization() &&
+          planTemplates()))
+      return false;
+    func_->setAttr(nn::kIsaAttr, b_.getStringAttr(target_.isaName()));
+    return true;
   }
 
 private:
@@ -175,9 +192,10 @@ private:
     ConvShape conv = convShapeOf(op);
     if (conv.groups != 1)
       return "grouped convs compute in fp32 only";
-    if (conv.cout < target_.lanes())
-      return "fewer output channels (" + std::to_string(conv.cout) + ") than a vector (" +
-             std::to_string(target_.lanes()) + "): conv.rows computes in fp32 only";
+    // The widest vector's, on every x86 variant: they reduce the same layers.
+    if (conv.cout < kReducedChannels)
+      return "fewer output channels (" + std::to_string(conv.cout) + ") than an AVX-512 vector (" +
+             std::to_string(kReducedChannels) + "): conv.rows computes in fp32 only";
     return "";
   }
 

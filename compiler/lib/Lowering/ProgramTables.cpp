@@ -106,6 +106,7 @@ ProgramTables::ProgramTables(const Program &p) {
   program.abi_version = NETC_ABI_VERSION;
   program.netc_version = NETC_VERSION_STRING;
   program.name = strings_[0].c_str();
+  program.isa = p.isa;
   program.expected = expected.data();
   program.num_expected = expected.size();
   program.weights = weights.data();

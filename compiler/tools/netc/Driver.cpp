@@ -2,10 +2,12 @@
 #include "Driver.h"
 
 #include "netc/Codegen/Codegen.h"
+#include "netc/Dialect/NN/NNDialect.h"
 #include "netc/Execution/Jit.h"
 #include "netc/FrontEnd/BuildNN.h"
 #include "netc/Lowering/Planner.h"
 #include "netc/Lowering/Program.h"
+#include "netc/Lowering/TargetInfo.h"
 #include "netc/Transforms/Passes.h"
 #include "netc/runtime.h"
 
@@ -136,43 +138,137 @@ netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Tar
   return lower;
 }
 
+namespace {
+
+/// The --isa levels, or those the precision needs: the dot products'
+/// level only where a template uses them (INT8's vpdpbusd, BF16's
+/// vdpbf16ps when asked for); FP32 code is the same on both AVX-512 levels.
+std::vector<netc_isa> isaLevels(const Options &options) {
+  bool dots = options.precision == netc::lowering::Precision::INT8 ||
+              (options.precision == netc::lowering::Precision::BF16 &&
+               options.bf16Dot.value_or(false));
+  std::vector<netc_isa> defaults = {NETC_ISA_AVX512, NETC_ISA_AVX2};
+  if (dots)
+    defaults.insert(defaults.begin(), NETC_ISA_AVX512_VNNI);
+  if (options.isas.empty() && !options.hostIsa)
+    return defaults;
+  std::vector<netc_isa> levels = options.isas;
+  if (options.hostIsa)
+    for (netc_isa level : defaults)
+      if (level <= netc_cpu_isa()) {
+        if (std::find(levels.begin(), levels.end(), level) == levels.end())
+          levels.push_back(level);
+        break;
+      }
+  std::sort(levels.rbegin(), levels.rend());
+  return levels;
+}
+
+/// The instruction set a planned module's plan is for (nn.isa), or "".
+std::string plannedIsa(mlir::ModuleOp module) {
+  for (mlir::FuncOp func : module.getOps<mlir::FuncOp>())
+    if (auto isa = func->getAttrOfType<mlir::StringAttr>(netc::nn::kIsaAttr))
+      return isa.getValue().str();
+  return "";
+}
+
+} // namespace
+
+std::vector<Halide::Target> variantTargets(const Options &options, mlir::ModuleOp module) {
+  const Halide::Target &target = options.target;
+  if (target.has_gpu_feature()) // its host side runs on any x86-64
+    return {netc::lowering::variantTarget(target, NETC_ISA_GENERIC)};
+  if (target.arch != Halide::Target::X86 || netc::lowering::namesIsaFeatures(target))
+    return {target};
+  std::string planned = plannedIsa(module);
+  if (!planned.empty()) {
+    int level = netc_isa_named(planned.c_str());
+    if (level <= NETC_ISA_GENERIC) {
+      fail("this nn IR was planned for " + planned + " (nn.isa), not for an x86 CPU: give its "
+           "--target, or plan it anew from IR without a plan (netc --emit=nn)");
+      return {};
+    }
+    std::vector<netc_isa> asked = options.isas.empty() && !options.hostIsa
+                                      ? std::vector<netc_isa>()
+                                      : isaLevels(options);
+    if (!asked.empty() && (asked.size() != 1 || asked[0] != level)) {
+      fail("this nn IR was planned for " + planned + " (nn.isa), so its library has that "
+           "variant only: give --isa " + planned + " or none, or plan it anew from IR without a "
+           "plan (netc --emit=nn)");
+      return {};
+    }
+    return {netc::lowering::variantTarget(target, static_cast<netc_isa>(level))};
+  }
+  std::vector<Halide::Target> targets;
+  for (netc_isa isa : isaLevels(options))
+    targets.push_back(netc::lowering::variantTarget(target, isa));
+  return targets;
+}
+
+std::optional<Halide::Target> jitTarget(const Options &options, mlir::ModuleOp module) {
+  std::vector<Halide::Target> targets = variantTargets(options, module);
+  if (targets.empty())
+    return std::nullopt;
+  std::vector<int32_t> isas;
+  for (const Halide::Target &t : targets)
+    isas.push_back(netc::lowering::isaLevelOf(t));
+  size_t chosen = 0;
+  netc_error error{};
+  if (isas.front() != NETC_ISA_GENERIC &&
+      netc_isa_choose(isas.data(), isas.size(), "netc", nullptr, &chosen, &error) != NETC_OK) {
+    fail(std::string(error.message).substr(6)); // without its "netc: "
+    return std::nullopt;
+  }
+  return targets[chosen];
+}
+
 bool planModule(const Options &options, mlir::ModuleOp module) {
-  return netc::lowering::plan(module, lowerOptionsFor(options, options.target));
+  std::vector<Halide::Target> targets = variantTargets(options, module);
+  return !targets.empty() &&
+         netc::lowering::plan(module, lowerOptionsFor(options, targets.front()));
 }
 
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
-  netc::lowering::Program program;
-  if (!netc::lowering::lower(module, lowerOptionsFor(options, options.target), program))
+  std::vector<Halide::Target> targets = variantTargets(options, module);
+  if (targets.empty())
     return 1;
+  // Each variant plans and lowers a copy of its own: plans differ by target.
+  std::vector<netc::lowering::Program> variants(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+    if (!netc::lowering::lower(*copy, lowerOptionsFor(options, targets[i]), variants[i]))
+      return 1;
+  }
   bool embedded = !options.embedWeights.empty();
-  if (embedded && output != Output::HalideStmt && !checkEmbeddable(program, options.embedWeights))
+  if (embedded && output != Output::HalideStmt &&
+      !checkEmbeddable(variants.front(), options.embedWeights))
     return 1;
   if (output == Output::Header) {
-    llvm::outs() << netc::codegen::emitHeader(program, embedded);
+    llvm::outs() << netc::codegen::emitHeader(variants, embedded);
     return 0;
   }
   if (output == Output::HalideStmt) {
     llvm::SmallString<128> path;
     if (std::error_code ec = llvm::sys::fs::createTemporaryFile("netc", "stmt", path))
       return fail("cannot create a temporary file: " + ec.message());
-    for (netc::lowering::Group &group : program.groups) {
-      group.pipeline.compile_to_lowered_stmt(std::string(path), group.arguments(),
-                                             Halide::StmtOutputFormat::Text, options.target);
-      auto text = llvm::MemoryBuffer::getFile(path);
-      llvm::outs() << "// " << group.function << ": " << group.description << "\n"
-                   << (text ? (*text)->getBuffer() : "") << "\n";
-    }
+    for (netc::lowering::Program &variant : variants)
+      for (netc::lowering::Group &group : variant.groups) {
+        group.pipeline.compile_to_lowered_stmt(std::string(path), group.arguments(),
+                                               Halide::StmtOutputFormat::Text, variant.target);
+        auto text = llvm::MemoryBuffer::getFile(path);
+        llvm::outs() << "// " << group.function << ": " << group.description << "\n"
+                     << (text ? (*text)->getBuffer() : "") << "\n";
+      }
     llvm::sys::fs::remove(path);
     return 0;
   }
   netc::codegen::CodegenOptions codegen;
   codegen.outputDir = options.outputDir.empty() ? "." : options.outputDir;
-  codegen.target = options.target;
   codegen.cCompiler = options.cCompiler;
   codegen.includeDirs = {options.runtimeIncludeDir};
   codegen.embedWeights = options.embedWeights;
   std::string error;
-  if (!netc::codegen::writeLibrary(program, codegen, error))
+  if (!netc::codegen::writeLibrary(variants, codegen, error))
     return fail(error);
   return 0;
 }
@@ -307,8 +403,8 @@ bool startJit(Options &options, const std::vector<std::string> &paths,
     }
   }
   netc::lowering::Program &program = session.program;
-  if (!netc::lowering::lower(*module, lowerOptionsFor(options, Halide::get_host_target()),
-                             program))
+  std::optional<Halide::Target> target = jitTarget(options, *module);
+  if (!target || !netc::lowering::lower(*module, lowerOptionsFor(options, *target), program))
     return false;
   session.module = std::move(module);
   session.runner = std::make_unique<netc::JitRunner>(program);

@@ -40,7 +40,15 @@ struct Options {
   bool zooGiven = false; // --zoo on the command line (commands netc suggests repeat it)
   std::string name;  // the generated function's name
   dsl::ElaborateOptions elaborate;
+  /// --target: what the code runs on. An x86 target without instruction-set
+  /// features (host, x86-64-linux) is built as one variant per `isas` level.
   Halide::Target target;
+  /// --isa: the x86 variants a library carries (the JIT runs the highest of
+  /// them this CPU has), highest first; empty: those the precision needs.
+  std::vector<netc_isa> isas;
+  /// --isa host: also the variant of those the precision needs that this
+  /// CPU would run (what `netc run` runs here).
+  bool hostIsa = false;
   std::string outputDir;
   std::string cCompiler;
   std::string runtimeIncludeDir; // holds netc/runtime.h, for the generated driver
@@ -94,7 +102,17 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
 /// What the back end produces.
 enum class Output { Header, HalideStmt, Library };
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
-/// The planner (netc/Lowering/Planner.h) for options.target: writes each
+/// The targets of the code variants a library of `module` holds, highest
+/// first: for an x86 target that names no instruction-set features, one per
+/// --isa level (default: those the precision needs: avx512 and avx2, and
+/// avx512-vnni where INT8 or BF16 by vdpbf16ps use its dot products), or the
+/// level a planned module (nn.isa) was planned for; else the target itself.
+/// Empty after printing why.
+std::vector<Halide::Target> variantTargets(const Options &options, mlir::ModuleOp module);
+/// The one of them the JIT runs here: the highest this CPU has, at most
+/// $NETC_ISA. Nothing after printing why.
+std::optional<Halide::Target> jitTarget(const Options &options, mlir::ModuleOp module);
+/// The planner (netc/Lowering/Planner.h) for the first variant: writes each
 /// op's layout and template on the module; false after an error.
 bool planModule(const Options &options, mlir::ModuleOp module);
 

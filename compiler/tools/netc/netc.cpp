@@ -11,6 +11,7 @@
 #include "Driver.h"
 
 #include "netc/Codegen/Codegen.h"
+#include "netc/Lowering/TargetInfo.h"
 #include "netc/runtime.h"
 
 #include "llvm/Config/llvm-config.h"
@@ -20,6 +21,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <optional>
@@ -98,11 +100,21 @@ cl::opt<std::string> cCompiler("cc", cl::value_desc("PROGRAM"),
                                cl::desc("C compiler for the generated driver (default: $NETC_CC, "
                                         "else " NETC_DEFAULT_CC ")"),
                                cl::cat(category));
-cl::opt<std::string> targetString("target", cl::value_desc("HALIDE-TARGET"),
-                                  cl::desc("Halide target, e.g. x86-64-linux-avx2, or "
-                                           "host-cuda[-cuda_capability_NN] for NVIDIA GPUs "
-                                           "(default: host)"),
-                                  cl::init("host"), cl::cat(category));
+cl::opt<std::string> targetString(
+    "target", cl::value_desc("HALIDE-TARGET"),
+    cl::desc("What the code runs on (default host): host or x86-64-linux, x86 CPUs, with the\n"
+             "--isa variants; host-cuda[-cuda_capability_NN], NVIDIA GPUs; or a Halide target\n"
+             "naming x86 features (x86-64-linux-avx2-fma-f16c-sse41), that one variant only"),
+    cl::init("host"), cl::cat(category));
+cl::list<std::string> isaList(
+    "isa", cl::CommaSeparated, cl::value_desc("avx2,avx512,avx512-vnni|host"),
+    cl::sub(*cl::AllSubCommands),
+    cl::desc("The x86 code variants a library carries; it runs the highest the CPU has (at\n"
+             "most $NETC_ISA or the load option isa). Default: avx512,avx2, and avx512-vnni\n"
+             "too where INT8 (vpdpbusd) or --bf16-dot (vdpbf16ps) use it. host: the one of\n"
+             "those this CPU would run. netc run and calibrate run the highest of them this\n"
+             "CPU has"),
+    cl::cat(category));
 cl::opt<std::string> funcName("name", cl::value_desc("IDENT"),
                               cl::desc("Name of the generated function (default: the "
                                        "entry's name)"),
@@ -280,14 +292,17 @@ void printVersion(llvm::raw_ostream &os) {
   os << "netc " NETC_VERSION_STRING " (runtime ABI " << NETC_ABI_VERSION << ")\n"
      << "  built with LLVM/MLIR " LLVM_VERSION_STRING ", Halide " NETC_HALIDE_VERSION "\n"
      << "  host target: " << Halide::get_host_target().to_string() << "\n"
+     << "  this CPU runs: " << netc_isa_name(netc_cpu_isa()) << "\n"
      << "  model zoo: " << defaultZoo << "\n"
      << "  runtime headers: " << runtimeIncludes << "\n";
 }
 
-/// The Halide target named by --target, or nothing (with a message).
+/// The Halide target named by --target, or nothing (with a message). host
+/// is this machine's OS and architecture, its instruction sets left to the
+/// variants.
 llvm::Optional<Halide::Target> parseTarget() {
   if (targetString == "host")
-    return Halide::get_host_target();
+    return netc::lowering::variantTarget(Halide::get_host_target(), NETC_ISA_GENERIC);
   if (!Halide::Target::validate_target_string(targetString)) {
     fail("'" + targetString + "' is not a Halide target (e.g. x86-64-linux-avx2-avx512)");
     return llvm::None;
@@ -306,7 +321,49 @@ llvm::Optional<Halide::Target> parseTarget() {
     fail("--target '" + targetString + "' names two GPU APIs; give one");
     return llvm::None;
   }
+  if (!target.has_gpu_feature() && target.arch == Halide::Target::X86 &&
+      netc::lowering::namesIsaFeatures(target)) {
+    if (netc::lowering::isaLevelOf(target) == NETC_ISA_GENERIC) {
+      fail("--target '" + targetString + "' names x86 features short of AVX2 and FMA, the "
+           "least netc's x86 code needs (its levels: avx2, avx512, avx512-vnni)");
+      return llvm::None;
+    }
+    if (!isaList.empty()) {
+      fail("--target '" + targetString + "' names its x86 features, which make the one "
+           "variant; --isa chooses variants for host or x86-64-linux: give one or the other");
+      return llvm::None;
+    }
+  }
+  if (target.has_gpu_feature() && !isaList.empty()) {
+    fail("--isa chooses x86 variants; a GPU target (--target '" + targetString +
+         "') has none");
+    return llvm::None;
+  }
   return target;
+}
+
+/// --isa's levels, highest first, into `isas` (host: `host`); false after
+/// a message.
+bool parseIsas(std::vector<netc_isa> &isas, bool &host) {
+  for (const std::string &name : isaList) {
+    if (name == "host") {
+      if (netc_cpu_isa() == NETC_ISA_GENERIC) {
+        usageError("--isa host: this CPU lacks AVX2 and FMA, the least netc's x86 code needs");
+        return false;
+      }
+      host = true;
+      continue;
+    }
+    int level = netc_isa_named(name.c_str());
+    if (level <= NETC_ISA_GENERIC) {
+      usageError("--isa '" + name + "' is not one of avx2, avx512, avx512-vnni, host");
+      return false;
+    }
+    if (std::find(isas.begin(), isas.end(), level) == isas.end())
+      isas.push_back(static_cast<netc_isa>(level));
+  }
+  std::sort(isas.rbegin(), isas.rend());
+  return true;
 }
 
 } // namespace
@@ -378,6 +435,10 @@ int main(int argc, char **argv) {
       return 1;
   }
   options.fp32Layers.assign(fp32LayerList.begin(), fp32LayerList.end());
+  if (!parseIsas(options.isas, options.hostIsa))
+    return 1;
+  // netc run and calibrate run here: on this machine, with the variants.
+  options.target = netc::lowering::variantTarget(Halide::get_host_target(), NETC_ISA_GENERIC);
   if (bf16DotOption.getNumOccurrences()) {
     if (options.precision != netc::lowering::Precision::BF16)
       return usageError("--bf16-dot chooses how BF16 convs compute: give --precision bf16 too");

@@ -133,6 +133,9 @@ typedef struct netc_program {
   int abi_version;
   const char *netc_version;
   const char *name; /* the model's C name: messages say "NAME_run: ..." */
+  /* The instructions its pipelines use (a netc_isa): loading refuses a CPU
+   * that lacks them. */
+  int32_t isa;
   /* Every tensor the weights file must hold (the strict check), and the
    * float32 subset the pipelines read, by index. */
   const netc_param_spec *expected;
@@ -165,6 +168,18 @@ typedef struct netc_program {
 
 /* The weights of a program, loaded. */
 typedef struct netc_model netc_model;
+
+/* Of a library's variants (the same network for several instruction sets,
+ * highest first), the one to load: the first this CPU runs whose ISA is at
+ * most options->isa, or $NETC_ISA where options name none. Fails with
+ * NETC_ERROR_UNSUPPORTED_CPU when none qualifies (the message says which
+ * instructions the CPU lacks) and NETC_ERROR_INVALID_ARGUMENT for an ISA
+ * name that is none of netc's. */
+netc_status netc_program_select(const netc_program *const *variants, size_t count,
+                                const netc_load_options *options, const netc_program **selected,
+                                netc_error *error);
+/* The instruction set of the variant a model runs ("avx512-vnni", ...). */
+const char *netc_model_isa(const netc_model *model);
 
 /* Maps the safetensors file, checks it strictly against program->expected
  * (every problem reported by key), copies the weights the steps read into

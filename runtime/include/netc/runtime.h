@@ -33,7 +33,7 @@ extern "C" {
 #define NETC_VERSION_STRING_X(a, b, c) NETC_VERSION_STRING_(a, b, c)
 #define NETC_VERSION_STRING \
   NETC_VERSION_STRING_X(NETC_VERSION_MAJOR, NETC_VERSION_MINOR, NETC_VERSION_PATCH)
-#define NETC_ABI_VERSION 4
+#define NETC_ABI_VERSION 5
 
 /* NETC_VERSION_STRING and NETC_ABI_VERSION of the runtime linked in (which
  * may differ from the header a caller was compiled with). */
@@ -58,6 +58,7 @@ typedef enum netc_status {
   NETC_ERROR_EXECUTION = 10,         /* a compiled pipeline reported a failure */
   NETC_ERROR_VERSION = 11,           /* a model built for another runtime ABI */
   NETC_ERROR_NO_DEVICE = 12,         /* a GPU model, and no usable GPU (driver, device) */
+  NETC_ERROR_UNSUPPORTED_CPU = 13,   /* the CPU lacks the instructions of every variant allowed */
 } netc_status;
 
 /* "NETC_ERROR_SHAPE", ... */
@@ -127,10 +128,47 @@ size_t netc_safetensors_report(const netc_safetensors *file, const netc_param_sp
 netc_status netc_safetensors_strip_prefix(netc_safetensors *file, const char *prefix,
                                           netc_error *error);
 
+/*===--- Instruction sets -------------------------------------------------===*
+ *
+ * A library for x86-64 CPUs carries its code in variants, one per
+ * instruction set it was built for (netc --isa); loading a model picks the
+ * highest variant the CPU runs, or at most the one the load options (or,
+ * where they name none, the environment variable NETC_ISA) ask for. Each
+ * level includes the ones below it. */
+typedef enum netc_isa {
+  NETC_ISA_GENERIC = 0,     /* no requirement (a GPU program's host side; other CPUs) */
+  NETC_ISA_AVX2 = 1,        /* AVX2, FMA, F16C, BMI1/2, LZCNT, MOVBE (Haswell, Zen and later) */
+  NETC_ISA_AVX512 = 2,      /* and AVX-512 F, CD, BW, DQ, VL (Skylake-SP, Ice Lake, Zen 4) */
+  NETC_ISA_AVX512_VNNI = 3, /* and AVX-512 IFMA, VBMI, VNNI, BF16 (Sapphire Rapids, Zen 4, 5) */
+} netc_isa;
+#define NETC_ISA_COUNT 4
+
+/* "generic", "avx2", "avx512", "avx512-vnni" (NETC_ISA's spellings); NULL
+ * for a value that is no netc_isa. */
+const char *netc_isa_name(int isa);
+/* The netc_isa a name spells, or -1. */
+int netc_isa_named(const char *name);
+/* The highest level this CPU runs (its instructions present and the
+ * operating system saving their registers). */
+netc_isa netc_cpu_isa(void);
+
 /* How a model loads its weights (NULL: the defaults, all zero). */
 typedef struct netc_load_options {
   const char *strip_prefix; /* NULL, or removed from every key first (e.g. "module.") */
+  /* NULL: $NETC_ISA if set, else no limit; or "avx2", "avx512", "avx512-vnni":
+   * the highest variant to run (a lower one, to compare or to work around a
+   * CPU's fault). One the CPU does not run is NETC_ERROR_UNSUPPORTED_CPU. */
+  const char *isa;
 } netc_load_options;
+
+/* Of variants for the levels isas[0..count) (highest first), the index of
+ * the one to run, into *chosen: the first this CPU runs that is at most
+ * options->isa, or $NETC_ISA where options name none. NETC_ERROR_UNSUPPORTED_CPU
+ * when none qualifies (the message names what the CPU lacks), and
+ * NETC_ERROR_INVALID_ARGUMENT for a level name that is none of netc's.
+ * `who` begins the messages ("resnet50_load"). */
+netc_status netc_isa_choose(const int32_t *isas, size_t count, const char *who,
+                            const netc_load_options *options, size_t *chosen, netc_error *error);
 
 /*===--- .npy arrays (float32, C order) ------------------------------------===*/
 

@@ -5,7 +5,7 @@
 // RUN: %netc %s --entry p --target x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41 --emit=nn-opt | FileCheck %s --check-prefix=IR
 
 // CHECK-NOT: winograd_product
-// CHECK: p_g5: conv2d [conv.direct]
+// CHECK: p_avx512_g5: conv2d [conv.direct]
 // IR: nn.plan = {columns = 4 : i64, rows_per_task = 2 : i64, tasks = "rows", template = "conv.direct", vectors = 1 : i64}
 
 module {

@@ -22,26 +22,32 @@ struct CodegenOptions {
   std::string outputDir;
   std::string cCompiler;  // compiles the generated driver
   std::vector<std::string> includeDirs; // netc/runtime.h
-  Halide::Target target = Halide::get_host_target();
   /// A weights file (already checked against the program) to embed in the
   /// library, loaded by NAME_load_embedded; empty: none.
   std::string embedWeights;
 };
 
+/// A library holds the network once per code variant: `variants` are the
+/// same network lowered for each instruction set, highest first (or one
+/// program, for a GPU or a single target).
+
 /// The C header text (also what --emit=header prints); `embedded`: the
 /// library holds its weights (NAME_load_embedded).
-std::string emitHeader(const lowering::Program &program, bool embedded = false);
-/// The C driver source.
-std::string emitDriver(const lowering::Program &program, bool embedded = false);
+std::string emitHeader(const std::vector<lowering::Program> &variants, bool embedded = false);
+/// The C driver source: every variant's tables, and the entry points that
+/// choose one at load.
+std::string emitDriver(const std::vector<lowering::Program> &variants, bool embedded = false);
 /// The C++ wrapper header.
 std::string emitCppHeader(const lowering::Program &program);
 
 /// Writes the library and headers. False with `error` on failure (nothing
 /// written then).
-bool writeLibrary(lowering::Program &program, const CodegenOptions &options,
+bool writeLibrary(std::vector<lowering::Program> &variants, const CodegenOptions &options,
                   std::string &error);
 
-/// Writes the Halide runtime that every netc model in one binary shares.
+/// Writes the Halide runtime that every netc model in one binary shares,
+/// for code of `target` (without its x86 instruction-set features: one
+/// runtime serves every variant).
 bool writeHalideRuntime(const std::string &path, const Halide::Target &target,
                         std::string &error);
 

@@ -1,9 +1,10 @@
 //===- Jit.h - Running a lowered Program with Halide's JIT -------*- C++ -*-===//
 //
-// `netc run` executes the very pipelines the code generator emits, compiled
-// in-process, through the runtime's step interpreter (netc_program_run) over
-// the same tables and memory plan, so the JIT and the AOT library can be held
-// to agree bit for bit.
+// `netc run` executes the very object code the code generator puts in a
+// library (ObjectCode.h), linked in memory with LLVM's ORC against one
+// Halide runtime per process, through the runtime's step interpreter
+// (netc_program_run) over the same tables and memory plan: the JIT and the
+// AOT library of one variant run identical instructions.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NETC_EXECUTION_JIT_H
@@ -27,8 +28,8 @@ public:
   JitRunner(const JitRunner &) = delete;
   JitRunner &operator=(const JitRunner &) = delete;
 
-  /// Loads and strictly checks the weights (against the program's checkpoint
-  /// manifest), then JIT-compiles every group.
+  /// Compiles every group to object code and links it, then loads and
+  /// strictly checks the weights (against the program's checkpoint manifest).
   /// `stripPrefix`: removed from every key first (e.g. "module."), or "".
   bool load(const std::string &weightsPath, const std::string &stripPrefix, std::string &error);
   /// input: [batch, ...input shape] float32 NCHW; output likewise.
@@ -49,7 +50,6 @@ public:
                std::string &error);
 
 private:
-  static int invoke(void *self, int pipeline, void **args);
   /// One arena for a batch (`bytes` of it), 64-byte aligned; null, with
   /// `error` set, when it cannot be had.
   using Arena = std::unique_ptr<void, decltype(&std::free)>;
@@ -59,10 +59,15 @@ private:
                 void *arena, size_t arenaBytes, int threads, std::string &error);
   size_t outputSize(int batch) const; // floats in a batch's output
 
+  /// Compiles and links the groups into tables_.pipelines (once).
+  bool link(std::string &error);
+
   lowering::Program &program_;
   lowering::ProgramTables tables_;
+  std::vector<netc_pipeline_fn> pipelines_;
+  class Code;                  // the linked objects (Jit.cpp)
+  std::unique_ptr<Code> code_;
   netc_model *model_ = nullptr;
-  std::string halideError_; // the last Halide exception, for run's message
 };
 
 } // namespace netc

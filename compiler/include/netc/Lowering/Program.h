@@ -23,6 +23,8 @@
 #ifndef NETC_LOWERING_PROGRAM_H
 #define NETC_LOWERING_PROGRAM_H
 
+#include "netc/runtime.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
 #include <Halide.h>
@@ -149,6 +151,10 @@ struct Program {
   int64_t arenaBytesPerSample = 0;
   /// The GPU API the steps run on ("cuda", "opencl"), or empty: the CPU.
   std::string deviceApi;
+  /// What the pipelines are compiled for: the Halide target and, for x86
+  /// code, the instruction-set level (the library's variant) it reaches.
+  Halide::Target target;
+  netc_isa isa = NETC_ISA_GENERIC;
 
   /// The tensor that owns `t`'s memory: `t`, or what its aliases lead to.
   int ownerOf(int t) const;
@@ -165,7 +171,6 @@ struct QParams {
 
 struct LowerOptions {
   Halide::Target target = Halide::get_host_target();
-  std::string prefix; // prefix of the group function names
   bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
   Precision precision = Precision::FP32;
   /// Module paths (or their prefixes, "layer4" for "layer4.0.conv1") of the

@@ -10,11 +10,39 @@
 #ifndef NETC_LOWERING_TARGETINFO_H
 #define NETC_LOWERING_TARGETINFO_H
 
+#include "netc/runtime.h"
+
 #include <Halide.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace netc::lowering {
+
+/// One variant of a library's x86 code: a netc_isa level, the Halide target
+/// features that select netc's templates and Halide's instruction patterns
+/// for it, and the LLVM CPU model and attributes its object code is made for
+/// (Halide 14 would give LLVM "sapphirerapids" for the dot products, whose
+/// AVX512-FP16 and AVX-VNNI AMD's Zen 4 lacks; runtime/lib/Cpu.cpp checks a
+/// CPU for exactly the instructions these allow).
+struct IsaVariant {
+  netc_isa isa;
+  std::vector<Halide::Target::Feature> features;
+  const char *llvmCpu;
+  const char *llvmAttributes;
+};
+
+/// The variant of level `isa` (NETC_ISA_AVX2 and up).
+const IsaVariant &isaVariant(netc_isa isa);
+/// `base` (its OS, architecture and other features) with exactly the x86
+/// instruction-set features of level `isa` (none for NETC_ISA_GENERIC).
+Halide::Target variantTarget(const Halide::Target &base, netc_isa isa);
+/// Whether a target names x86 instruction-set features (x86-64-linux-avx2),
+/// rather than leaving them to netc's variants (host, x86-64-linux).
+bool namesIsaFeatures(const Halide::Target &target);
+/// The netc_isa level an x86 target's features reach (GENERIC for GPU and
+/// other targets).
+netc_isa isaLevelOf(const Halide::Target &target);
 
 struct TargetInfo {
   /// The instruction sets netc has templates for; Other: a vector target
@@ -46,7 +74,8 @@ struct TargetInfo {
   /// multiply-adds, issues every other cycle, two FMAs of 16 every cycle
   /// (Intel Xeon, one core: 80 GFLOP/s vs 160); elsewhere it is emulated.
   bool bf16DotPays() const { return false; }
-  /// "avx512", "avx2", ... as netc's messages and the plan name it.
+  /// "avx512", "avx2", "avx512-vnni", "cuda", ... as netc's messages and the
+  /// plan (nn.isa) name it; the x86 levels as netc_isa_name spells them.
   const char *isaName() const;
 };
 

@@ -130,6 +130,19 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
                              << attr.getValue();
     return success();
   }
+  if (attr.getName() == kIsaAttr) {
+    auto isa = attr.getValue().dyn_cast<StringAttr>();
+    static const char *const known[] = {"avx2", "avx512", "avx512-vnni", "cuda", "opencl",
+                                        "other"};
+    bool ok = isa && mlir::isa<FuncOp>(op) &&
+              llvm::is_contained(known, isa.getValue());
+    if (!ok)
+      return op->emitError() << "'" << kIsaAttr << "' is one of \"avx2\", \"avx512\", "
+                             << "\"avx512-vnni\", \"cuda\", \"opencl\", \"other\" on a "
+                                "function; got "
+                             << attr.getValue();
+    return success();
+  }
   if (attr.getName() == kInPlaceAttr) {
     if (!isa<ConcatOp>(op) || !attr.getValue().isa<UnitAttr>())
       return op->emitError() << "'" << kInPlaceAttr << "' is a unit attribute of nn.concat";

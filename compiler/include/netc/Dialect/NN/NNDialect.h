@@ -30,6 +30,11 @@ constexpr const char *kWeightsAttr = "nn.weights";
 constexpr const char *kLayoutAttr = "nn.layout";
 constexpr const char *kPlanAttr = "nn.plan";
 constexpr const char *kInPlaceAttr = "nn.in_place";
+/// On the function, once planned: the instruction set the plan is for,
+/// "avx2", "avx512", "avx512-vnni" (netc_isa_name), "cuda" or "opencl". A
+/// plan is only used for its own: a library from planned IR has that one
+/// variant.
+constexpr const char *kIsaAttr = "nn.isa";
 /// Reduced precision: on a conv or linear, the element type of its
 /// operands, "bf16", "int8" or "fp32" (absent: fp32; BF16 accumulates in
 /// float32, INT8 in int32, and the epilogues are float32); on the op whose
