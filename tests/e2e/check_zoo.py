@@ -28,6 +28,7 @@ from safetensors_io import save_safetensors  # noqa: E402
 MODELS = {
     'lenet5': torch_models.LeNet5,
     'nin': torch_models.NIN,
+    'resnet_fashion': torch_models.FashionResNet,
     'alexnet': tvm.alexnet,
     'googlenet': lambda: tvm.googlenet(aux_logits=True, init_weights=True),
     'googlenet_noaux': lambda: tvm.googlenet(aux_logits=False, init_weights=True),
