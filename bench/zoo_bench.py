@@ -18,8 +18,19 @@ FP32, and each one's error relative to max|PyTorch FP32| at batch 1
 (netc's through `netc run`, whose output the tests hold equal to the
 library's):
 
-  NETWORK batch=B precision=bf16 netc_ms=X torch_ms=Y vs_torch=X/Y vs_netc_fp32=R netc_error=E torch_error=F --profile NETWORK prints netc's per-step times
-(at the first of --batches)
+  NETWORK batch=B precision=bf16 netc_ms=X torch_ms=Y vs_torch=X/Y vs_netc_fp32=R netc_error=E torch_error=F
+
+With int8 in --precision, an INT8 line too: netc calibrated on a batch of
+--calibration random images (netc calibrate, minmax), the library built with
+--precision int8 and linked into a netc-bench of its own; PyTorch's FX static
+PTQ of the model (onednn engine, default qconfig) calibrated on the same batch;
+and ONNX Runtime on a QDQ model of the same export (bench/ort_int8.py: the same
+min/max rule on the same batch, s8 per-channel weights; ORT fuses it into
+QLinearConv), with each one's error at batch 1 relative to max|PyTorch FP32|:
+
+  NETWORK batch=B precision=int8 netc_ms=X torch_ms=Y ort_ms=Z vs_torch=X/Y vs_ort=X/Z vs_netc_fp32=R netc_error=E torch_error=F ort_error=G
+
+--profile NETWORK prints netc's per-step times (at the first of --batches)
 and GFLOP/s instead, biggest first. tools/bench.sh builds what this needs.
 
     /usr/bin/python3 bench/zoo_bench.py --build build --ort-dir bench/ort [--networks resnet50,...]
@@ -35,12 +46,14 @@ import tempfile
 import time
 import warnings
 
+import numpy as np
 import torch
 import torchvision.models as tvm
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'e2e'))
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import torch_models  # noqa: E402
 from safetensors_io import save_safetensors  # noqa: E402
 
@@ -103,12 +116,15 @@ def main():
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--profile', metavar='NETWORK', choices=sorted(NETWORKS))
     parser.add_argument('--precision', default='fp32',
-                        help='fp32, or fp32,bf16 for BF16 lines too')
+                        help='fp32, and bf16 and int8 lines too: fp32,bf16,int8')
+    parser.add_argument('--calibration', type=int, default=8,
+                        help='images in the INT8 calibration batch')
     args = parser.parse_args()
     precisions = args.precision.split(',')
-    if precisions[0] != 'fp32' or not set(precisions) <= {'fp32', 'bf16'}:
-        parser.error(f"--precision {args.precision}: give fp32 or fp32,bf16")
+    if precisions[0] != 'fp32' or not set(precisions) <= {'fp32', 'bf16', 'int8'}:
+        parser.error(f"--precision {args.precision}: give fp32, then any of bf16, int8")
     bf16 = 'bf16' in precisions
+    int8 = 'int8' in precisions
     netc = os.path.join(args.build, 'compiler', 'tools', 'netc', 'netc')
     bench = os.path.join(args.build, 'bench', 'netc-bench')
     torch.set_num_threads(args.threads)
@@ -119,9 +135,10 @@ def main():
             parser.error(f"unknown network '{name}' (choose from {', '.join(NETWORKS)})")
     peak = float(re.search(r'gflops=([0-9.]+)', run(
         [os.path.join(args.build, 'bench', 'netc-fma-peak'), str(args.threads)])).group(1))
-    print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {args.threads} threads, "
-          f"measured FMA peak {peak:.0f} GFLOP/s; torch {torch.__version__}; "
-          f"medians of {args.rounds} rounds of >= {args.seconds:g} s", flush=True)
+    print(f"# {time.strftime('%Y-%m-%d')}, {cpu_description()}, {os.cpu_count()} cores, "
+          f"{args.threads} threads, measured FMA peak {peak:.0f} GFLOP/s; torch "
+          f"{torch.__version__}; medians of {args.rounds} rounds of >= {args.seconds:g} s",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             constructor, entry, sample = NETWORKS[name]
@@ -156,10 +173,19 @@ def main():
                 half = copy.deepcopy(model).to(torch.bfloat16).to(
                     memory_format=torch.channels_last)
                 errors = bf16_errors(netc, entry, weights, model, half, sample, tmp)
+            if int8:
+                q = build_int8(args, netc, name, entry, model, weights, onnx, sample, tmp)
             for batch in (int(b) for b in args.batches.split(',')):
                 x = torch.rand([batch] + sample, generator=torch.Generator().manual_seed(1))
-                results = {'netc': [], 'torch': [], 'ort': [], 'netc_bf16': [], 'torch_bf16': []}
+                results = {k: [] for k in ('netc', 'torch', 'ort', 'netc_bf16', 'torch_bf16',
+                                           'netc_int8', 'torch_int8', 'ort_int8')}
                 for _ in range(args.rounds):
+                    if int8:
+                        results['netc_int8'].append(median_ms(run(
+                            [q['bench'], 'int8', weights, str(batch), str(args.seconds),
+                             str(args.threads)])))
+                        results['torch_int8'].append(torch_ms(q['torch'], x, args.seconds))
+                        results['ort_int8'].append(ort_ms(args, q['onnx'], batch, sample))
                     if bf16:
                         results['netc_bf16'].append(median_ms(run(
                             [bench, name + '_bf16', weights, str(batch), str(args.seconds),
@@ -170,11 +196,7 @@ def main():
                     results['netc'].append(median_ms(run(
                         [bench, name, weights, str(batch), str(args.seconds), str(args.threads)])))
                     results['torch'].append(torch_ms(model, x, args.seconds))
-                    results['ort'].append(median_ms(run(
-                        ['node', os.path.join(ROOT, 'bench', 'ort_bench.js'), onnx, str(batch),
-                         ','.join(map(str, sample)), str(args.seconds), str(args.threads)],
-                        env=dict(os.environ, NODE_PATH=os.path.join(
-                            os.path.abspath(args.ort_dir), 'node_modules')))))
+                    results['ort'].append(ort_ms(args, onnx, batch, sample))
                 n, t, o = (statistics.median(results[k]) for k in ('netc', 'torch', 'ort'))
                 gflops = flops * batch / (n / 1e3) / 1e9
                 print(f"{name} batch={batch} netc_ms={n:.3f} torch_ms={t:.3f} ort_ms={o:.3f} "
@@ -185,7 +207,93 @@ def main():
                     print(f"{name} batch={batch} precision=bf16 netc_ms={nb:.3f} "
                           f"torch_ms={tb:.3f} vs_torch={nb / tb:.2f} vs_netc_fp32={nb / n:.2f} "
                           f"netc_error={errors[0]:.2e} torch_error={errors[1]:.2e}", flush=True)
+                if int8:
+                    ni, ti, oi = (statistics.median(results[k])
+                                  for k in ('netc_int8', 'torch_int8', 'ort_int8'))
+                    e = q['errors']
+                    print(f"{name} batch={batch} precision=int8 netc_ms={ni:.3f} "
+                          f"torch_ms={ti:.3f} ort_ms={oi:.3f} vs_torch={ni / ti:.2f} "
+                          f"vs_ort={ni / oi:.2f} vs_netc_fp32={ni / n:.2f} "
+                          f"netc_error={e['netc']:.2e} torch_error={e['torch']:.2e} "
+                          f"ort_error={e['ort']:.2e}", flush=True)
     return 0
+
+
+def cpu_description():
+    """lscpu's model name and the instruction sets that matter here."""
+    name, flags = '?', set()
+    for line in open('/proc/cpuinfo'):
+        if line.startswith('model name') and name == '?':
+            name = line.split(':', 1)[1].strip()
+        elif line.startswith('flags') and not flags:
+            flags = set(line.split(':', 1)[1].split())
+    wanted = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8']
+    return f"{name} ({' '.join(f for f in wanted if f in flags)})"
+
+
+def ort_ms(args, onnx, batch, sample):
+    return median_ms(run(
+        ['node', os.path.join(ROOT, 'bench', 'ort_bench.js'), onnx, str(batch),
+         ','.join(map(str, sample)), str(args.seconds), str(args.threads)],
+        env=dict(os.environ, NODE_PATH=os.path.join(os.path.abspath(args.ort_dir),
+                                                    'node_modules'))))
+
+
+def build_int8(args, netc, name, entry, model, weights, onnx, sample, tmp):
+    """netc's INT8 library (calibrated, built, linked into a netc-bench of its
+    own), PyTorch's FX PTQ model and ONNX Runtime's QDQ model, all calibrated
+    on the same batch, and each one's error at batch 1 against PyTorch FP32."""
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+    import ort_int8
+    calibration = torch.rand([args.calibration] + sample,
+                             generator=torch.Generator().manual_seed(11))
+    calib, qparams = os.path.join(tmp, f'{name}_calib.npy'), os.path.join(tmp, f'{name}_q.json')
+    np.save(calib, calibration.numpy())
+    run([netc, 'calibrate', '--entry', entry, '--weights', weights, '--input', calib, '-o',
+         qparams])
+    shape = ','.join(str(d) for d in [1] + sample)
+    out = os.path.join(tmp, f'{name}_int8')
+    run([netc, '--entry', entry, '--input-shape', shape, '--precision', 'int8', '--qparams',
+         qparams, '--name', f'bench_{name}_int8', '-o', out])
+    with open(os.path.join(out, 'bench_models.h'), 'w') as h:
+        h.write(f'#include "bench_{name}_int8.h"\n'
+                'static const struct { const char *name; const struct netc_program *(*program)(void); }\n'
+                f'    kModels[] = {{{{"int8", bench_{name}_int8_program}}}};\n')
+    bench = os.path.join(out, 'netc-bench')
+    run(['c++', '-std=c++17', '-O2', '-I', out, '-I', os.path.join(ROOT, 'runtime', 'include'),
+         os.path.join(ROOT, 'bench', 'netc_bench.cpp'), '-o', bench,
+         os.path.join(out, f'libbench_{name}_int8.a'),
+         os.path.join(args.build, 'runtime', 'libnetc_runtime.a'),
+         os.path.join(args.build, 'netc', 'libnetc_halide_runtime.a'), '-lpthread', '-ldl'])
+    torch.backends.quantized.engine = 'onednn'
+    prepared = prepare_fx(copy.deepcopy(model), get_default_qconfig_mapping('onednn'),
+                          example_inputs=(calibration[:1],))
+    with torch.no_grad():
+        prepared(calibration)
+    quantized = convert_fx(prepared)
+    qdq = ort_int8.qdq_model(onnx, calibration.numpy(), os.path.join(tmp, f'{name}_qdq.onnx'),
+                             ort_int8.node_eval(args.ort_dir, os.path.join(ROOT, 'bench',
+                                                                           'ort_eval.js')))
+    # Errors at batch 1, against PyTorch FP32.
+    x = torch.rand([1] + sample, generator=torch.Generator().manual_seed(2))
+    xp, yp = os.path.join(tmp, 'int8_x.npy'), os.path.join(tmp, 'int8_y.npy')
+    np.save(xp, x.numpy())
+    run([netc, 'run', '--entry', entry, '--weights', weights, '--input', xp, '--output', yp,
+         '--precision', 'int8', '--qparams', qparams])
+    raw, summary = os.path.join(tmp, 'int8_x.f32'), os.path.join(tmp, 'int8_ort.json')
+    x.numpy().tofile(raw)
+    ort_int8.node_eval(args.ort_dir, os.path.join(ROOT, 'bench', 'ort_eval.js'))(
+        qdq, raw, [1] + sample, summary)
+    import json
+    with torch.no_grad():
+        reference = model(x).numpy()
+        theirs = quantized(x).numpy()
+    ort = np.array(json.load(open(summary))['first'], dtype=np.float32).reshape(reference.shape)
+    scale = float(np.abs(reference).max())
+    errors = {k: float(np.abs(v - reference).max()) / scale
+              for k, v in (('netc', np.load(yp)), ('torch', theirs), ('ort', ort))}
+    return {'bench': bench, 'torch': quantized, 'onnx': qdq, 'errors': errors}
 
 
 def bf16_errors(netc, entry, weights, model, half, sample, tmp):
