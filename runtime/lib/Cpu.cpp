@@ -12,6 +12,10 @@
 #include <cpuid.h>
 #define NETC_X86 1
 #endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace netc::runtime {
 
@@ -27,6 +31,9 @@ enum CpuFeature {
   kAvx512f, kAvx512cd, kAvx512bw, kAvx512dq, kAvx512vl, kOsZmm,
   // NETC_ISA_AVX512_VNNI: the integer and BF16 dot products.
   kAvx512ifma, kAvx512vbmi, kAvx512vnni, kAvx512bf16,
+  // NETC_ISA_AVX512_AMX: the tiles (the runtime's AMX kernels), and Linux's
+  // permission to use them (arch_prctl ARCH_REQ_XCOMP_PERM, asked once).
+  kAmxTile, kAmxInt8, kAmxBf16, kOsTiles,
   kFeatureCount
 };
 
@@ -36,16 +43,28 @@ const char *const kFeatureNames[kFeatureCount] = {
     "the OS saving ymm registers (xsave)",
     "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
     "the OS saving zmm registers (xsave)",
-    "avx512ifma", "avx512vbmi", "avx512_vnni", "avx512_bf16"};
+    "avx512ifma", "avx512vbmi", "avx512_vnni", "avx512_bf16",
+    "amx_tile", "amx_int8", "amx_bf16", "Linux's permission to use the AMX tiles (arch_prctl)"};
 
 /// The first feature past each level: level L needs features [0, kEnd[L]).
-const int kEnd[NETC_ISA_COUNT] = {0, kOsYmm + 1, kOsZmm + 1, kFeatureCount};
+const int kEnd[NETC_ISA_COUNT] = {0, kOsYmm + 1, kOsZmm + 1, kAvx512bf16 + 1, kFeatureCount};
 
 uint64_t bit(CpuFeature f) { return uint64_t{1} << f; }
 
 uint64_t mask(int isa) { return kEnd[isa] == 64 ? ~uint64_t{0} : (uint64_t{1} << kEnd[isa]) - 1; }
 
 #ifdef NETC_X86
+/// Asks Linux for the AMX tile data state (once, for the process); whether
+/// it was granted.
+bool requestTiles() {
+#if defined(__linux__)
+  const long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
 uint64_t readXcr0() {
   uint32_t eax = 0, edx = 0;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
@@ -88,11 +107,17 @@ CpuFeatures CpuFeatures::detect() {
       set(kAvx512vl, b & (1u << 31));
       set(kAvx512vbmi, c & (1u << 1));
       set(kAvx512vnni, c & (1u << 11));
+      set(kAmxBf16, d & (1u << 22));
+      set(kAmxTile, d & (1u << 24));
+      set(kAmxInt8, d & (1u << 25));
       if (subleaves >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d))
         set(kAvx512bf16, a & (1u << 5));
     }
     if (__get_cpuid(0x80000001, &a, &b, &c, &d))
       set(kLzcnt, c & (1u << 5));
+    // The tile registers' state (XCR0 bits 17, 18), and Linux's permission.
+    if ((f.bits & bit(kAmxTile)) && (xcr0 & 0x60000) == 0x60000)
+      set(kOsTiles, requestTiles());
 #endif
     return f;
   }();
@@ -142,7 +167,7 @@ netc_status chooseIsa(const int32_t *isas, size_t count, const std::string &who,
     if (asked <= NETC_ISA_GENERIC)
       return fail(error, NETC_ERROR_INVALID_ARGUMENT,
                   prefix + capSource + " is '" + cap +
-                      "', which is not one of avx2, avx512, avx512-vnni");
+                      "', which is not one of avx2, avx512, avx512-vnni, avx512-amx");
     if (asked > limit)
       return fail(error, NETC_ERROR_UNSUPPORTED_CPU,
                   prefix + capSource + " asks for " + cap + ", but this CPU lacks " +
@@ -179,6 +204,7 @@ extern "C" const char *netc_isa_name(int isa) {
   case NETC_ISA_AVX2: return "avx2";
   case NETC_ISA_AVX512: return "avx512";
   case NETC_ISA_AVX512_VNNI: return "avx512-vnni";
+  case NETC_ISA_AVX512_AMX: return "avx512-amx";
   }
   return nullptr;
 }

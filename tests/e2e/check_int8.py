@@ -12,10 +12,9 @@ INT8 agrees with its FP32 by a margin. The NaN/Inf batch: INT8 has no NaN
 (a NaN pixel quantizes to code 0, +Inf to 255, as PyTorch's quantize does),
 so the output is finite where PyTorch INT8's is and within the same bound
 of it. The library must equal the JIT bit for bit. It is built with the code
-variant this CPU runs (vpdpbusd where it has AVX512-VNNI and BF16, vpmaddwd
-elsewhere; the test says which); check_isa.py runs and inspects every
-variant. Prints "INT8_ERROR model ours torch_int8" (relative to
-max|torch_fp32|) for the record.
+variant this CPU runs (AMX tiles, vpdpbusd or vpmaddwd; the test says
+which); check_isa.py runs and inspects every variant. Prints "INT8_ERROR
+model ours torch_int8" (relative to max|torch_fp32|) for the record.
 
     check_int8.py HARNESS-FLAGS --entry ENTRY --input-shape N,C,H,W MODEL
 """
@@ -37,13 +36,19 @@ from check_zoo import MODELS, test_model
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
 from safetensors_io import save_safetensors  # noqa: E402
 
-def has_vnni():
-    """Whether the library's avx512-vnni variant runs here (runtime/lib/Cpu.cpp)."""
+def int8_convs():
+    """What computes the INT8 convs of the variant that runs here
+    (runtime/lib/Cpu.cpp's levels)."""
     try:
         flags = open('/proc/cpuinfo').read()
     except OSError:
-        return False
-    return all(f in flags for f in ('avx512_vnni', 'avx512_bf16', 'avx512ifma', 'avx512vbmi'))
+        flags = ''
+    if all(f in flags for f in ('amx_tile', 'amx_int8', 'amx_bf16')):
+        return "avx512-amx: the INT8 convs run on AMX tiles (tdpbusd, netc's kernels)"
+    if all(f in flags for f in ('avx512_vnni', 'avx512_bf16', 'avx512ifma', 'avx512vbmi')):
+        return "avx512-vnni: the INT8 convs are vpdpbusd"
+    return ("avx512 or avx2: the INT8 convs are vpmaddwd (the same integer sums); "
+            "check_isa.py inspects the other variants' code")
 
 
 def torch_int8(model, calibration):
@@ -112,9 +117,7 @@ def main():
         fp32 = [model(x).numpy() for x in batches + [special]]
         int8 = [quantized(x).numpy() for x in batches + [special]]
     int8_errors = [float(np.abs(int8[i] - fp32[i]).max()) for i in range(2)]
-    print("this CPU runs the avx512-vnni variant: the INT8 convs are vpdpbusd" if has_vnni() else
-          "this CPU lacks the avx512-vnni variant's instructions: the INT8 convs are vpmaddwd "
-          "(the same integer sums); check_isa.py inspects the vpdpbusd variant's code")
+    print(f"this CPU runs {int8_convs()}")
     failures, worst = [], (0.0, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         netc = netc_harness.Netc(args, tmp)

@@ -2,16 +2,17 @@
 """One library for every x86-64 CPU: a network's FP32, BF16 and INT8
 libraries, each with the code variants netc builds by default (avx512 and
 avx2; avx512-vnni too for INT8, and for BF16 by vdpbf16ps, --bf16-dot, as
-here), run variant by variant through the library and `netc run`
-(NETC_ISA=VARIANT):
+here; avx512-amx for both, whose convs run on netc's AMX kernels), run
+variant by variant through the library and `netc run` (NETC_ISA=VARIANT):
 
 - each variant this CPU has runs when asked for (NAME_isa says so) and is
   held to PyTorch: FP32 to the zoo bound, BF16 to 1.5x PyTorch BF16's error
   + 1e-3 of the output's range, INT8 to 1.5x PyTorch INT8's (static PTQ on
   the onednn engine, calibrated on the same batch) + 1e-3; the library
   equals `netc run` bit for bit;
-- INT8 variants equal each other bit for bit (integer sums; the float32
-  layers, epilogues and pools compute in the same order on every variant);
+- INT8 variants equal each other bit for bit, AMX tiles included (integer
+  sums; the float32 layers, epilogues and pools compute in the same order
+  on every variant);
   FP32's and BF16's differ by the order of float sums (BF16's avx512-vnni,
   vdpbf16ps, sums pairs of products first), and the test prints by how much;
 - a variant this CPU lacks is reported as not run ("SKIP", never a silent
@@ -23,7 +24,8 @@ here), run variant by variant through the library and `netc run`
   AVX512-FP16, AMX or VEX-encoded AVX-VNNI, which the dot products' level
   does not require (AMD's Zen 4 lacks them); INT8's avx512-vnni convs are
   vpdpbusd and its avx512 and avx2 ones vpmaddwd; BF16's avx512-vnni convs
-  are vdpbf16ps.
+  are vdpbf16ps; the avx512-amx variants call the runtime's AMX kernels
+  (whose tile instructions the runtime holds, not the library).
 
     check_isa.py HARNESS-FLAGS
 """
@@ -48,11 +50,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from safetensors_io import save_safetensors  # noqa: E402
 
 MODEL, ENTRY, SHAPE = 'resnet18', 'resnet18', [1, 3, 35, 45]
-LEVELS = ['avx2', 'avx512', 'avx512-vnni']
+LEVELS = ['avx2', 'avx512', 'avx512-vnni', 'avx512-amx']
 # What each level adds, as /proc/cpuinfo names it (runtime/lib/Cpu.cpp).
 NEEDS = {'avx2': ['avx2', 'fma', 'f16c', 'bmi1', 'bmi2', 'abm', 'movbe'],
          'avx512': ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'],
-         'avx512-vnni': ['avx512ifma', 'avx512vbmi', 'avx512_vnni', 'avx512_bf16']}
+         'avx512-vnni': ['avx512ifma', 'avx512vbmi', 'avx512_vnni', 'avx512_bf16'],
+         'avx512-amx': ['amx_tile', 'amx_int8', 'amx_bf16']}
 
 
 def cpu_levels():
@@ -93,7 +96,7 @@ def check_instructions(library, variants, precision):
         parts = line.split('\t')
         if member is None or len(parts) < 2 or not re.match(r'^\s*[0-9a-f]+:$', parts[0]):
             continue
-        found = re.search(r'_(avx2|avx512_vnni|avx512)_g\d+$', member)
+        found = re.search(r'_(avx2|avx512_vnni|avx512_amx|avx512)_g\d+$', member)
         if not found:
             continue
         level = found.group(1).replace('_', '-')
@@ -110,9 +113,9 @@ def check_instructions(library, variants, precision):
             bad = 'AMX'
         elif vex and mnemonic.startswith('vpdp'):
             bad = 'AVX-VNNI (VEX-encoded)'
-        elif level != 'avx512-vnni' and mnemonic in ('vpdpbusd', 'vpdpbusds', 'vpdpwssd',
-                                                     'vdpbf16ps', 'vcvtneps2bf16',
-                                                     'vcvtne2ps2bf16'):
+        elif level not in ('avx512-vnni', 'avx512-amx') and mnemonic in (
+                'vpdpbusd', 'vpdpbusds', 'vpdpwssd', 'vdpbf16ps', 'vcvtneps2bf16',
+                'vcvtne2ps2bf16'):
             bad = 'AVX512-VNNI/BF16'
         elif level == 'avx2' and re.search(r'%zmm|%k[0-7]|%[xy]mm(1[6-9]|2[0-9]|3[01])\b|\{', operands):
             bad = 'AVX-512 (EVEX)'
@@ -128,6 +131,20 @@ def check_instructions(library, variants, precision):
               f"{c.get('vdpbf16ps', 0)}, vcvtneps2bf16 {c.get('vcvtneps2bf16', 0)}")
         if not c:
             problems.append(f"{precision} {level}: no object code of this variant in {library}")
+    # The AMX variants' convs are calls into the runtime's kernels.
+    symbols = subprocess.run(['nm', library], capture_output=True, text=True, check=True).stdout
+    kernel = {'int8': 'netc_amx_conv_u8s8', 'bf16': 'netc_amx_conv_bf16'}.get(precision)
+    if kernel and 'avx512-amx' in variants:
+        calling, member = set(), None
+        for line in symbols.splitlines():
+            if line.endswith('.o:'):
+                member = line[:-3]
+            elif member and '_avx512_amx_g' in member and line.split()[-2:] == ['U', kernel]:
+                calling.add(member)
+        calls = len(calling)
+        print(f"  {precision} avx512-amx: {calls} pipelines call {kernel}")
+        if calls == 0:
+            problems.append(f"{precision} avx512-amx: no pipeline calls {kernel}")
     if precision == 'bf16' and counts.get('avx512-vnni', {}).get('vdpbf16ps', 0) == 0:
         problems.append("bf16 avx512-vnni (--bf16-dot): its convs are not vdpbf16ps")
     if precision == 'int8':
@@ -175,8 +192,9 @@ def main():
             library = os.path.join(tmp, name, f'lib{name}.a')
             variants = variants_of(open(os.path.join(tmp, name, f'{name}.h')).read())
             print(f"{precision}: variants {', '.join(variants)}")
-            expected = {'fp32': ['avx512', 'avx2'], 'bf16': ['avx512-vnni', 'avx512', 'avx2'],
-                        'int8': ['avx512-vnni', 'avx512', 'avx2']}[precision]
+            expected = {'fp32': ['avx512', 'avx2'],
+                        'bf16': ['avx512-amx', 'avx512-vnni', 'avx512', 'avx2'],
+                        'int8': ['avx512-amx', 'avx512-vnni', 'avx512', 'avx2']}[precision]
             if variants != expected:
                 failures.append(f"{precision}: the header lists variants {variants}, expected "
                                 f"{expected}")

@@ -97,7 +97,7 @@ TEST(Isa, UnknownNamesAndBadTables) {
   Choice c = choose(kAll, 3, CpuFeatures::all(), "avx512_vnni");
   EXPECT_EQ(c.status, NETC_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(c.message, "m_load: NETC_ISA is 'avx512_vnni', which is not one of avx2, avx512, "
-                       "avx512-vnni");
+                       "avx512-vnni, avx512-amx");
   EXPECT_EQ(choose(kAll, 3, CpuFeatures::all(), "generic").status, NETC_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(choose(kAll, 0, CpuFeatures::all()).status, NETC_ERROR_INVALID_ARGUMENT);
   const int32_t bad[] = {7};
@@ -121,7 +121,7 @@ TEST(Isa, LoadOptionOutranksTheEnvironment) {
   EXPECT_EQ(netc_isa_choose(avx2, 1, "m_load", nullptr, &chosen, &error),
             NETC_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(error.message,
-               "m_load: NETC_ISA is 'nonsense', which is not one of avx2, avx512, avx512-vnni");
+               "m_load: NETC_ISA is 'nonsense', which is not one of avx2, avx512, avx512-vnni, avx512-amx");
   ::unsetenv("NETC_ISA");
 }
 

@@ -324,7 +324,9 @@ std::string emitTables(std::ostringstream &c, const Program &p, const std::strin
   const netc_program &t = tables.program;
   std::string program = "kProgram" + suffix;
   static const char *isaEnum[] = {"NETC_ISA_GENERIC", "NETC_ISA_AVX2", "NETC_ISA_AVX512",
-                                  "NETC_ISA_AVX512_VNNI"};
+                                  "NETC_ISA_AVX512_VNNI", "NETC_ISA_AVX512_AMX"};
+  static_assert(sizeof(isaEnum) / sizeof(*isaEnum) == NETC_ISA_COUNT,
+                "every instruction-set level has its enumerator's name");
   c << "static const netc_program " << program << " = {\n"
     << "  NETC_ABI_VERSION, NETC_VERSION_STRING,\n"
     << "  " << cString(p.name) << ", " << isaEnum[p.isa] << ",\n"

@@ -5,6 +5,7 @@
 #include "netc/program.h"
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
@@ -61,6 +62,17 @@ Engine *engine(std::string &error) {
   if (!process)
     return fail(describe(process.takeError()));
   (*jit)->getMainJITDylib().addGenerator(std::move(*process));
+  // The runtime's kernels that pipelines call (linked into this program,
+  // but not among its dynamic symbols).
+  llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(), (*jit)->getDataLayout());
+  auto kernel = [](auto *function) {
+    return llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(function),
+                                    llvm::JITSymbolFlags::Exported);
+  };
+  if (llvm::Error e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(
+          {{mangle("netc_amx_conv_u8s8"), kernel(&netc_amx_conv_u8s8)},
+           {mangle("netc_amx_conv_bf16"), kernel(&netc_amx_conv_bf16)}})))
+    return fail(describe(std::move(e)));
   std::string runtime;
   if (!codegen::compileHalideRuntime(Halide::get_host_target(), runtime, failure))
     return fail(failure);

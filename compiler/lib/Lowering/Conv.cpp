@@ -110,6 +110,37 @@ ConvShape convShapeOf(mlir::Operation *op) {
                                       : read(mlir::cast<nn::FusedConv2dOp>(op));
 }
 
+Int8Codes int8Codes(const ConvShape &conv, EmitContext &ctx, int coutPadded) {
+  int cout = conv.cout, cin = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
+  // W' at a channel in [0, cout), and its channel's scale.
+  auto folded = [&ctx, &conv](Expr co, Expr ci, Expr kx, Expr ky) {
+    return ctx.weights[0](kx, ky, ci, co) * foldedScaleAndBias(ctx, co, conv.hasBias).first;
+  };
+  Var pc("pc");
+  RDom rw(0, cin, 0, kw, 0, kh, "rw");
+  Func absMax("conv_weight_absmax");
+  absMax(pc) = maximum(abs(folded(clamp(pc, 0, cout - 1), rw.x, rw.y, rw.z)));
+  absMax.compute_root();
+  // In IEEE arithmetic (strict_float), so every variant packs the same codes.
+  auto scaleOf = [absMax](Expr co) {
+    Expr m = absMax(co);
+    return select(m > 0.0f, strict_float(m / 127.5f), 1.0f);
+  };
+  Int8Codes codes;
+  codes.code = [=](Expr co, Expr ci, Expr kx, Expr ky) {
+    return clamp(round(strict_float(folded(co, ci, kx, ky) * (1.0f / scaleOf(co)))), -128.0f,
+                 127.0f);
+  };
+  Expr co = clamp(pc, 0, cout - 1);
+  Func packScale("conv_pack_weight_scale");
+  packScale(pc) = select(pc < cout, scaleOf(co), 0.0f);
+  Func packSum("conv_pack_weight_sum");
+  packSum(pc) = select(pc < cout, sum(cast<int>(codes.code(co, rw.x, rw.y, rw.z))), 0);
+  codes.scale = ctx.addPack(packScale, {coutPadded});
+  codes.sum = ctx.addPack(packSum, {coutPadded}, DType::I32);
+  return codes;
+}
+
 namespace {
 
 /// NCHW shape of a value, the batch as 1.
@@ -219,6 +250,8 @@ std::string directCheck(mlir::Operation *op, const PlanContext &ctx, mlir::Dicti
   return problem;
 }
 
+} // namespace
+
 /// The bias of a conv with a BatchNorm folded in, zero past `cout`, padded
 /// to `coutPadded` channels: the accumulators' initial value.
 ImageParam packShift(const ConvShape &conv, EmitContext &ctx, int coutPadded) {
@@ -228,6 +261,8 @@ ImageParam packShift(const ConvShape &conv, EmitContext &ctx, int coutPadded) {
   packB(pc) = select(pc < conv.cout, foldedScaleAndBias(ctx, co, conv.hasBias).second, 0.0f);
   return ctx.addPack(packB, {coutPadded});
 }
+
+namespace {
 
 /// The packed weights and bias of a direct conv, output channels innermost
 /// in tiles of `block`: packed(co, ci, kx, ky) = W[co, ci, ky, kx] *
@@ -302,15 +337,11 @@ packDirectBf16(const ConvShape &conv, EmitContext &ctx, int block, bool blockMaj
   };
 }
 
-/// The same in INT8, in groups of `group` adjacent input channels: 4 for
-/// vpdpbusd, which sums quads of u8 x s8 products into each int32 lane, or
-/// 2 for vpmaddwd (AVX2, AVX-512 without VNNI), which sums pairs of i16
-/// products. Per output channel symmetric, as PyTorch's
-/// per_channel_symmetric qint8 weights: scale[co] = max|W'[co]| / 127.5 (W'
-/// with the BatchNorm folded in), q = clamp(round(W' / scale), -128, 127),
-/// packed(k, co, ci / group, kx, ky[, block]), zero past `cout` and `cin`;
-/// the scales and each channel's sum of q (what the input's zero point
-/// costs, taken off the accumulator's start) are packs too.
+/// A direct conv's INT8 weights, input channels in groups of `group`
+/// innermost (one int32 lane's quad, 4, for vpdpbusd; a pair, 2, for
+/// vpmaddwd, which sums pairs of i16 products), then the output channels:
+/// packed(k, co, ci / group, kx, ky[, block]) = the code of W'[co, ci, ky,
+/// kx] (int8Codes), zero past `cout` and `cin`.
 struct Int8Weights {
   std::function<Expr(Expr, Expr, Expr, Expr, Expr)> at; // (c, k, ci / group, kx, ky): int8
   ImageParam scale;                                    // float [coutPadded]
@@ -322,28 +353,12 @@ Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, b
   int cout = conv.cout, cin = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
   int groups = (cin + group - 1) / group;
   int coutPadded = (cout + block - 1) / block * block;
-  // W' at a channel in [0, cout), and its channel's scale.
-  auto folded = [&ctx, &conv](Expr co, Expr ci, Expr kx, Expr ky) {
-    return ctx.weights[0](kx, ky, ci, co) * foldedScaleAndBias(ctx, co, conv.hasBias).first;
-  };
+  Int8Codes codes = int8Codes(conv, ctx, coutPadded);
   Var pk("pk"), pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
-  RDom rw(0, cin, 0, kw, 0, kh, "rw");
-  Func absMax("conv_weight_absmax");
-  absMax(pc) = maximum(abs(folded(clamp(pc, 0, cout - 1), rw.x, rw.y, rw.z)));
-  absMax.compute_root();
-  // In IEEE arithmetic (strict_float), so every variant packs the same codes.
-  auto scaleOf = [absMax](Expr co) {
-    Expr m = absMax(co);
-    return select(m > 0.0f, strict_float(m / 127.5f), 1.0f);
-  };
-  auto quantized = [=](Expr co, Expr ci, Expr kx, Expr ky) {
-    return clamp(round(strict_float(folded(co, ci, kx, ky) * (1.0f / scaleOf(co)))), -128.0f,
-                 127.0f);
-  };
   Expr ci = group * pi + pk;
   Expr channel = blockMajor ? pb * block + pc : clamp(pc, 0, cout - 1);
   Expr inside = blockMajor ? ci < cin : ci < cin && pc < cout;
-  Expr value = cast<int8_t>(select(inside, quantized(channel, min(ci, cin - 1), px, py), 0.0f));
+  Expr value = cast<int8_t>(select(inside, codes.code(channel, min(ci, cin - 1), px, py), 0.0f));
   Func packW("conv_pack_weight_s8");
   ImageParam weight;
   if (blockMajor) {
@@ -353,14 +368,9 @@ Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, b
     packW(pk, pc, pi, px, py) = value;
     weight = ctx.addPack(packW, {kh, kw, groups, coutPadded, group}, DType::I8);
   }
-  Expr co = clamp(pc, 0, cout - 1);
-  Func packScale("conv_pack_weight_scale");
-  packScale(pc) = select(pc < cout, scaleOf(co), 0.0f);
-  Func packSum("conv_pack_weight_sum");
-  packSum(pc) = select(pc < cout, sum(cast<int>(quantized(co, rw.x, rw.y, rw.z))), 0);
   Int8Weights w;
-  w.scale = ctx.addPack(packScale, {coutPadded});
-  w.sum = ctx.addPack(packSum, {coutPadded}, DType::I32);
+  w.scale = codes.scale;
+  w.sum = codes.sum;
   shift = packShift(conv, ctx, coutPadded);
   w.at = [=](Expr c, Expr k, Expr quad, Expr kx, Expr ky) {
     return blockMajor ? weight(k, c % block, quad, kx, ky, c / block) : weight(k, c, quad, kx, ky);
@@ -368,16 +378,19 @@ Int8Weights packDirectInt8(const ConvShape &conv, EmitContext &ctx, int block, b
   return w;
 }
 
+} // namespace
+
 /// An INT8 conv's input, u8 with input channels innermost, the zero point
 /// (real 0) outside the image and past `cin` in its last group of `group`
 /// (quantized from float32 where the tensor is float32). `copied`: whether
 /// it is a Func to compute (else the u8 input buffer as it is read).
-Func int8Input(const ConvShape &conv, const EmitContext &ctx, int group, bool &copied) {
+Func int8Input(const ConvShape &conv, const EmitContext &ctx, int group, bool &copied,
+               bool always) {
   const Vars &v = vars();
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
   bool u8 = ctx.inputParams[0].type() == UInt(8);
   bool unpadded = conv.pad[0] == 0 && conv.pad[1] == 0;
-  copied = !(u8 && unpadded && conv.cin % group == 0);
+  copied = always || !(u8 && unpadded && conv.cin % group == 0);
   Func input(copied ? "conv_padded_u8" : "conv_input_u8");
   if (!copied) {
     input(v.x, v.y, v.c, v.n) = ctx.inputParams[0](v.x, v.y, v.c, v.n);
@@ -396,12 +409,12 @@ Func int8Input(const ConvShape &conv, const EmitContext &ctx, int group, bool &c
 /// the image and past an odd `cin` (rounded from float32 where the tensor
 /// is float32). `copied`: whether it is a Func to compute (else the input
 /// buffer itself, BF16 and as it is read: no halo, an even `cin`).
-Func bf16Input(const ConvShape &conv, const EmitContext &ctx, bool &copied) {
+Func bf16Input(const ConvShape &conv, const EmitContext &ctx, bool &copied, bool always) {
   const Vars &v = vars();
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
   bool bf16 = ctx.inputParams[0].type() == BFloat(16);
   bool unpadded = conv.pad[0] == 0 && conv.pad[1] == 0;
-  copied = !(bf16 && unpadded && conv.cin % 2 == 0);
+  copied = always || !(bf16 && unpadded && conv.cin % 2 == 0);
   Func input(copied ? "conv_padded_bf16" : "conv_input_bf16");
   if (!copied) {
     input(v.x, v.y, v.c, v.n) = ctx.inputParams[0](v.x, v.y, v.c, v.n);
@@ -416,6 +429,8 @@ Func bf16Input(const ConvShape &conv, const EmitContext &ctx, bool &copied) {
       BFloat(16), select(inside, reinterpret(UInt(16), value), cast(UInt(16), 0)));
   return input;
 }
+
+namespace {
 
 Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   const Vars &v = vars();

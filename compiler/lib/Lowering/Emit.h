@@ -96,6 +96,30 @@ ConvShape convShapeOf(mlir::Operation *op);
 /// the bias, or 0, without one).
 std::pair<Halide::Expr, Halide::Expr> foldedScaleAndBias(const EmitContext &ctx, Halide::Expr co,
                                                          bool hasBias);
+/// A conv's weights as INT8 codes, per output channel and symmetric as
+/// PyTorch's per_channel_symmetric qint8: scale[co] = max|W'[co]| / 127.5 (W'
+/// with the BatchNorm folded in), code(co, ci, kx, ky) = clamp(round(W' /
+/// scale), -128, 127) as a float, for co in [0, cout); the scales and each
+/// channel's sum of codes (what the input's zero point costs) are packs of
+/// `coutPadded`, zero past `cout`.
+struct Int8Codes {
+  std::function<Halide::Expr(Halide::Expr, Halide::Expr, Halide::Expr, Halide::Expr)> code;
+  Halide::ImageParam scale; // float32
+  Halide::ImageParam sum;   // int32
+};
+Int8Codes int8Codes(const ConvShape &conv, EmitContext &ctx, int coutPadded);
+/// The bias a conv's epilogue adds, BatchNorm folded in, as a pack of
+/// `coutPadded` (zero past `cout`).
+Halide::ImageParam packShift(const ConvShape &conv, EmitContext &ctx, int coutPadded);
+/// An INT8 conv's input, u8, the zero point outside the image and past
+/// `cin` in its last group of `group` channels (quantized from float32 where
+/// the tensor is float32). `copied`: whether it is a Func to compute (else
+/// the u8 input buffer as it is read); `always`: a Func whatever the input.
+Halide::Func int8Input(const ConvShape &conv, const EmitContext &ctx, int group, bool &copied,
+                       bool always = false);
+/// The same for BF16 (zero outside and past an odd `cin`).
+Halide::Func bf16Input(const ConvShape &conv, const EmitContext &ctx, bool &copied,
+                       bool always = false);
 /// The conv's input with a zero halo (reads outside the image give 0), as
 /// Func `name`.
 Halide::Func zeroHalo(const EmitContext &ctx, const char *name);

@@ -150,14 +150,14 @@ std::string signatureOf(const std::vector<mlir::Operation *> &ops, const std::st
 class Lowerer {
 public:
   Lowerer(const LowerOptions &options, Program &program)
-      : options_(options), target_(TargetInfo::of(options.target)), p_(program) {}
+      : options_(options), target_(TargetInfo::of(options.target, options.isa)), p_(program) {}
 
   bool run(mlir::FuncOp func) {
     if (!validate(func))
       return false;
     p_.name = func.getName().str();
     p_.target = options_.target;
-    p_.isa = isaLevelOf(options_.target);
+    p_.isa = options_.isa != NETC_ISA_GENERIC ? options_.isa : isaLevelOf(options_.target);
     gpu_ = target_.gpu();
     if (options_.target.has_feature(Target::CUDA))
       p_.deviceApi = "cuda";

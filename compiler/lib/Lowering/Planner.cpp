@@ -36,7 +36,7 @@ int64_t channelsOf(mlir::Value v) {
 class Planner {
 public:
   Planner(mlir::FuncOp func, const LowerOptions &options)
-      : func_(func), options_(options), target_(TargetInfo::of(options.target)),
+      : func_(func), options_(options), target_(TargetInfo::of(options.target, options.isa)),
         ctx_{target_, options.winograd, options.bf16Dot, {}}, b_(func.getContext()) {}
 
   bool run() {

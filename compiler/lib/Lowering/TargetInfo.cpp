@@ -39,6 +39,14 @@ const IsaVariant &isaVariant(netc_isa isa) {
        "skylake-avx512",
        "+avx2,+fma,+f16c,+bmi,+bmi2,+lzcnt,+movbe,+popcnt,+avx512f,+avx512cd,+avx512bw,"
        "+avx512dq,+avx512vl,+avx512ifma,+avx512vbmi,+avx512vnni,+avx512bf16"},
+      // The AMX level's pipelines are the level below's; the tile
+      // instructions are in the runtime's kernels (runtime/lib/Amx.cpp).
+      {NETC_ISA_AVX512_AMX,
+       {Target::SSE41, Target::AVX, Target::AVX2, Target::FMA, Target::F16C, Target::AVX512,
+        Target::AVX512_Skylake, Target::AVX512_Cannonlake, Target::AVX512_SapphireRapids},
+       "skylake-avx512",
+       "+avx2,+fma,+f16c,+bmi,+bmi2,+lzcnt,+movbe,+popcnt,+avx512f,+avx512cd,+avx512bw,"
+       "+avx512dq,+avx512vl,+avx512ifma,+avx512vbmi,+avx512vnni,+avx512bf16"},
   };
   for (const IsaVariant &v : variants)
     if (v.isa == isa)
@@ -76,7 +84,7 @@ netc_isa isaLevelOf(const Target &target) {
   return NETC_ISA_GENERIC;
 }
 
-TargetInfo TargetInfo::of(const Target &target) {
+TargetInfo TargetInfo::of(const Target &target, netc_isa level) {
   TargetInfo info;
   info.target = target;
   if (target.has_feature(Target::CUDA)) {
@@ -89,12 +97,16 @@ TargetInfo TargetInfo::of(const Target &target) {
     bool dot = target.has_feature(Target::AVX512_SapphireRapids);
     info.isa = dot ? Isa::Avx512Dot : Isa::Avx512;
     info.bf16Dot = info.int8Dot = dot;
+    if (dot && level == NETC_ISA_AVX512_AMX) {
+      info.isa = Isa::Avx512Amx;
+      info.amx = true;
+    }
   } else if (target.arch == Target::X86 && target.has_feature(Target::AVX2)) {
     info.isa = Isa::Avx2;
   } else {
     info.isa = Isa::Other;
   }
-  bool wide = info.isa == Isa::Avx512 || info.isa == Isa::Avx512Dot;
+  bool wide = info.isa == Isa::Avx512 || info.isa == Isa::Avx512Dot || info.isa == Isa::Avx512Amx;
   info.vectorBits = info.gpu() ? 32 * 32 : target.natural_vector_size<float>() * 32;
   info.vectorRegisters = wide ? 32 : 16;
   // Per core, as on the machines netc runs on (Xeon and Zen: 32-48 KB L1d,
@@ -109,6 +121,7 @@ const char *TargetInfo::isaName() const {
   case Isa::Avx2: return netc_isa_name(NETC_ISA_AVX2);
   case Isa::Avx512: return netc_isa_name(NETC_ISA_AVX512);
   case Isa::Avx512Dot: return netc_isa_name(NETC_ISA_AVX512_VNNI);
+  case Isa::Avx512Amx: return netc_isa_name(NETC_ISA_AVX512_AMX);
   case Isa::Cuda: return "cuda";
   case Isa::OpenCL: return "opencl";
   case Isa::Other: break;

@@ -31,8 +31,8 @@ Template activation(const char *name) {
 
 const llvm::StringMap<std::vector<Template>> &families() {
   static const llvm::StringMap<std::vector<Template>> table = [] {
-    std::vector<Template> conv = {convGpuTemplate(), convWinogradTemplate(), convRowsTemplate(),
-                                  convDirectTemplate()};
+    std::vector<Template> conv = {convGpuTemplate(), convAmxTemplate(), convWinogradTemplate(),
+                                  convRowsTemplate(), convDirectTemplate()};
     llvm::StringMap<std::vector<Template>> t;
     t["nn.conv2d"] = conv;
     t["nn.fused_conv2d"] = conv;

@@ -123,6 +123,7 @@ std::string checkAccumulators(mlir::DictionaryAttr plan, const TargetInfo &targe
 
 // The templates, by family (their files).
 Template convGpuTemplate();       // Gpu.cpp
+Template convAmxTemplate();       // ConvAmx.cpp
 Template convWinogradTemplate();  // Winograd.cpp
 Template convRowsTemplate();      // Conv.cpp
 Template convDirectTemplate();    // Conv.cpp

@@ -126,9 +126,10 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
 }
 
 /// The back end's options, for code that runs on `target`.
-netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Target target) {
+netc::lowering::LowerOptions lowerOptionsFor(const Options &options, const Variant &variant) {
   netc::lowering::LowerOptions lower;
-  lower.target = target;
+  lower.target = variant.target;
+  lower.isa = variant.isa;
   lower.winograd = options.winograd;
   lower.precision = options.precision;
   lower.fp32Layers = options.fp32Layers;
@@ -150,6 +151,9 @@ std::vector<netc_isa> isaLevels(const Options &options) {
   std::vector<netc_isa> defaults = {NETC_ISA_AVX512, NETC_ISA_AVX2};
   if (dots)
     defaults.insert(defaults.begin(), NETC_ISA_AVX512_VNNI);
+  // The AMX kernels serve INT8 and BF16 convs.
+  if (options.precision != netc::lowering::Precision::FP32)
+    defaults.insert(defaults.begin(), NETC_ISA_AVX512_AMX);
   if (options.isas.empty() && !options.hostIsa)
     return defaults;
   std::vector<netc_isa> levels = options.isas;
@@ -174,12 +178,13 @@ std::string plannedIsa(mlir::ModuleOp module) {
 
 } // namespace
 
-std::vector<Halide::Target> variantTargets(const Options &options, mlir::ModuleOp module) {
+std::vector<Variant> variantTargets(const Options &options, mlir::ModuleOp module) {
   const Halide::Target &target = options.target;
+  auto variant = [&](netc_isa isa) { return Variant{netc::lowering::variantTarget(target, isa), isa}; };
   if (target.has_gpu_feature()) // its host side runs on any x86-64
-    return {netc::lowering::variantTarget(target, NETC_ISA_GENERIC)};
+    return {variant(NETC_ISA_GENERIC)};
   if (target.arch != Halide::Target::X86 || netc::lowering::namesIsaFeatures(target))
-    return {target};
+    return {Variant{target, netc::lowering::isaLevelOf(target)}};
   std::string planned = plannedIsa(module);
   if (!planned.empty()) {
     int level = netc_isa_named(planned.c_str());
@@ -197,21 +202,21 @@ std::vector<Halide::Target> variantTargets(const Options &options, mlir::ModuleO
            "plan (netc --emit=nn)");
       return {};
     }
-    return {netc::lowering::variantTarget(target, static_cast<netc_isa>(level))};
+    return {variant(static_cast<netc_isa>(level))};
   }
-  std::vector<Halide::Target> targets;
+  std::vector<Variant> targets;
   for (netc_isa isa : isaLevels(options))
-    targets.push_back(netc::lowering::variantTarget(target, isa));
+    targets.push_back(variant(isa));
   return targets;
 }
 
-std::optional<Halide::Target> jitTarget(const Options &options, mlir::ModuleOp module) {
-  std::vector<Halide::Target> targets = variantTargets(options, module);
+std::optional<Variant> jitTarget(const Options &options, mlir::ModuleOp module) {
+  std::vector<Variant> targets = variantTargets(options, module);
   if (targets.empty())
     return std::nullopt;
   std::vector<int32_t> isas;
-  for (const Halide::Target &t : targets)
-    isas.push_back(netc::lowering::isaLevelOf(t));
+  for (const Variant &v : targets)
+    isas.push_back(v.isa);
   size_t chosen = 0;
   netc_error error{};
   if (isas.front() != NETC_ISA_GENERIC &&
@@ -223,13 +228,13 @@ std::optional<Halide::Target> jitTarget(const Options &options, mlir::ModuleOp m
 }
 
 bool planModule(const Options &options, mlir::ModuleOp module) {
-  std::vector<Halide::Target> targets = variantTargets(options, module);
+  std::vector<Variant> targets = variantTargets(options, module);
   return !targets.empty() &&
          netc::lowering::plan(module, lowerOptionsFor(options, targets.front()));
 }
 
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output) {
-  std::vector<Halide::Target> targets = variantTargets(options, module);
+  std::vector<Variant> targets = variantTargets(options, module);
   if (targets.empty())
     return 1;
   // Each variant plans and lowers a copy of its own: plans differ by target.
@@ -403,7 +408,7 @@ bool startJit(Options &options, const std::vector<std::string> &paths,
     }
   }
   netc::lowering::Program &program = session.program;
-  std::optional<Halide::Target> target = jitTarget(options, *module);
+  std::optional<Variant> target = jitTarget(options, *module);
   if (!target || !netc::lowering::lower(*module, lowerOptionsFor(options, *target), program))
     return false;
   session.module = std::move(module);

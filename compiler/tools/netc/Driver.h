@@ -101,6 +101,11 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(const Options &options, CompilerCo
 
 /// What the back end produces.
 enum class Output { Header, HalideStmt, Library };
+/// One code variant: its Halide target and instruction-set level.
+struct Variant {
+  Halide::Target target;
+  netc_isa isa = NETC_ISA_GENERIC;
+};
 int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
 /// The targets of the code variants a library of `module` holds, highest
 /// first: for an x86 target that names no instruction-set features, one per
@@ -108,10 +113,10 @@ int runBackEnd(const Options &options, mlir::ModuleOp module, Output output);
 /// avx512-vnni where INT8 or BF16 by vdpbf16ps use its dot products), or the
 /// level a planned module (nn.isa) was planned for; else the target itself.
 /// Empty after printing why.
-std::vector<Halide::Target> variantTargets(const Options &options, mlir::ModuleOp module);
+std::vector<Variant> variantTargets(const Options &options, mlir::ModuleOp module);
 /// The one of them the JIT runs here: the highest this CPU has, at most
 /// $NETC_ISA. Nothing after printing why.
-std::optional<Halide::Target> jitTarget(const Options &options, mlir::ModuleOp module);
+std::optional<Variant> jitTarget(const Options &options, mlir::ModuleOp module);
 /// The planner (netc/Lowering/Planner.h) for the first variant: writes each
 /// op's layout and template on the module; false after an error.
 bool planModule(const Options &options, mlir::ModuleOp module);
@@ -147,8 +152,8 @@ struct JitSession {
 bool startJit(Options &options, const std::vector<std::string> &paths,
               const std::vector<Array> &inputs, const std::string &weights,
               const std::string &stripPrefix, JitSession &session);
-/// The LowerOptions an invocation's Options give, for `target`.
-netc::lowering::LowerOptions lowerOptionsFor(const Options &options, Halide::Target target);
+/// The LowerOptions an invocation's Options give, for `variant`.
+netc::lowering::LowerOptions lowerOptionsFor(const Options &options, const Variant &variant);
 
 // Calibrate.cpp
 /// What `netc calibrate` is asked for.

@@ -107,11 +107,12 @@ cl::opt<std::string> targetString(
              "naming x86 features (x86-64-linux-avx2-fma-f16c-sse41), that one variant only"),
     cl::init("host"), cl::cat(category));
 cl::list<std::string> isaList(
-    "isa", cl::CommaSeparated, cl::value_desc("avx2,avx512,avx512-vnni|host"),
+    "isa", cl::CommaSeparated, cl::value_desc("avx2,avx512,avx512-vnni,avx512-amx|host"),
     cl::sub(*cl::AllSubCommands),
     cl::desc("The x86 code variants a library carries; it runs the highest the CPU has (at\n"
-             "most $NETC_ISA or the load option isa). Default: avx512,avx2, and avx512-vnni\n"
-             "too where INT8 (vpdpbusd) or --bf16-dot (vdpbf16ps) use it. host: the one of\n"
+             "most $NETC_ISA or the load option isa). Default: avx512,avx2; avx512-vnni too\n"
+             "where INT8 (vpdpbusd) or --bf16-dot (vdpbf16ps) use it; avx512-amx too for INT8\n"
+             "and BF16 (convs on netc's AMX kernels). host: the one of\n"
              "those this CPU would run. netc run and calibrate run the highest of them this\n"
              "CPU has"),
     cl::cat(category));
@@ -356,7 +357,7 @@ bool parseIsas(std::vector<netc_isa> &isas, bool &host) {
     }
     int level = netc_isa_named(name.c_str());
     if (level <= NETC_ISA_GENERIC) {
-      usageError("--isa '" + name + "' is not one of avx2, avx512, avx512-vnni, host");
+      usageError("--isa '" + name + "' is not one of avx2, avx512, avx512-vnni, avx512-amx, host");
       return false;
     }
     if (std::find(isas.begin(), isas.end(), level) == isas.end())

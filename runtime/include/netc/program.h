@@ -233,6 +233,24 @@ netc_status netc_program_run_steps(const netc_model *model, size_t first, size_t
                                    float *output, size_t output_capacity, void *arena,
                                    size_t arena_bytes, int threads, netc_error *error);
 
+/* The AMX kernels the pipelines of conv.amx steps call (Halide extern
+ * stages: buffers and int32 scalars in, the output buffer last; a null output
+ * host is a bounds query): a convolution's sums over a region (x, y, c, n)
+ * of its output, int32 for u8 x s8, float32 for BF16 x BF16, from the
+ * zero-padded channels-innermost input and weights packed as conv.amx packs
+ * them (runtime/lib/Amx.cpp); `flat` (stride 1) runs the region's rows as
+ * one row of pixels over input rows as wide as the kernel's window. 0, or -1
+ * for a call they cannot serve. */
+struct halide_buffer_t;
+int netc_amx_conv_u8s8(struct halide_buffer_t *input, struct halide_buffer_t *weights,
+                       int32_t stride, int32_t kernel_h, int32_t kernel_w, int32_t pad_top,
+                       int32_t pad_left, int32_t channels, int32_t chunks, int32_t blocks,
+                       int32_t flat, struct halide_buffer_t *out);
+int netc_amx_conv_bf16(struct halide_buffer_t *input, struct halide_buffer_t *weights,
+                       int32_t stride, int32_t kernel_h, int32_t kernel_w, int32_t pad_top,
+                       int32_t pad_left, int32_t channels, int32_t chunks, int32_t blocks,
+                       int32_t flat, struct halide_buffer_t *out);
+
 /* For pipeline runners (netc's JIT): runs task(task_context, i, closure)
  * for i in [min, min + size) on the threads of the call whose user context
  * a step received; returns 0 or the first failing task's status. */

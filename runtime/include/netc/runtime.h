@@ -140,11 +140,13 @@ typedef enum netc_isa {
   NETC_ISA_AVX2 = 1,        /* AVX2, FMA, F16C, BMI1/2, LZCNT, MOVBE (Haswell, Zen and later) */
   NETC_ISA_AVX512 = 2,      /* and AVX-512 F, CD, BW, DQ, VL (Skylake-SP, Ice Lake, Zen 4) */
   NETC_ISA_AVX512_VNNI = 3, /* and AVX-512 IFMA, VBMI, VNNI, BF16 (Sapphire Rapids, Zen 4, 5) */
+  NETC_ISA_AVX512_AMX = 4,  /* and AMX tiles, INT8 and BF16, the OS granting their use (Sapphire
+                               Rapids): reduced-precision convs on netc's AMX kernels */
 } netc_isa;
-#define NETC_ISA_COUNT 4
+#define NETC_ISA_COUNT 5
 
-/* "generic", "avx2", "avx512", "avx512-vnni" (NETC_ISA's spellings); NULL
- * for a value that is no netc_isa. */
+/* "generic", "avx2", "avx512", "avx512-vnni", "avx512-amx" (NETC_ISA's
+ * spellings); NULL for a value that is no netc_isa. */
 const char *netc_isa_name(int isa);
 /* The netc_isa a name spells, or -1. */
 int netc_isa_named(const char *name);
@@ -155,7 +157,7 @@ netc_isa netc_cpu_isa(void);
 /* How a model loads its weights (NULL: the defaults, all zero). */
 typedef struct netc_load_options {
   const char *strip_prefix; /* NULL, or removed from every key first (e.g. "module.") */
-  /* NULL: $NETC_ISA if set, else no limit; or "avx2", "avx512", "avx512-vnni":
+  /* NULL: $NETC_ISA if set, else no limit; or "avx2", "avx512", "avx512-vnni", "avx512-amx":
    * the highest variant to run (a lower one, to compare or to work around a
    * CPU's fault). One the CPU does not run is NETC_ERROR_UNSUPPORTED_CPU. */
   const char *isa;

@@ -171,6 +171,9 @@ struct QParams {
 
 struct LowerOptions {
   Halide::Target target = Halide::get_host_target();
+  /// The code's instruction-set level (a library's variant); GENERIC: the
+  /// one the target's features reach.
+  netc_isa isa = NETC_ISA_GENERIC;
   bool winograd = true; // 3x3 stride-1 convs by Winograd's F(4x4 or 2x2, 3x3)
   Precision precision = Precision::FP32;
   /// Module paths (or their prefixes, "layer4" for "layer4.0.conv1") of the

@@ -41,13 +41,14 @@ Halide::Target variantTarget(const Halide::Target &base, netc_isa isa);
 /// rather than leaving them to netc's variants (host, x86-64-linux).
 bool namesIsaFeatures(const Halide::Target &target);
 /// The netc_isa level an x86 target's features reach (GENERIC for GPU and
-/// other targets).
+/// other targets). (AVX512_AMX is never a Halide target's: its pipelines
+/// are AVX512_VNNI's with calls to the runtime's AMX kernels.)
 netc_isa isaLevelOf(const Halide::Target &target);
 
 struct TargetInfo {
   /// The instruction sets netc has templates for; Other: a vector target
   /// of no class below (scalar or non-x86), planned as AVX2 would be.
-  enum class Isa { Avx2, Avx512, Avx512Dot, Cuda, OpenCL, Other };
+  enum class Isa { Avx2, Avx512, Avx512Dot, Avx512Amx, Cuda, OpenCL, Other };
   Isa isa = Isa::Avx2;
   Halide::Target target;
   int vectorBits = 256;     // a vector register's width
@@ -55,8 +56,11 @@ struct TargetInfo {
   int64_t l1Bytes = 32 << 10, l2Bytes = 1 << 20; // data caches per core
   bool bf16Dot = false;     // vdpbf16ps (AVX512-BF16)
   bool int8Dot = false;     // vpdpbusd (AVX512-VNNI)
+  bool amx = false;         // the runtime's AMX kernels (conv.amx)
 
-  static TargetInfo of(const Halide::Target &target);
+  /// The facts of `target`, for code of level `isa` (GENERIC: the level
+  /// the target's features reach).
+  static TargetInfo of(const Halide::Target &target, netc_isa isa = NETC_ISA_GENERIC);
 
   bool gpu() const { return isa == Isa::Cuda || isa == Isa::OpenCL; }
   /// CUDA schedules a warp's threads as lanes (gpu_lanes); Halide 14's

@@ -132,14 +132,14 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
   }
   if (attr.getName() == kIsaAttr) {
     auto isa = attr.getValue().dyn_cast<StringAttr>();
-    static const char *const known[] = {"avx2", "avx512", "avx512-vnni", "cuda", "opencl",
-                                        "other"};
+    static const char *const known[] = {"avx2", "avx512", "avx512-vnni", "avx512-amx", "cuda",
+                                        "opencl", "other"};
     bool ok = isa && mlir::isa<FuncOp>(op) &&
               llvm::is_contained(known, isa.getValue());
     if (!ok)
       return op->emitError() << "'" << kIsaAttr << "' is one of \"avx2\", \"avx512\", "
-                             << "\"avx512-vnni\", \"cuda\", \"opencl\", \"other\" on a "
-                                "function; got "
+                             << "\"avx512-vnni\", \"avx512-amx\", \"cuda\", \"opencl\", "
+                                "\"other\" on a function; got "
                              << attr.getValue();
     return success();
   }
