@@ -147,8 +147,10 @@ Func amxEmit(mlir::Operation *op, EmitContext &ctx) {
   bool flat = planBool(ctx.plan, "flat");
   bool inPlace = flat && readsInputInPlace(op, ctx, rows);
   bool copied;
-  Func padded = int8 ? int8Input(conv, ctx, unit, copied, /*always=*/true)
-                     : bf16Input(conv, ctx, copied, /*always=*/true);
+  Func padded;
+  if (!inPlace)
+    padded = int8 ? int8Input(conv, ctx, unit, copied, /*always=*/true)
+                  : bf16Input(conv, ctx, copied, /*always=*/true);
   ExternFuncArgument source = inPlace ? ExternFuncArgument(ctx.inputParams[0])
                                       : ExternFuncArgument(padded);
 

@@ -39,17 +39,12 @@ const IsaVariant &isaVariant(netc_isa isa) {
        "skylake-avx512",
        "+avx2,+fma,+f16c,+bmi,+bmi2,+lzcnt,+movbe,+popcnt,+avx512f,+avx512cd,+avx512bw,"
        "+avx512dq,+avx512vl,+avx512ifma,+avx512vbmi,+avx512vnni,+avx512bf16"},
-      // The AMX level's pipelines are the level below's; the tile
-      // instructions are in the runtime's kernels (runtime/lib/Amx.cpp).
-      {NETC_ISA_AVX512_AMX,
-       {Target::SSE41, Target::AVX, Target::AVX2, Target::FMA, Target::F16C, Target::AVX512,
-        Target::AVX512_Skylake, Target::AVX512_Cannonlake, Target::AVX512_SapphireRapids},
-       "skylake-avx512",
-       "+avx2,+fma,+f16c,+bmi,+bmi2,+lzcnt,+movbe,+popcnt,+avx512f,+avx512cd,+avx512bw,"
-       "+avx512dq,+avx512vl,+avx512ifma,+avx512vbmi,+avx512vnni,+avx512bf16"},
   };
+  // The AMX level's pipelines are compiled as the level below's; the tile
+  // instructions are in the runtime's kernels (runtime/lib/Amx.cpp).
+  netc_isa compiledAs = isa == NETC_ISA_AVX512_AMX ? NETC_ISA_AVX512_VNNI : isa;
   for (const IsaVariant &v : variants)
-    if (v.isa == isa)
+    if (v.isa == compiledAs)
       return v;
   return variants[0];
 }
