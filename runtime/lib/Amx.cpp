@@ -115,8 +115,15 @@ void boundsQuery(const Geometry &g, halide_buffer_t *input, halide_buffer_t *wei
 #ifdef NETC_AMX
 // The tile instructions for this part of the file only: the runtime runs on
 // every x86-64 CPU, and calls these where the CPU check found AMX.
+// GCC takes a target region; clang (the fuzzer and sanitizer builds) an
+// attribute applied to every function up to the matching pop.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("amx-tile,amx-int8,amx-bf16"))), \
+                             apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("amx-tile,amx-int8,amx-bf16")
+#endif
 
 struct TileConfig {
   uint8_t palette = 1;
@@ -331,7 +338,11 @@ void convolve(const Geometry &g, const halide_buffer_t *input, const halide_buff
 }
 
 #undef NETC_TILE_DOT
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif // NETC_AMX
 
 int run(Kind kind, halide_buffer_t *input, halide_buffer_t *weights, const Geometry &g,
