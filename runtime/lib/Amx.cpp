@@ -57,8 +57,16 @@ struct Geometry {
   int chunks;       // 64-byte chunks of a kernel row's kw * channels
   int blocks;       // of 16 output channels in the packed weights
   int elementBytes; // 1 (u8), 2 (BF16)
-  int flat;         // 1: the output rows run as one row of pixels (stride 1)
+  int flat;         // 1: the output rows run as one row of pixels (stride 1);
+                    // 2: so, and the output region's rows hold the halo
+                    // columns too (kernelW - 1 after each row's pixels)
 };
+
+/// Columns at the end of each row of the output region that are the run's
+/// halo pixels (computed, not part of the conv's output): where the
+/// pipeline makes the region as wide as the input's rows, so that every
+/// tile of the run goes to it in one store.
+int haloColumns(const Geometry &g) { return g.flat == 2 ? g.kernelW - 1 : 0; }
 
 /// How far past a row's last pixel the last chunk reads, in pixels.
 int overreadPixels(const Geometry &g) {
@@ -90,8 +98,9 @@ void boundsQuery(const Geometry &g, halide_buffer_t *input, halide_buffer_t *wei
     // Pixels p of the run, from the region's first, read input pixels p +
     // ky * width + kx (and the last chunk's excess); a run shorter than a
     // tile is read as a whole tile.
-    int width = o[0].extent - 1 + g.kernelW;
-    int pixels = (o[1].extent - 1) * width + o[0].extent;
+    int valid = o[0].extent - haloColumns(g);
+    int width = valid - 1 + g.kernelW;
+    int pixels = (o[1].extent - 1) * width + valid;
     int reach = std::max(pixels, 16) + (g.kernelH - 1) * width + g.kernelW - 1 + overread;
     input->dim[0].extent = width;
     input->dim[1].extent = std::max(input->dim[1].extent, (reach + width - 1) / width);
@@ -280,7 +289,7 @@ void convolve(const Geometry &g, const halide_buffer_t *input, const halide_buff
   const int64_t tileStride = g.stride * pixelStride; // A rows: consecutive output pixels
   const int64_t blockBytes = int64_t(g.kernelH) * g.chunks * 1024; // one channel block's weights
   const Output out{outBuffer};
-  const int x0 = o[0].min, y0 = o[1].min, xEnd = x0 + o[0].extent, cEnd = o[2].min + o[2].extent;
+  const int x0 = o[0].min, y0 = o[1].min, cEnd = o[2].min + o[2].extent;
   alignas(64) int32_t scratch[4][256];
   // The input pixel of output (x, y) at kernel row 0, column 0.
   auto source = [&](int x, int y, int n) {
@@ -305,15 +314,16 @@ void convolve(const Geometry &g, const halide_buffer_t *input, const halide_buff
   using Narrow = std::false_type;
   for (int n = o[3].min; n < o[3].min + o[3].extent; ++n) {
     if (g.flat) {
-      const int width = in[0].extent;
-      const int pixels = (o[1].extent - 1) * width + o[0].extent;
+      const int width = in[0].extent, valid = o[0].extent - haloColumns(g);
+      const int pixels = (o[1].extent - 1) * width + valid;
       auto pixelAt = [&](int p, int &x, int &y) {
         x = x0 + p % width, y = y0 + p / width;
-        return x < xEnd;
+        return x < x0 + valid;
       };
       auto sourceOf = [&](int p) { return source(x0, y0, n) + p * pixelStride; };
-      // Tiles whose pixels are consecutive in the output: no halo columns,
-      // rows of the output one after another.
+      // Tiles whose pixels are consecutive in the output: its rows as wide
+      // as the input's (no halo columns, or the region holds them), one
+      // after another.
       bool contiguous = o[2].stride == 1 && width == o[0].extent &&
                         o[1].stride == int64_t(o[0].extent) * o[0].stride;
       if (pixelsPerStep(pixels) == 32)

@@ -17,9 +17,12 @@
 //
 // Tasks: output rows by a block of 64 output channels each, the kernel's
 // sums kept in a task-sized buffer the epilogue reads. Stride 1 runs a
-// task's rows as one run of pixels (`flat`, Amx.cpp); the padded input is
-// made once, before the tasks, except where a 1x1 conv reads its input
-// buffer as it is.
+// task's rows as one run of pixels (`flat`, Amx.cpp), the sums buffer's
+// rows as wide as the padded input's so that every tile goes to it in one
+// store (the halo columns' sums are dropped); a strided 1x1 conv (ResNet's
+// downsampling shortcuts) runs so too, over its input subsampled once. The
+// padded input is made once, before the tasks, except where a 1x1 conv
+// reads its input buffer as it is.
 //
 //===----------------------------------------------------------------------===//
 #include "Templates.h"
@@ -72,18 +75,26 @@ bool readsInputInPlace(mlir::Operation *op, const EmitContext &ctx, int64_t rows
          rows * width >= 16;
 }
 
-/// Stride 1: `flat` (the rows of a task as one run of pixels, the halo
-/// columns computed and dropped: ResNet's 7x7 layers fill 49 of 64 tile
-/// rows, not 7 of 16), with rows per task a divisor of the height, as many
+/// Whether a task's rows can run as one run of pixels: stride 1 (each
+/// pixel's window one input pixel on from the one before, across rows too,
+/// over the padded input's rows), or a 1x1 kernel of any stride (over the
+/// input subsampled by the stride).
+bool runsFlat(const ConvShape &conv) {
+  return conv.stride[0] == 1 || (conv.kernel[0] == 1 && conv.kernel[1] == 1);
+}
+
+/// Stride 1 and strided 1x1 kernels: `flat` (the rows of a task as one run
+/// of pixels, the halo columns computed and dropped: ResNet's 7x7 layers
+/// fill 49 of 64 tile rows, not 7 of 16), with rows per task a divisor of the height, as many
 /// as keep a task's sums within 128 KB (64 channels of int32 or float32:
 /// 512 pixels), and tasks enough for the cores (at least 8 of images,
-/// channel blocks of 64 and row blocks). Strided: row by row, 2 rows per
-/// task from 28 rows, else 1.
+/// channel blocks of 64 and row blocks). Otherwise (strided kernels larger
+/// than 1x1) row by row, 2 rows per task from 28 rows, else 1.
 PlanParams amxPlan(mlir::Operation *op, const PlanContext &, mlir::Builder &b) {
   ConvShape conv = convShapeOf(op);
   llvm::ArrayRef<int64_t> out = outShape(op);
   int64_t height = out[2], width = out[3];
-  bool flat = conv.stride[0] == 1;
+  bool flat = runsFlat(conv);
   int64_t rows = height >= 28 ? 2 : 1;
   if (flat) {
     int64_t images = std::max<int64_t>(out[0], 1); // the batch may be dynamic: at least 1
@@ -98,8 +109,10 @@ PlanParams amxPlan(mlir::Operation *op, const PlanContext &, mlir::Builder &b) {
 
 std::string amxCheck(mlir::Operation *op, const PlanContext &, mlir::DictionaryAttr plan) {
   ConvShape conv = convShapeOf(op);
-  if (planBool(plan, "flat") && conv.stride[0] != 1)
-    return "flat runs of pixels need stride 1; this conv's is " + std::to_string(conv.stride[0]);
+  if (planBool(plan, "flat") && !runsFlat(conv))
+    return "flat runs of pixels need stride 1 or a 1x1 kernel; this conv's stride is " +
+           std::to_string(conv.stride[0]) + " with a " + std::to_string(conv.kernel[0]) + "x" +
+           std::to_string(conv.kernel[1]) + " kernel";
   return checkInt(plan, "rows_per_task", 1, outShape(op)[2]);
 }
 
@@ -151,13 +164,28 @@ Func amxEmit(mlir::Operation *op, EmitContext &ctx) {
   if (!inPlace)
     padded = int8 ? int8Input(conv, ctx, unit, copied, /*always=*/true)
                   : bf16Input(conv, ctx, copied, /*always=*/true);
+  // A strided 1x1 conv: the kernel runs flat, stride 1 and unpadded, over
+  // the input pixels the conv reads (one in stride x stride), made once.
+  bool subsampled = flat && conv.stride[0] > 1;
+  Func made = padded;
+  if (subsampled) {
+    made = Func(padded.name() + "_subsampled");
+    made(v.x, v.y, v.c, v.n) =
+        padded(v.x * conv.stride[1] - conv.pad[1], v.y * conv.stride[0] - conv.pad[0], v.c, v.n);
+  }
   ExternFuncArgument source = inPlace ? ExternFuncArgument(ctx.inputParams[0])
-                                      : ExternFuncArgument(padded);
+                                      : ExternFuncArgument(made);
+  int stride = subsampled ? 1 : conv.stride[0];
+  int padTop = subsampled ? 0 : conv.pad[0], padLeft = subsampled ? 0 : conv.pad[1];
+  // Flat with a halo (kernels wider than 1): the sums' rows hold the halo
+  // columns too (Amx.cpp's flat = 2), kw - 1 after each row's pixels.
+  int width = static_cast<int>(outShape(op)[3]);
+  bool haloColumns = flat && kw > 1;
 
   Func sums(int8 ? "conv_amx_i32" : "conv_amx_f32");
-  std::vector<ExternFuncArgument> args = {source,      weights,  conv.stride[0], kh,
-                                          kw,          conv.pad[0], conv.pad[1], channels,
-                                          chunks,      blocks,   int(flat)};
+  std::vector<ExternFuncArgument> args = {
+      source, weights, stride,   kh,     kw, padTop, padLeft, channels, chunks,
+      blocks, flat ? (haloColumns ? 2 : 1) : 0};
   sums.define_extern(int8 ? "netc_amx_conv_u8s8" : "netc_amx_conv_bf16", args,
                      int8 ? Int(32) : Float(32), {v.x, v.y, v.c, v.n}, NameMangling::C);
 
@@ -185,20 +213,22 @@ Func amxEmit(mlir::Operation *op, EmitContext &ctx) {
         .parallel(task)
         .vectorize(ci, V, TailStrategy::GuardWithIf);
     sums.compute_at(output, task).reorder_storage(v.c, v.x, v.y, v.n);
+    if (haloColumns)
+      sums.bound(v.x, 0, width + kw - 1);
     if (inPlace)
       return;
     // The padded input once for all tasks, rows in parallel: per task, the
     // halos of strided convs' rows overlapped (ResNet's stem read its float
     // input 3 times over).
-    padded.compute_root()
+    made.compute_root()
         .bound(v.c, 0, channels)
         .reorder_storage(v.c, v.x, v.y, v.n)
         .reorder(v.c, v.x, v.y, v.n)
         .parallel(v.y);
     if (channels >= V)
-      padded.vectorize(v.c, V, TailStrategy::GuardWithIf);
+      made.vectorize(v.c, V, TailStrategy::GuardWithIf);
     else
-      padded.vectorize(v.c).vectorize(v.x, V, TailStrategy::GuardWithIf);
+      made.vectorize(v.c).vectorize(v.x, V, TailStrategy::GuardWithIf);
   };
   return result;
 }
