@@ -49,8 +49,13 @@ bool amxFits(mlir::Operation *op, const PlanContext &ctx) {
   // unused, and run faster by conv.direct (0.47 against 0.35 ms).
   int bytes = computesInInt8(op) ? 1 : 2, unit = 4 / bytes;
   int rowBytes = conv.kernel[1] * ((conv.cin + unit - 1) / unit * unit) * bytes;
+  // An INT8 conv whose whole reduction is one 64-byte chunk (ResNet-50's
+  // 1x1 convs over 64 channels) stays on VNNI: each tile step is 4
+  // multiplies to 4 tile stores of int32 sums, where conv.direct keeps its
+  // sums in registers for the epilogue (0.60-0.88x AMX's time there).
+  bool oneChunk = computesInInt8(op) && conv.kernel[0] * rowBytes <= 64;
   return conv.groups == 1 && conv.dilation[0] == 1 && conv.dilation[1] == 1 &&
-         conv.stride[0] == conv.stride[1] && conv.cout >= 16 && rowBytes >= 64 &&
+         conv.stride[0] == conv.stride[1] && conv.cout >= 16 && rowBytes >= 64 && !oneChunk &&
          layoutOf(op->getResult(0)) == Layout::NHWC;
 }
 
