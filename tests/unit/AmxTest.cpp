@@ -37,8 +37,8 @@ struct Case {
 /// The input at (x, y, c, n) of the padded image: any coordinate the
 /// kernel may read, halo included (the reference reads the same values).
 int inputValue(const Case &t, int x, int y, int c, int n) {
-  uint32_t h = uint32_t(x * 73856093) ^ uint32_t(y * 19349663) ^ uint32_t(c * 83492791) ^
-               uint32_t(n * 2654435761u);
+  uint32_t h = uint32_t(x) * 73856093u ^ uint32_t(y) * 19349663u ^ uint32_t(c) * 83492791u ^
+               uint32_t(n) * 2654435761u;
   h ^= h >> 13;
   return t.bf16 ? int(h % 9) - 4 : int(h % 256);
 }
