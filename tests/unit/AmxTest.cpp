@@ -159,7 +159,8 @@ std::string check(const Case &t) {
       wb.host = wbytes.data();
       ob.host = reinterpret_cast<uint8_t *>(out.data());
       if (call() != 0)
-        return "the kernel refused task (y " + std::to_string(y0) + ", c " + std::to_string(c0) + ")";
+        return "the kernel refused task (y " + std::to_string(y0) + ", c " +
+               std::to_string(c0) + ")";
       for (int n = 0; n < t.images; ++n)
         for (int y = y0; y < y0 + rows; ++y)
           for (int x = 0; x < outW; ++x)

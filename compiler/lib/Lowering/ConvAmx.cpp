@@ -92,11 +92,12 @@ bool runsFlat(const ConvShape &conv) {
 
 /// Stride 1 and strided 1x1 kernels: `flat` (the rows of a task as one run
 /// of pixels, the halo columns computed and dropped: ResNet's 7x7 layers
-/// fill 49 of 64 tile rows, not 7 of 16), with rows per task a divisor of the height, as many
-/// as keep a task's sums within 128 KB (64 channels of int32 or float32:
-/// 512 pixels), and tasks enough for the cores (at least 8 of images,
-/// channel blocks of 64 and row blocks). Otherwise (strided kernels larger
-/// than 1x1) row by row, 2 rows per task from 28 rows, else 1.
+/// fill 49 of 64 tile rows, not 7 of 16), with rows per task a divisor of
+/// the height, as many as keep a task's sums within 128 KB (64 channels of
+/// int32 or float32: 512 pixels), and tasks enough for the cores (at least
+/// 8 of images, channel blocks of 64 and row blocks; 16 ran ResNet-50 INT8
+/// 1.08x slower). Otherwise (strided kernels larger than 1x1) row by row, 2
+/// rows per task from 28 rows, else 1.
 PlanParams amxPlan(mlir::Operation *op, const PlanContext &, mlir::Builder &b) {
   ConvShape conv = convShapeOf(op);
   llvm::ArrayRef<int64_t> out = outShape(op);
@@ -190,9 +191,9 @@ Func amxEmit(mlir::Operation *op, EmitContext &ctx) {
   bool haloColumns = flat && kw > 1;
 
   Func sums(int8 ? "conv_amx_i32" : "conv_amx_f32");
-  std::vector<ExternFuncArgument> args = {
-      source, weights, stride,   kh,     kw, padTop, padLeft, channels, chunks,
-      blocks, flat ? (haloColumns ? 2 : 1) : 0};
+  std::vector<ExternFuncArgument> args = {source, weights, stride,   kh,     kw,
+                                          padTop, padLeft, channels, chunks, blocks,
+                                          flat ? (haloColumns ? 2 : 1) : 0};
   sums.define_extern(int8 ? "netc_amx_conv_u8s8" : "netc_amx_conv_bf16", args,
                      int8 ? Int(32) : Float(32), {v.x, v.y, v.c, v.n}, NameMangling::C);
 
