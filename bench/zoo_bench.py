@@ -239,6 +239,24 @@ def ort_ms(args, onnx, batch, sample):
                                                     'node_modules'))))
 
 
+def netc_bench_for(build, netc, entry, sample, model, out, options):
+    """A library of one network (`netc --entry ENTRY OPTIONS`, built in `out`)
+    and a netc-bench of its own that runs it as MODEL; returns the bench."""
+    shape = ','.join(str(d) for d in [1] + sample)
+    run([netc, '--entry', entry, '--input-shape', shape, '--name', 'bench_net', '-o', out] +
+        list(options))
+    with open(os.path.join(out, 'bench_models.h'), 'w') as h:
+        h.write('#include "bench_net.h"\n'
+                'static const struct { const char *name; const struct netc_program *(*program)(void); }\n'
+                f'    kModels[] = {{{{"{model}", bench_net_program}}}};\n')
+    bench = os.path.join(out, 'netc-bench')
+    run(['c++', '-std=c++17', '-O2', '-I', out, '-I', os.path.join(ROOT, 'runtime', 'include'),
+         os.path.join(ROOT, 'bench', 'netc_bench.cpp'), '-o', bench,
+         os.path.join(out, 'libbench_net.a'), os.path.join(build, 'runtime', 'libnetc_runtime.a'),
+         os.path.join(build, 'netc', 'libnetc_halide_runtime.a'), '-lpthread', '-ldl'])
+    return bench
+
+
 def build_int8(args, netc, name, entry, model, weights, onnx, sample, tmp):
     """netc's INT8 library (calibrated, built, linked into a netc-bench of its
     own), PyTorch's FX PTQ model and ONNX Runtime's QDQ model, all calibrated
@@ -252,20 +270,9 @@ def build_int8(args, netc, name, entry, model, weights, onnx, sample, tmp):
     np.save(calib, calibration.numpy())
     run([netc, 'calibrate', '--entry', entry, '--weights', weights, '--input', calib, '-o',
          qparams])
-    shape = ','.join(str(d) for d in [1] + sample)
-    out = os.path.join(tmp, f'{name}_int8')
-    run([netc, '--entry', entry, '--input-shape', shape, '--precision', 'int8', '--qparams',
-         qparams, '--name', f'bench_{name}_int8', '-o', out])
-    with open(os.path.join(out, 'bench_models.h'), 'w') as h:
-        h.write(f'#include "bench_{name}_int8.h"\n'
-                'static const struct { const char *name; const struct netc_program *(*program)(void); }\n'
-                f'    kModels[] = {{{{"int8", bench_{name}_int8_program}}}};\n')
-    bench = os.path.join(out, 'netc-bench')
-    run(['c++', '-std=c++17', '-O2', '-I', out, '-I', os.path.join(ROOT, 'runtime', 'include'),
-         os.path.join(ROOT, 'bench', 'netc_bench.cpp'), '-o', bench,
-         os.path.join(out, f'libbench_{name}_int8.a'),
-         os.path.join(args.build, 'runtime', 'libnetc_runtime.a'),
-         os.path.join(args.build, 'netc', 'libnetc_halide_runtime.a'), '-lpthread', '-ldl'])
+    bench = netc_bench_for(args.build, netc, entry, sample, 'int8',
+                           os.path.join(tmp, f'{name}_int8'),
+                           ['--precision', 'int8', '--qparams', qparams])
     torch.backends.quantized.engine = 'onednn'
     prepared = prepare_fx(copy.deepcopy(model), get_default_qconfig_mapping('onednn'),
                           example_inputs=(calibration[:1],))
