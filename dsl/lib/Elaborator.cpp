@@ -252,6 +252,7 @@ int Elaborator::elabStmt(const Stmt &stmt, Context &ctx, int current) {
     break;
   }
   case Stmt::Kind::Add:
+  case Stmt::Kind::Mul:
   case Stmt::Kind::Cat: {
     int64_t axis = 1;
     if (stmt.kind == Stmt::Kind::Cat) {
@@ -261,8 +262,10 @@ int Elaborator::elabStmt(const Stmt &stmt, Context &ctx, int current) {
     }
     std::vector<int> outputs;
     elabBranches(stmt, inner, current, outputs);
-    result = joinBranches(stmt.kind == Stmt::Kind::Add ? OpKind::Add : OpKind::Concat,
-                          outputs, axis, stmt.loc, path, ctx.auxiliary);
+    OpKind join = stmt.kind == Stmt::Kind::Add   ? OpKind::Add
+                  : stmt.kind == Stmt::Kind::Mul ? OpKind::Mul
+                                                 : OpKind::Concat;
+    result = joinBranches(join, outputs, axis, stmt.loc, path, ctx.auxiliary);
     break;
   }
   case Stmt::Kind::Side: {

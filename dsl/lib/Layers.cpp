@@ -38,6 +38,11 @@ const std::map<std::string, std::vector<ParamSpec>> &layerTable() {
       {"relu", {}},
       {"sigmoid", {}},
       {"tanh", {}},
+      {"relu6", {}},
+      {"hardtanh", {opt("min", F(-1.0)), opt("max", F(1.0))}},
+      {"hardswish", {}},
+      {"hardsigmoid", {}},
+      {"silu", {}},
       {"identity", {}},
       {"dropout", {opt("p", F(0.5))}},
       {"flatten", {opt("start", I(1))}},
@@ -248,11 +253,21 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     at.shift = argFloats(args, "shift");
     apply(shapes::channelAffine, static_cast<int64_t>(at.scale.size()),
           static_cast<int64_t>(at.shift.size()));
+  } else if (op == "relu6" || op == "hardtanh") {
+    // torch.nn.ReLU6 is Hardtanh(0, 6).
+    layer.kind = OpKind::Hardtanh;
+    at.minValue = op == "relu6" ? 0.0 : argFloat(args, "min");
+    at.maxValue = op == "relu6" ? 6.0 : argFloat(args, "max");
+    if (!(at.minValue <= at.maxValue))
+      fail(args.locOf("max"), "hardtanh: max (" + formatDouble(at.maxValue) +
+                                  ") must not be below min (" + formatDouble(at.minValue) + ")");
+    layer.shape = in;
   } else {
-    static const std::map<std::string, OpKind> pointwise = {{"relu", OpKind::Relu},
-                                                            {"sigmoid", OpKind::Sigmoid},
-                                                            {"tanh", OpKind::Tanh},
-                                                            {"identity", OpKind::Identity}};
+    static const std::map<std::string, OpKind> pointwise = {
+        {"relu", OpKind::Relu},           {"sigmoid", OpKind::Sigmoid},
+        {"tanh", OpKind::Tanh},           {"hardswish", OpKind::Hardswish},
+        {"hardsigmoid", OpKind::Hardsigmoid}, {"silu", OpKind::Silu},
+        {"identity", OpKind::Identity}};
     layer.kind = pointwise.at(op);
     layer.shape = in;
   }
@@ -262,8 +277,8 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
 
 int Elaborator::joinBranches(OpKind kind, const std::vector<int> &branches, int64_t axis,
                              SourceLoc loc, const std::string &path, bool auxiliary) {
-  const char *what = kind == OpKind::Add ? "add" : "cat";
-  if (branches.size() == 1)
+  const char *what = opName(kind);
+  if (branches.size() == 1 && kind != OpKind::Mul)
     return branches[0];
   if (branches.empty())
     fail(loc, std::string(what) + " has no branches");
@@ -278,7 +293,9 @@ int Elaborator::joinBranches(OpKind kind, const std::vector<int> &branches, int6
   for (int b : branches)
     operands.push_back(toDims(shapeOf(b)));
   auto rule = [&](const std::vector<shapes::Dims> &dims) {
-    return kind == OpKind::Concat ? shapes::concat(dims, axis) : shapes::add(dims);
+    return kind == OpKind::Concat ? shapes::concat(dims, axis)
+           : kind == OpKind::Mul  ? shapes::mul(dims)
+                                  : shapes::add(dims);
   };
   shapes::Result r = rule(operands);
   if (!r.ok() && auxiliary) { // as in buildLayer: sizes a dropped head need not fit

@@ -31,6 +31,7 @@ std::string describe(Tok kind) {
   case Tok::KwSeq: return "'seq'";
   case Tok::KwCat: return "'cat'";
   case Tok::KwAdd: return "'add'";
+  case Tok::KwMul: return "'mul'";
   case Tok::KwSide: return "'side'";
   case Tok::LParen: return "'('";
   case Tok::RParen: return "')'";
@@ -74,7 +75,7 @@ const std::unordered_map<std::string, Tok> &keywords() {
       {"in", Tok::KwIn},       {"if", Tok::KwIf},         {"else", Tok::KwElse},
       {"assert", Tok::KwAssert}, {"true", Tok::KwTrue},   {"false", Tok::KwFalse},
       {"seq", Tok::KwSeq},     {"cat", Tok::KwCat},       {"add", Tok::KwAdd},
-      {"side", Tok::KwSide},
+      {"mul", Tok::KwMul},     {"side", Tok::KwSide},
   };
   return table;
 }

@@ -290,10 +290,12 @@ StmtPtr Parser::parseLayer(Label label) {
     s->body = parseBody("seq body");
     return s;
   }
-  case Tok::KwAdd: {
+  case Tok::KwAdd:
+  case Tok::KwMul: {
+    bool isAdd = t.kind == Tok::KwAdd;
     take();
-    auto s = make(Stmt::Kind::Add);
-    s->body = parseBody("add body");
+    auto s = make(isAdd ? Stmt::Kind::Add : Stmt::Kind::Mul);
+    s->body = parseBody(isAdd ? "add body" : "mul body");
     return s;
   }
   case Tok::KwCat:

@@ -154,12 +154,17 @@ const char *opName(OpKind kind) {
   case OpKind::Relu: return "relu";
   case OpKind::Sigmoid: return "sigmoid";
   case OpKind::Tanh: return "tanh";
+  case OpKind::Hardtanh: return "hardtanh";
+  case OpKind::Hardswish: return "hardswish";
+  case OpKind::Hardsigmoid: return "hardsigmoid";
+  case OpKind::Silu: return "silu";
   case OpKind::Dropout: return "dropout";
   case OpKind::Flatten: return "flatten";
   case OpKind::Softmax: return "softmax";
   case OpKind::LocalResponseNorm: return "lrn";
   case OpKind::ChannelAffine: return "affine";
   case OpKind::Add: return "add";
+  case OpKind::Mul: return "mul";
   case OpKind::Concat: return "cat";
   case OpKind::Identity: return "identity";
   }

@@ -287,6 +287,33 @@ Result join(const std::vector<Dims> &inputs, int64_t axis) {
 
 Result add(const std::vector<Dims> &inputs) { return join(inputs, -1); }
 
+Result mul(const std::vector<Dims> &inputs) {
+  if (inputs.size() != 2)
+    return fail("multiplies two inputs, got " + std::to_string(inputs.size()));
+  const Dims &a = inputs[0], &b = inputs[1];
+  if (a.size() != b.size())
+    return fail("input 1 has shape " + format(b) + " but input 0 has " + format(a) +
+                "; the inputs need one rank");
+  Result r = same(a);
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i] || b[i] == 1)
+      continue;
+    if (a[i] == 1 || (a[i] == kUnknown) != (b[i] == kUnknown)) {
+      // The size comes from input 1 (broadcast over input 0's 1), or one
+      // side is unknown: the known size where one is not 1.
+      if (a[i] == 1 || a[i] == kUnknown) {
+        r.dims[i] = b[i];
+        r.from[i] = -1;
+      }
+      continue;
+    }
+    return fail("input 1 has shape " + format(b) + " but input 0 has " + format(a) +
+                "; each dimension must be equal or 1 in one of them (dimension " +
+                std::to_string(i) + ")");
+  }
+  return r;
+}
+
 Result concat(const std::vector<Dims> &inputs, int64_t axis) {
   if (!inputs.empty()) {
     std::string error = axisError("axis", axis, inputs[0]);

@@ -52,6 +52,8 @@ MODELS = {
     'wide_resnet50_2': (tvm.wide_resnet50_2, 'wide_resnet50_2'),
     'wide_resnet101_2': (tvm.wide_resnet101_2, 'wide_resnet101_2'),
 }
+for name in ('mobilenet_v2', 'mobilenet_v3_large', 'mobilenet_v3_small'):
+    MODELS[name] = (getattr(tvm, name), name)
 
 
 def skip_weight_init():

@@ -158,6 +158,15 @@ private:
       return b_.create<nn::SigmoidOp>(loc, type, in);
     case OpKind::Tanh:
       return b_.create<nn::TanhOp>(loc, type, in);
+    case OpKind::Hardtanh:
+      return b_.create<nn::HardtanhOp>(loc, type, in, b_.getF64FloatAttr(a.minValue),
+                                       b_.getF64FloatAttr(a.maxValue));
+    case OpKind::Hardswish:
+      return b_.create<nn::HardswishOp>(loc, type, in);
+    case OpKind::Hardsigmoid:
+      return b_.create<nn::HardsigmoidOp>(loc, type, in);
+    case OpKind::Silu:
+      return b_.create<nn::SiluOp>(loc, type, in);
     case OpKind::Dropout:
       return b_.create<nn::DropoutOp>(loc, type, in, b_.getF64FloatAttr(a.p));
     case OpKind::Flatten:
@@ -175,10 +184,13 @@ private:
     case OpKind::Identity:
       return in;
     case OpKind::Add:
+    case OpKind::Mul:
     case OpKind::Concat: {
       llvm::SmallVector<Value> inputs;
       for (int i : layer.inputs)
         inputs.push_back(values_.at(i));
+      if (layer.kind == OpKind::Mul)
+        return b_.create<nn::MulOp>(loc, type, inputs[0], inputs[1]);
       if (layer.kind == OpKind::Add)
         return b_.create<nn::AddOp>(loc, type, inputs);
       return b_.create<nn::ConcatOp>(loc, type, inputs, b_.getI64IntegerAttr(a.axis));

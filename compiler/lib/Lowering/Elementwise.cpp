@@ -55,10 +55,14 @@ Var channelVar(size_t rank) { return rank == 4 ? vars().c : vars().f; }
 } // namespace
 
 Func emitActivation(mlir::Operation *op, Func input) {
-  return emitActivation(op->getName().stripDialect(), input);
+  std::pair<float, float> bounds;
+  if (auto hardtanh = mlir::dyn_cast<nn::HardtanhOp>(op))
+    bounds = {static_cast<float>(hardtanh.min_val().convertToDouble()),
+              static_cast<float>(hardtanh.max_val().convertToDouble())};
+  return emitActivation(op->getName().stripDialect(), input, bounds);
 }
 
-Func emitActivation(llvm::StringRef kind, Func input) {
+Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bounds) {
   // PyTorch's semantics at the edges: NaN stays NaN (max() may drop it, so
   // it is passed through explicitly, found by isNan: the input is often a
   // conv's sum, which LLVM takes to be never NaN), and the results are exact
@@ -84,6 +88,24 @@ Func emitActivation(llvm::StringRef kind, Func input) {
     Expr e = decay(a, 87.0f);
     Expr one = strict_float(1.0f + e);
     y = strict_float(select(x >= 0.0f, strict_float(1.0f / one), strict_float(e / one)));
+  } else if (kind == "hardtanh") {
+    name = "hardtanh_act";
+    y = strict_float(min(max(x, bounds.first), bounds.second));
+  } else if (kind == "hardswish" || kind == "hardsigmoid") {
+    // PyTorch's order: min(max(x + 3, 0), 6), times x for hardswish, then
+    // divided by 6 (not multiplied by 1/6). At -inf, hardswish is -inf * 0:
+    // NaN, as in PyTorch.
+    Expr relu6 = strict_float(min(max(strict_float(x + 3.0f), 0.0f), 6.0f));
+    bool swish = kind == "hardswish";
+    name = swish ? "hardswish_act" : "hardsigmoid_act";
+    y = strict_float((swish ? strict_float(x * relu6) : relu6) / 6.0f);
+  } else if (kind == "silu") {
+    // x / (1 + e^-x) for x >= 0; below, x e^x / (1 + e^x), no overflow
+    // (PyTorch's x / (1 + e^-x) is -0 there, and NaN at -inf: -inf * 0).
+    name = "silu_act";
+    Expr e = decay(a, 87.0f);
+    Expr one = strict_float(1.0f + e);
+    y = strict_float(select(x >= 0.0f, strict_float(x / one), strict_float(strict_float(x * e) / one)));
   } else {
     // tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|); below
     // |x| = 1/8, where 1 - e cancels, its Taylor series (next term < 1e-11
@@ -159,6 +181,25 @@ Func emitSum(const std::vector<Func> &terms, const std::string &name) {
 }
 
 Func emitAdd(nn::AddOp, EmitContext &ctx) { return emitSum(ctx.inputs, "add"); }
+
+Func emitMul(nn::MulOp op, EmitContext &ctx) {
+  // Each operand read at the output's coordinates, 0 along a dimension it
+  // broadcasts (size 1 where the result's is not).
+  llvm::ArrayRef<int64_t> out = op.getType().cast<mlir::RankedTensorType>().getShape();
+  std::vector<Var> coords = coordsFor(out.size());
+  auto operand = [&](size_t i) {
+    const std::vector<int64_t> &shape = ctx.inputShapes[i];
+    std::vector<Expr> at;
+    for (size_t c = 0; c < coords.size(); ++c) {
+      size_t dim = out.size() - 1 - c; // coordinates run innermost first: (x, y, c, n), (f, n)
+      at.push_back(shape[dim] == 1 && out[dim] != 1 ? Expr(0) : Expr(coords[c]));
+    }
+    return ctx.inputs[i](at);
+  };
+  Func product("mul");
+  product(coords) = operand(0) * operand(1);
+  return product;
+}
 
 Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
   // Along the channel axis: subtract the max, exponentiate, normalize.

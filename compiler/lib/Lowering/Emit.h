@@ -157,10 +157,14 @@ Halide::Func emitAdd(netc::nn::AddOp op, EmitContext &ctx);
 Halide::Func emitSum(const std::vector<Halide::Func> &terms, const std::string &name);
 Halide::Func emitSoftmax(netc::nn::SoftmaxOp op, EmitContext &ctx);
 Halide::Func emitLocalResponseNorm(netc::nn::LocalResponseNormOp op, EmitContext &ctx);
-/// relu / sigmoid / tanh applied to `input`, as a group epilogue.
+Halide::Func emitMul(netc::nn::MulOp op, EmitContext &ctx);
+/// An activation op (relu, sigmoid, tanh, hardtanh, hardswish, hardsigmoid,
+/// silu) applied to `input`, as a group epilogue.
 Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
-/// The same by name: "relu", "sigmoid" or "tanh".
-Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input);
+/// The same by name, for the parameterless ones ("relu", "sigmoid", ...):
+/// a fused conv's `activation`. `bounds` are hardtanh's (min, max).
+Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input,
+                            std::pair<float, float> bounds = {0.0f, 0.0f});
 // Gpu.cpp
 /// Schedules a group's output on a GPU: one thread per element, in the
 /// memory order of `layout`.

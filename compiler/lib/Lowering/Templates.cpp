@@ -44,6 +44,7 @@ const llvm::StringMap<std::vector<Template>> &families() {
     t["nn.batch_norm"] = {only<nn::BatchNormOp, emitBatchNorm>("batch_norm")};
     t["nn.channel_affine"] = {only<nn::ChannelAffineOp, emitChannelAffine>("channel_affine")};
     t["nn.add"] = {only<nn::AddOp, emitAdd>("add")};
+    t["nn.mul"] = {only<nn::MulOp, emitMul>("mul")};
     t["nn.concat"] = {only<nn::ConcatOp, emitConcat>("concat")};
     t["nn.softmax"] = {only<nn::SoftmaxOp, emitSoftmax>("softmax")};
     t["nn.local_response_norm"] = {
@@ -51,6 +52,10 @@ const llvm::StringMap<std::vector<Template>> &families() {
     t["nn.relu"] = {activation("relu")};
     t["nn.sigmoid"] = {activation("sigmoid")};
     t["nn.tanh"] = {activation("tanh")};
+    t["nn.hardtanh"] = {activation("hardtanh")};
+    t["nn.hardswish"] = {activation("hardswish")};
+    t["nn.hardsigmoid"] = {activation("hardsigmoid")};
+    t["nn.silu"] = {activation("silu")};
     return t;
   }();
   return table;
@@ -77,7 +82,8 @@ const Template *templateNamed(mlir::Operation *op, llvm::StringRef name) {
 bool isView(mlir::Operation *op) { return mlir::isa<nn::FlattenOp, nn::DropoutOp>(op); }
 
 bool isActivation(mlir::Operation *op) {
-  return mlir::isa<nn::ReluOp, nn::SigmoidOp, nn::TanhOp>(op);
+  return mlir::isa<nn::ReluOp, nn::SigmoidOp, nn::TanhOp, nn::HardtanhOp, nn::HardswishOp,
+                   nn::HardsigmoidOp, nn::SiluOp>(op);
 }
 
 std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value result) {

@@ -335,6 +335,17 @@ static LogicalResult verify(AddOp op) {
   return checkResult(op, inferAdd(shapes));
 }
 
+static LogicalResult verify(MulOp op) {
+  return checkResult(op, inferMul(shapeOf(op.lhs()), shapeOf(op.rhs())));
+}
+
+static LogicalResult verify(HardtanhOp op) {
+  double lo = op.min_val().convertToDouble(), hi = op.max_val().convertToDouble();
+  if (!(lo <= hi))
+    return op.emitOpError() << "max_val (" << hi << ") is below min_val (" << lo << ")";
+  return success();
+}
+
 static LogicalResult verify(ConcatOp op) {
   llvm::SmallVector<llvm::ArrayRef<int64_t>, 4> shapes;
   for (Value v : op.inputs())

@@ -122,6 +122,10 @@ ShapeOrError inferAdd(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs) {
   return from(shapes::add(all));
 }
 
+ShapeOrError inferMul(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs) {
+  return from(shapes::mul({dims(lhs), dims(rhs)}));
+}
+
 ShapeOrError inferConcat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis) {
   std::vector<shapes::Dims> all;
   for (llvm::ArrayRef<int64_t> i : inputs)

@@ -103,6 +103,7 @@ struct Stmt {
     Group,  // { body }
     Cat,    // [label:] cat(args) { branches }
     Add,    // [label:] add { branches }
+    Mul,    // [label:] mul { branch; gate }
     Side,   // [label:] side(args) { body }
   };
   Kind kind;
@@ -114,7 +115,7 @@ struct Stmt {
   std::string callee;            // Call
   SourceLoc calleeLoc;
   std::vector<Arg> args;         // Call, Cat, Side
-  Body body;                     // For, If (then), Seq, Group, Cat, Add, Side
+  Body body;                     // For, If (then), Seq, Group, Cat, Add, Mul, Side
   Body elseBody;                 // If
   bool hasElse = false;
 

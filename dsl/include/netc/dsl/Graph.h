@@ -39,8 +39,8 @@ int64_t windowOutput(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, boo
 
 enum class OpKind {
   Input, Conv2d, Linear, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
-  Relu, Sigmoid, Tanh, Dropout, Flatten, Softmax, LocalResponseNorm,
-  ChannelAffine, Add, Concat, Identity,
+  Relu, Sigmoid, Tanh, Hardtanh, Hardswish, Hardsigmoid, Silu, Dropout, Flatten, Softmax,
+  LocalResponseNorm, ChannelAffine, Add, Mul, Concat, Identity,
 };
 const char *opName(OpKind kind);
 
@@ -71,6 +71,7 @@ struct LayerAttrs {
   double eps = 1e-5;            // BatchNorm2d
   double p = 0.5;               // Dropout
   double alpha = 1e-4, beta = 0.75, k = 1.0; // LocalResponseNorm
+  double minValue = -1.0, maxValue = 1.0;    // Hardtanh (relu6: 0, 6)
   std::vector<double> scale, shift;          // ChannelAffine, per channel
 };
 

@@ -18,7 +18,7 @@ enum class Tok {
   String,
   // Keywords.
   KwBlock, KwInline, KwNet, KwLet, KwAlias, KwFor, KwIn, KwIf, KwElse,
-  KwAssert, KwTrue, KwFalse, KwSeq, KwCat, KwAdd, KwSide,
+  KwAssert, KwTrue, KwFalse, KwSeq, KwCat, KwAdd, KwMul, KwSide,
   // Punctuation and operators.
   LParen, RParen, LBracket, RBracket, LBrace, RBrace,
   Comma, Colon, Semicolon, Dot, DotDot, Question, Assign,

@@ -64,6 +64,10 @@ Result softmax(const Dims &input, int64_t axis);
 Result localResponseNorm(const Dims &input, int64_t size);
 /// Operands of equal shape (unknown sizes match anything).
 Result add(const std::vector<Dims> &inputs);
+/// Two operands of one rank multiplied elementwise, each dimension equal or
+/// 1 in one of them (broadcast, as PyTorch's `*`: squeeze-excitation's
+/// [N, C, 1, 1] gate times its [N, C, H, W] input).
+Result mul(const std::vector<Dims> &inputs);
 /// Operands equal except along `axis`.
 Result concat(const std::vector<Dims> &inputs, int64_t axis);
 

@@ -196,6 +196,23 @@ def NN_AdaptiveAvgPool2dOp : NN_Op<"adaptive_avg_pool2d"> {
 def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
 def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def NN_TanhOp : NN_UnaryOp<"tanh", "hyperbolic tangent">;
+def NN_HardswishOp : NN_UnaryOp<"hardswish", "x * min(max(x + 3, 0), 6) / 6 (MobileNetV3)">;
+def NN_HardsigmoidOp : NN_UnaryOp<"hardsigmoid", "min(max(x + 3, 0), 6) / 6 (MobileNetV3's gates)">;
+def NN_SiluOp : NN_UnaryOp<"silu", "x / (1 + exp(-x)), swish (EfficientNet)">;
+
+def NN_HardtanhOp : NN_Op<"hardtanh", [SameOperandsAndResultType]> {
+  let summary = "min(max(x, min_val), max_val) (torch.nn.Hardtanh; ReLU6 is 0, 6)";
+  let description = [{
+    NaN stays NaN, as in PyTorch.
+
+    ```mlir
+    %y = nn.hardtanh %x {min_val = 0.0 : f64, max_val = 6.0 : f64} : tensor<?x32x112x112xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F64Attr:$min_val, F64Attr:$max_val);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
 
 def NN_DropoutOp : NN_Op<"dropout", [SameOperandsAndResultType]> {
   let summary = "dropout: the identity at inference";
@@ -269,6 +286,21 @@ def NN_AddOp : NN_Op<"add"> {
   let arguments = (ins Variadic<NN_Tensor>:$inputs);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+}
+
+def NN_MulOp : NN_Op<"mul"> {
+  let summary = "elementwise product of two tensors of one rank, broadcast where a size is 1";
+  let description = [{
+    Squeeze-excitation's gate: an [N, C, 1, 1] scale times its [N, C, H, W]
+    input, as PyTorch's `*`.
+
+    ```mlir
+    %y = nn.mul %x, %gate : tensor<?x16x56x56xf32>, tensor<?x16x1x1xf32> -> tensor<?x16x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
 def NN_ConcatOp : NN_Op<"concat"> {
