@@ -64,6 +64,22 @@ def pool_flatten_module():
                  fc=nn.Linear(288, 5))
 
 
+def mobile_module():
+    body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Hardswish(),
+                         nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.ReLU6())
+    with torch.no_grad():
+        body[1].running_mean.uniform_(-0.5, 0.5)
+        body[1].running_var.uniform_(0.5, 1.5)
+
+    def forward(m, x):
+        y = m.body(x)
+        gate = torch.nn.functional.hardsigmoid(m.fc2(torch.relu(m.fc1(y.mean((2, 3), True)))))
+        z = torch.nn.functional.silu(m.head(y * gate))
+        return z * torch.sigmoid(z)
+    return Named(forward, body=body, fc1=nn.Conv2d(8, 4, 1), fc2=nn.Conv2d(4, 8, 1),
+                 head=nn.Conv2d(8, 6, 1))
+
+
 def branches_module(count, make, join):
     return Named(lambda m, x: join([getattr(m, f'b{i}')(x) for i in range(count)]),
                  **{f'b{i}': make(i) for i in range(count)})
@@ -89,6 +105,14 @@ CASES = {
     'tanh_tiny': ('tanh_net', nn.Tanh, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'sigmoid_tiny': ('sigmoid_net', nn.Sigmoid, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'relu': ('relu_net', nn.ReLU, [3, 11, 13]),
+    'relu6': ('relu6_net', nn.ReLU6, [3, 11, 13]),
+    'hardtanh': ('hardtanh_net', lambda: nn.Hardtanh(-2.0, 3.0), [3, 11, 13]),
+    'hardswish': ('hardswish_net', nn.Hardswish, [3, 11, 13]),
+    'hardsigmoid': ('hardsigmoid_net', nn.Hardsigmoid, [3, 11, 13]),
+    'silu': ('silu_net', nn.SiLU, [3, 11, 13]),
+    'hardswish_tiny': ('hardswish_net', nn.Hardswish, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
+    'silu_tiny': ('silu_net', nn.SiLU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
+    'mobile': ('mobile_net', mobile_module, [3, 12, 14]),
     'lrn': ('lrn_net', lambda: nn.LocalResponseNorm(5, alpha=0.001, beta=0.75, k=2.0),
             [7, 6, 5]),
     'conv_dilated_grouped': ('conv_net', lambda: Named(

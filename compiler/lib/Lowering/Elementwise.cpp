@@ -187,8 +187,11 @@ Func emitMul(nn::MulOp op, EmitContext &ctx) {
   // broadcasts (size 1 where the result's is not).
   llvm::ArrayRef<int64_t> out = op.getType().cast<mlir::RankedTensorType>().getShape();
   std::vector<Var> coords = coordsFor(out.size());
+  // From the op's types, where the batch is dynamic in both (ctx.inputShapes
+  // may hold the batch a library is built for).
   auto operand = [&](size_t i) {
-    const std::vector<int64_t> &shape = ctx.inputShapes[i];
+    llvm::ArrayRef<int64_t> shape =
+        op->getOperand(i).getType().cast<mlir::RankedTensorType>().getShape();
     std::vector<Expr> at;
     for (size_t c = 0; c < coords.size(); ++c) {
       size_t dim = out.size() - 1 - c; // coordinates run innermost first: (x, y, c, n), (f, n)

@@ -274,3 +274,27 @@ func @fused_activation(%x: tensor<?x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
        : (tensor<?x3x8x8xf32>, tensor<8x3x3x3xf32>) -> tensor<?x8x6x6xf32>
   return
 }
+
+// -----
+
+func @hardtanh_bounds(%x: tensor<?x8x4x4xf32>) {
+  // expected-error @+1 {{'nn.hardtanh' op max_val (-1.000000e+00) is below min_val (2.000000e+00)}}
+  %0 = nn.hardtanh %x {min_val = 2.0 : f64, max_val = -1.0 : f64} : tensor<?x8x4x4xf32>
+  return
+}
+
+// -----
+
+func @mul_broadcast(%x: tensor<?x8x4x4xf32>, %g: tensor<?x4x1x1xf32>) {
+  // expected-error @+1 {{input 1 has shape [N,4,1,1] but input 0 has [N,8,4,4]; each dimension must be equal or 1 in one of them (dimension 1)}}
+  %0 = nn.mul %x, %g : tensor<?x8x4x4xf32>, tensor<?x4x1x1xf32> -> tensor<?x8x4x4xf32>
+  return
+}
+
+// -----
+
+func @mul_result(%x: tensor<?x8x4x4xf32>, %g: tensor<?x8x1x1xf32>) {
+  // expected-error @+1 {{result}}
+  %0 = nn.mul %x, %g : tensor<?x8x4x4xf32>, tensor<?x8x1x1xf32> -> tensor<?x8x1x1xf32>
+  return
+}

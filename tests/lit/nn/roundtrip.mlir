@@ -48,3 +48,18 @@ func @affine(%x: tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32> {
        : tensor<1x3x4x4xf32>
   return %0 : tensor<1x3x4x4xf32>
 }
+
+// CHECK-LABEL: func @mobile
+func @mobile(%x: tensor<?x8x4x4xf32>, %g: tensor<?x8x1x1xf32>) -> tensor<?x8x4x4xf32> {
+  // CHECK: nn.hardtanh %{{.*}} {max_val = 6.000000e+00 : f64, min_val = 0.000000e+00 : f64} : tensor<?x8x4x4xf32>
+  %0 = nn.hardtanh %x {min_val = 0.0 : f64, max_val = 6.0 : f64} : tensor<?x8x4x4xf32>
+  // CHECK: nn.hardswish
+  %1 = nn.hardswish %0 : tensor<?x8x4x4xf32>
+  // CHECK: nn.hardsigmoid
+  %2 = nn.hardsigmoid %g : tensor<?x8x1x1xf32>
+  // CHECK: nn.silu
+  %3 = nn.silu %1 : tensor<?x8x4x4xf32>
+  // CHECK: nn.mul %{{.*}}, %{{.*}} : tensor<?x8x4x4xf32>, tensor<?x8x1x1xf32> -> tensor<?x8x4x4xf32>
+  %4 = nn.mul %3, %2 : tensor<?x8x4x4xf32>, tensor<?x8x1x1xf32> -> tensor<?x8x4x4xf32>
+  return %4 : tensor<?x8x4x4xf32>
+}
