@@ -43,7 +43,8 @@ for name in ('vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg
              'mnasnet1_0', 'mnasnet1_3', 'squeezenet1_0', 'squeezenet1_1', 'efficientnet_b0',
              'efficientnet_b1', 'efficientnet_b2', 'efficientnet_b3', 'efficientnet_b4',
              'efficientnet_b5', 'efficientnet_b6', 'efficientnet_b7', 'efficientnet_v2_s',
-             'efficientnet_v2_m', 'efficientnet_v2_l'):
+             'efficientnet_v2_m', 'efficientnet_v2_l', 'densenet121', 'densenet161', 'densenet169',
+             'densenet201'):
     MODELS[name] = getattr(tvm, name)
 
 
