@@ -43,6 +43,9 @@ const std::map<std::string, std::vector<ParamSpec>> &layerTable() {
       {"hardswish", {}},
       {"hardsigmoid", {}},
       {"silu", {}},
+      {"narrow", {req("start"), req("length"), opt("axis", I(1))}},
+      {"chunk", {req("chunks"), req("index"), opt("axis", I(1))}},
+      {"channel_shuffle", {req("groups")}},
       {"identity", {}},
       {"dropout", {opt("p", F(0.5))}},
       {"flatten", {opt("start", I(1))}},
@@ -253,6 +256,36 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     at.shift = argFloats(args, "shift");
     apply(shapes::channelAffine, static_cast<int64_t>(at.scale.size()),
           static_cast<int64_t>(at.shift.size()));
+  } else if (op == "narrow" || op == "chunk") {
+    // chunk(chunks, index): torch.chunk's index-th piece, each piece
+    // ceil(size / chunks) long, the last one what remains.
+    layer.kind = OpKind::Narrow;
+    at.axis = argInt(args, "axis");
+    if (op == "narrow") {
+      at.start = argInt(args, "start");
+      at.length = argInt(args, "length");
+    } else {
+      int64_t chunks = argInt(args, "chunks"), index = argInt(args, "index");
+      int64_t size = at.axis >= 1 && static_cast<size_t>(at.axis) < in.size() &&
+                             in[static_cast<size_t>(at.axis)].known()
+                         ? in[static_cast<size_t>(at.axis)].value
+                         : 0;
+      if (chunks < 1)
+        fail(args.locOf("chunks"), "chunk: chunks must be at least 1, got " + std::to_string(chunks));
+      int64_t piece = (size + chunks - 1) / chunks;
+      if (size > 0 && (index < 0 || index * piece >= size))
+        fail(args.locOf("index"), "chunk: index " + std::to_string(index) + " is out of range: " +
+                                      std::to_string(size) + " entries in pieces of " +
+                                      std::to_string(piece) + " make " +
+                                      std::to_string((size + piece - 1) / piece) + " chunks");
+      at.start = index * piece;
+      at.length = std::min(piece, size - at.start);
+    }
+    apply(shapes::narrow, at.axis, at.start, at.length);
+  } else if (op == "channel_shuffle") {
+    layer.kind = OpKind::ChannelShuffle;
+    at.groups = argInt(args, "groups");
+    apply(shapes::channelShuffle, at.groups);
   } else if (op == "relu6" || op == "hardtanh") {
     // torch.nn.ReLU6 is Hardtanh(0, 6).
     layer.kind = OpKind::Hardtanh;

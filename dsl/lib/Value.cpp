@@ -166,6 +166,8 @@ const char *opName(OpKind kind) {
   case OpKind::Add: return "add";
   case OpKind::Mul: return "mul";
   case OpKind::Concat: return "cat";
+  case OpKind::Narrow: return "narrow";
+  case OpKind::ChannelShuffle: return "channel_shuffle";
   case OpKind::Identity: return "identity";
   }
   return "?";

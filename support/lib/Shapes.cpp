@@ -242,6 +242,41 @@ Result softmax(const Dims &input, int64_t axis) {
   return same(input);
 }
 
+Result narrow(const Dims &input, int64_t axis, int64_t start, int64_t length) {
+  std::string error = axisError("axis", axis, input);
+  if (!error.empty())
+    return fail(error, "axis");
+  int64_t size = input[static_cast<size_t>(axis)];
+  if (size == kUnknown)
+    return fail("dimension " + std::to_string(axis) + " of input " + format(input) +
+                " is not known (it depends on a symbolic input size)", "axis");
+  if (start < 0 || start >= size)
+    return fail("start " + std::to_string(start) + " is out of range [0, " +
+                    std::to_string(size) + ") of dimension " + std::to_string(axis) +
+                    " of input " + format(input),
+                "start");
+  if (length < 1 || length > size - start)
+    return fail("length " + std::to_string(length) + " from " + std::to_string(start) +
+                    " runs past dimension " + std::to_string(axis) + "'s " +
+                    std::to_string(size) + " entries (input " + format(input) + ")",
+                "length");
+  Result r = same(input);
+  r.dims[static_cast<size_t>(axis)] = length;
+  r.from[static_cast<size_t>(axis)] = -1;
+  return r;
+}
+
+Result channelShuffle(const Dims &input, int64_t groups) {
+  std::string error = knownChannels(input, "channel");
+  if (!error.empty())
+    return fail(error);
+  if (groups < 1 || input[1] % groups != 0)
+    return fail("groups " + std::to_string(groups) + " must be at least 1 and divide the " +
+                    std::to_string(input[1]) + " channels",
+                "groups");
+  return same(input);
+}
+
 Result localResponseNorm(const Dims &input, int64_t size) {
   std::string error = rankError(input, 4, "NCHW");
   if (!error.empty())

@@ -57,7 +57,8 @@ for name in ('mobilenet_v2', 'mobilenet_v3_large', 'mobilenet_v3_small', 'mnasne
              'efficientnet_b0', 'efficientnet_b1', 'efficientnet_b2', 'efficientnet_b3',
              'efficientnet_b4', 'efficientnet_b5', 'efficientnet_b6', 'efficientnet_b7',
              'efficientnet_v2_s', 'efficientnet_v2_m', 'efficientnet_v2_l', 'densenet121',
-             'densenet161', 'densenet169', 'densenet201'):
+             'densenet161', 'densenet169', 'densenet201', 'shufflenet_v2_x0_5',
+             'shufflenet_v2_x1_0', 'shufflenet_v2_x1_5', 'shufflenet_v2_x2_0'):
     MODELS[name] = (getattr(tvm, name), name)
 
 

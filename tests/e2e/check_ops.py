@@ -80,6 +80,14 @@ def mobile_module():
                  head=nn.Conv2d(8, 6, 1))
 
 
+def shuffle_module():
+    def forward(m, x):
+        y = torch.cat((x.chunk(3, 1)[2], m.b(torch.narrow(x, 1, 1, 4))), 1)
+        n, c, h, w = y.shape
+        return y.view(n, 3, c // 3, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+    return Named(forward, b=nn.Conv2d(4, 5, 1))
+
+
 def branches_module(count, make, join):
     return Named(lambda m, x: join([getattr(m, f'b{i}')(x) for i in range(count)]),
                  **{f'b{i}': make(i) for i in range(count)})
@@ -113,6 +121,7 @@ CASES = {
     'hardswish_tiny': ('hardswish_net', nn.Hardswish, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'silu_tiny': ('silu_net', nn.SiLU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'mobile': ('mobile_net', mobile_module, [3, 12, 14]),
+    'shuffle': ('shuffle_net', shuffle_module, [7, 5, 6]),
     'lrn': ('lrn_net', lambda: nn.LocalResponseNorm(5, alpha=0.001, beta=0.75, k=2.0),
             [7, 6, 5]),
     'conv_dilated_grouped': ('conv_net', lambda: Named(

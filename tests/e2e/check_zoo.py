@@ -44,7 +44,8 @@ for name in ('vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg
              'efficientnet_b1', 'efficientnet_b2', 'efficientnet_b3', 'efficientnet_b4',
              'efficientnet_b5', 'efficientnet_b6', 'efficientnet_b7', 'efficientnet_v2_s',
              'efficientnet_v2_m', 'efficientnet_v2_l', 'densenet121', 'densenet161', 'densenet169',
-             'densenet201'):
+             'densenet201', 'shufflenet_v2_x0_5', 'shufflenet_v2_x1_0', 'shufflenet_v2_x1_5',
+             'shufflenet_v2_x2_0'):
     MODELS[name] = getattr(tvm, name)
 
 

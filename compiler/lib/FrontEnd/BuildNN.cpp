@@ -167,6 +167,11 @@ private:
       return b_.create<nn::HardsigmoidOp>(loc, type, in);
     case OpKind::Silu:
       return b_.create<nn::SiluOp>(loc, type, in);
+    case OpKind::Narrow:
+      return b_.create<nn::NarrowOp>(loc, type, in, b_.getI64IntegerAttr(a.axis),
+                                     b_.getI64IntegerAttr(a.start), b_.getI64IntegerAttr(a.length));
+    case OpKind::ChannelShuffle:
+      return b_.create<nn::ChannelShuffleOp>(loc, type, in, b_.getI64IntegerAttr(a.groups));
     case OpKind::Dropout:
       return b_.create<nn::DropoutOp>(loc, type, in, b_.getF64FloatAttr(a.p));
     case OpKind::Flatten:

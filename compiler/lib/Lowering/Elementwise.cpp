@@ -204,6 +204,34 @@ Func emitMul(nn::MulOp op, EmitContext &ctx) {
   return product;
 }
 
+namespace {
+/// The input read at the output's coordinates with the one along `axis`
+/// (a dimension index: 1 is channels) replaced by `at(coordinate)`.
+Func remapAxis(const EmitContext &ctx, int64_t axis, const std::function<Expr(Expr)> &at,
+               const std::string &name) {
+  size_t rank = ctx.inputShapes[0].size();
+  std::vector<Var> coords = coordsFor(rank);
+  std::vector<Expr> args(coords.begin(), coords.end());
+  size_t c = rank - 1 - static_cast<size_t>(axis); // coordinates run innermost first
+  args[c] = at(coords[c]);
+  Func out(name);
+  out(coords) = ctx.inputs[0](args);
+  return out;
+}
+} // namespace
+
+Func emitNarrow(nn::NarrowOp op, EmitContext &ctx) {
+  int start = static_cast<int>(op.start());
+  return remapAxis(ctx, op.axis(), [start](Expr i) { return i + start; }, "narrow");
+}
+
+Func emitChannelShuffle(nn::ChannelShuffleOp op, EmitContext &ctx) {
+  int groups = static_cast<int>(op.groups());
+  int perGroup = static_cast<int>(ctx.inputShapes[0][1]) / groups;
+  return remapAxis(
+      ctx, 1, [=](Expr c) { return (c % groups) * perGroup + c / groups; }, "channel_shuffle");
+}
+
 Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
   // Along the channel axis: subtract the max, exponentiate, normalize.
   size_t rank = ctx.inputShapes[0].size();

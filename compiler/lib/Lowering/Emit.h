@@ -158,6 +158,8 @@ Halide::Func emitSum(const std::vector<Halide::Func> &terms, const std::string &
 Halide::Func emitSoftmax(netc::nn::SoftmaxOp op, EmitContext &ctx);
 Halide::Func emitLocalResponseNorm(netc::nn::LocalResponseNormOp op, EmitContext &ctx);
 Halide::Func emitMul(netc::nn::MulOp op, EmitContext &ctx);
+Halide::Func emitNarrow(netc::nn::NarrowOp op, EmitContext &ctx);
+Halide::Func emitChannelShuffle(netc::nn::ChannelShuffleOp op, EmitContext &ctx);
 /// An activation op (relu, sigmoid, tanh, hardtanh, hardswish, hardsigmoid,
 /// silu) applied to `input`, as a group epilogue.
 Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);

@@ -45,6 +45,8 @@ const llvm::StringMap<std::vector<Template>> &families() {
     t["nn.channel_affine"] = {only<nn::ChannelAffineOp, emitChannelAffine>("channel_affine")};
     t["nn.add"] = {only<nn::AddOp, emitAdd>("add")};
     t["nn.mul"] = {only<nn::MulOp, emitMul>("mul")};
+    t["nn.narrow"] = {only<nn::NarrowOp, emitNarrow>("narrow")};
+    t["nn.channel_shuffle"] = {only<nn::ChannelShuffleOp, emitChannelShuffle>("channel_shuffle")};
     t["nn.concat"] = {only<nn::ConcatOp, emitConcat>("concat")};
     t["nn.softmax"] = {only<nn::SoftmaxOp, emitSoftmax>("softmax")};
     t["nn.local_response_norm"] = {

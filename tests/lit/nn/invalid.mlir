@@ -298,3 +298,19 @@ func @mul_result(%x: tensor<?x8x4x4xf32>, %g: tensor<?x8x1x1xf32>) {
   %0 = nn.mul %x, %g : tensor<?x8x4x4xf32>, tensor<?x8x1x1xf32> -> tensor<?x8x1x1xf32>
   return
 }
+
+// -----
+
+func @narrow_range(%x: tensor<?x8x4x4xf32>) {
+  // expected-error @+1 {{length 5 from 4 runs past dimension 1's 8 entries (input [N,8,4,4])}}
+  %0 = nn.narrow %x {axis = 1, start = 4, length = 5} : (tensor<?x8x4x4xf32>) -> tensor<?x5x4x4xf32>
+  return
+}
+
+// -----
+
+func @shuffle_groups(%x: tensor<?x8x4x4xf32>) {
+  // expected-error @+1 {{groups 3 must be at least 1 and divide the 8 channels}}
+  %0 = nn.channel_shuffle %x {groups = 3} : tensor<?x8x4x4xf32>
+  return
+}

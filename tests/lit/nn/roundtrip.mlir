@@ -63,3 +63,12 @@ func @mobile(%x: tensor<?x8x4x4xf32>, %g: tensor<?x8x1x1xf32>) -> tensor<?x8x4x4
   %4 = nn.mul %3, %2 : tensor<?x8x4x4xf32>, tensor<?x8x1x1xf32> -> tensor<?x8x4x4xf32>
   return %4 : tensor<?x8x4x4xf32>
 }
+
+// CHECK-LABEL: func @shuffle
+func @shuffle(%x: tensor<?x8x4x4xf32>) -> tensor<?x4x4x4xf32> {
+  // CHECK: nn.narrow %{{.*}} {axis = 1 : i64, length = 4 : i64, start = 4 : i64} : (tensor<?x8x4x4xf32>) -> tensor<?x4x4x4xf32>
+  %0 = nn.narrow %x {axis = 1, start = 4, length = 4} : (tensor<?x8x4x4xf32>) -> tensor<?x4x4x4xf32>
+  // CHECK: nn.channel_shuffle %{{.*}} {groups = 2 : i64} : tensor<?x4x4x4xf32>
+  %1 = nn.channel_shuffle %0 {groups = 2} : tensor<?x4x4x4xf32>
+  return %1 : tensor<?x4x4x4xf32>
+}

@@ -335,6 +335,14 @@ static LogicalResult verify(AddOp op) {
   return checkResult(op, inferAdd(shapes));
 }
 
+static LogicalResult verify(NarrowOp op) {
+  return checkResult(op, inferNarrow(shapeOf(op.input()), op.axis(), op.start(), op.length()));
+}
+
+static LogicalResult verify(ChannelShuffleOp op) {
+  return checkResult(op, inferChannelShuffle(shapeOf(op.input()), op.groups()));
+}
+
 static LogicalResult verify(MulOp op) {
   return checkResult(op, inferMul(shapeOf(op.lhs()), shapeOf(op.rhs())));
 }

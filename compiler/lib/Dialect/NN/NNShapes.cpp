@@ -122,6 +122,15 @@ ShapeOrError inferAdd(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs) {
   return from(shapes::add(all));
 }
 
+ShapeOrError inferNarrow(llvm::ArrayRef<int64_t> input, int64_t axis, int64_t start,
+                         int64_t length) {
+  return from(shapes::narrow(dims(input), axis, start, length));
+}
+
+ShapeOrError inferChannelShuffle(llvm::ArrayRef<int64_t> input, int64_t groups) {
+  return from(shapes::channelShuffle(dims(input), groups));
+}
+
 ShapeOrError inferMul(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs) {
   return from(shapes::mul({dims(lhs), dims(rhs)}));
 }

@@ -40,7 +40,7 @@ int64_t windowOutput(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, boo
 enum class OpKind {
   Input, Conv2d, Linear, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
   Relu, Sigmoid, Tanh, Hardtanh, Hardswish, Hardsigmoid, Silu, Dropout, Flatten, Softmax,
-  LocalResponseNorm, ChannelAffine, Add, Mul, Concat, Identity,
+  LocalResponseNorm, ChannelAffine, Add, Mul, Concat, Narrow, ChannelShuffle, Identity,
 };
 const char *opName(OpKind kind);
 
@@ -61,7 +61,7 @@ struct LayerAttrs {
   int64_t pad[2] = {0, 0};
   int64_t dilation[2] = {1, 1};
   int64_t outSize[2] = {1, 1};  // AdaptiveAvgPool2d
-  int64_t groups = 1;
+  int64_t groups = 1;           // Conv2d, ChannelShuffle
   int64_t features = 0;         // Conv2d / Linear output channels or features
   bool bias = true;
   bool ceilMode = false;
@@ -72,6 +72,7 @@ struct LayerAttrs {
   double p = 0.5;               // Dropout
   double alpha = 1e-4, beta = 0.75, k = 1.0; // LocalResponseNorm
   double minValue = -1.0, maxValue = 1.0;    // Hardtanh (relu6: 0, 6)
+  int64_t start = 0, length = 0;             // Narrow, along `axis`
   std::vector<double> scale, shift;          // ChannelAffine, per channel
 };
 

@@ -68,6 +68,11 @@ Result add(const std::vector<Dims> &inputs);
 /// 1 in one of them (broadcast, as PyTorch's `*`: squeeze-excitation's
 /// [N, C, 1, 1] gate times its [N, C, H, W] input).
 Result mul(const std::vector<Dims> &inputs);
+/// `length` entries of `axis` from `start` (torch.narrow; ShuffleNet's
+/// channel split).
+Result narrow(const Dims &input, int64_t axis, int64_t start, int64_t length);
+/// The channels regrouped: `groups` groups interleaved (ShuffleNet).
+Result channelShuffle(const Dims &input, int64_t groups);
 /// Operands equal except along `axis`.
 Result concat(const std::vector<Dims> &inputs, int64_t axis);
 

@@ -288,6 +288,33 @@ def NN_AddOp : NN_Op<"add"> {
   let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
 }
 
+def NN_NarrowOp : NN_Op<"narrow"> {
+  let summary = "`length` entries of `axis` from `start` (torch.narrow, ShuffleNet's split)";
+  let description = [{
+    ```mlir
+    %y = nn.narrow %x {axis = 1, start = 58, length = 58} : (tensor<?x116x28x28xf32>) -> tensor<?x58x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, I64Attr:$axis, I64Attr:$start, I64Attr:$length);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ChannelShuffleOp : NN_Op<"channel_shuffle", [SameOperandsAndResultType]> {
+  let summary = "channels of `groups` groups interleaved (ShuffleNet)";
+  let description = [{
+    Output channel c is input channel (c mod groups) * C / groups + c / groups,
+    as PyTorch's view(N, groups, C / groups, H, W).transpose(1, 2).
+
+    ```mlir
+    %y = nn.channel_shuffle %x {groups = 2} : tensor<?x116x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, I64Attr:$groups);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 def NN_MulOp : NN_Op<"mul"> {
   let summary = "elementwise product of two tensors of one rank, broadcast where a size is 1";
   let description = [{

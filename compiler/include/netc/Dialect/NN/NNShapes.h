@@ -51,6 +51,9 @@ ShapeOrError inferDropout(llvm::ArrayRef<int64_t> input, double p);
 ShapeOrError inferSoftmax(llvm::ArrayRef<int64_t> input, int64_t axis);
 ShapeOrError inferLocalResponseNorm(llvm::ArrayRef<int64_t> input, int64_t size);
 ShapeOrError inferAdd(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs);
+ShapeOrError inferNarrow(llvm::ArrayRef<int64_t> input, int64_t axis, int64_t start,
+                         int64_t length);
+ShapeOrError inferChannelShuffle(llvm::ArrayRef<int64_t> input, int64_t groups);
 ShapeOrError inferMul(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 ShapeOrError inferConcat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis);
 ShapeOrError inferFlatten(llvm::ArrayRef<int64_t> input, int64_t start);
