@@ -156,6 +156,8 @@ bool Parser::keywordLabelAhead() {
       return false;
     if (t.kind == Tok::Ident || t.kind == Tok::Int || isKeyword(t.kind))
       continue;
+    if (t.kind == Tok::Minus && peek(k - 1).kind == Tok::RBrace)
+      continue; // block{s}-{i}: a dash after a computed part
     if (t.kind != Tok::LBrace)
       return false;
     // A computed part, {expr}: skip to its closing brace.
@@ -267,6 +269,10 @@ Label Parser::parseLabel() {
       label.pieces.push_back(std::move(piece));
     } else if (t.kind == Tok::Ident || t.kind == Tok::Int || isKeyword(t.kind)) {
       label.pieces.push_back(LabelPiece{take().text, nullptr});
+    } else if (t.kind == Tok::Minus && label.pieces.back().expr) {
+      // A dash after a computed part: RegNet's module names, block1-0.
+      take();
+      label.pieces.push_back(LabelPiece{"-", nullptr});
     } else {
       unexpected("in label", "':'");
     }

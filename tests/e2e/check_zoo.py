@@ -45,7 +45,10 @@ for name in ('vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg
              'efficientnet_b5', 'efficientnet_b6', 'efficientnet_b7', 'efficientnet_v2_s',
              'efficientnet_v2_m', 'efficientnet_v2_l', 'densenet121', 'densenet161', 'densenet169',
              'densenet201', 'shufflenet_v2_x0_5', 'shufflenet_v2_x1_0', 'shufflenet_v2_x1_5',
-             'shufflenet_v2_x2_0'):
+             'shufflenet_v2_x2_0', 'regnet_y_400mf', 'regnet_y_800mf', 'regnet_y_1_6gf',
+             'regnet_y_3_2gf', 'regnet_y_8gf', 'regnet_y_16gf', 'regnet_y_32gf', 'regnet_y_128gf',
+             'regnet_x_400mf', 'regnet_x_800mf', 'regnet_x_1_6gf', 'regnet_x_3_2gf', 'regnet_x_8gf',
+             'regnet_x_16gf', 'regnet_x_32gf'):
     MODELS[name] = getattr(tvm, name)
 
 
