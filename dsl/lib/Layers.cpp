@@ -28,7 +28,7 @@ const std::map<std::string, std::vector<ParamSpec>> &layerTable() {
   static const std::map<std::string, std::vector<ParamSpec>> table = {
       {"conv", {req("out"), req("k"), opt("stride", I(1)), opt("pad", I(0)),
                 opt("dilation", I(1)), opt("groups", I(1)), opt("bias", B(true))}},
-      {"linear", {req("out"), opt("bias", B(true))}},
+      {"linear", {req("out"), opt("bias", B(true)), opt("axis", I(-1))}},
       {"maxpool", {req("k"), none("stride"), opt("pad", I(0)), opt("dilation", I(1)),
                    opt("ceil", B(false))}},
       {"avgpool", {req("k"), none("stride"), opt("pad", I(0)), opt("ceil", B(false)),
@@ -46,6 +46,9 @@ const std::map<std::string, std::vector<ParamSpec>> &layerTable() {
       {"narrow", {req("start"), req("length"), opt("axis", I(1))}},
       {"chunk", {req("chunks"), req("index"), opt("axis", I(1))}},
       {"channel_shuffle", {req("groups")}},
+      {"gelu", {}},
+      {"layernorm", {opt("eps", F(1e-5))}},
+      {"scale", {}},
       {"identity", {}},
       {"dropout", {opt("p", F(0.5))}},
       {"flatten", {opt("start", I(1))}},
@@ -185,10 +188,24 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     weight("weight", shapes::conv2dWeight(inDims, at.features, window(), at.groups));
     if (at.bias)
       weight("bias", {at.features});
+  } else if (op == "linear" && argInt(args, "axis") == 1) {
+    // Over the channels of NCHW: PyTorch's Linear on the channels-last
+    // tensor (ConvNeXt's Permute, Linear, Permute).
+    layer.kind = OpKind::ChannelLinear;
+    at.features = argInt(args, "out");
+    at.bias = argBool(args, "bias");
+    apply(shapes::channelLinear, at.features);
+    weight("weight", {at.features, in[1].value});
+    if (at.bias)
+      weight("bias", {at.features});
   } else if (op == "linear") {
     layer.kind = OpKind::Linear;
     at.features = argInt(args, "out");
     at.bias = argBool(args, "bias");
+    int64_t axis = argInt(args, "axis");
+    if (axis != -1 && !(axis == 1 && in.size() == 2))
+      fail(args.locOf("axis"), "linear: axis is -1 (the last, of [N, features]) or 1 (the "
+                               "channels of NCHW), got " + std::to_string(axis));
     apply(shapes::linear, at.features);
     weight("weight", {at.features, in[1].value});
     if (at.bias)
@@ -286,6 +303,20 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     layer.kind = OpKind::ChannelShuffle;
     at.groups = argInt(args, "groups");
     apply(shapes::channelShuffle, at.groups);
+  } else if (op == "layernorm") {
+    layer.kind = OpKind::LayerNorm;
+    at.eps = argFloat(args, "eps");
+    apply(shapes::layerNorm, at.eps);
+    weight("weight", {in[1].value});
+    weight("bias", {in[1].value});
+  } else if (op == "scale") {
+    // A learned per-channel scale, [C, 1, 1], that is its module's own
+    // parameter: the key is the label (ConvNeXt's layer_scale).
+    layer.kind = OpKind::ChannelScale;
+    apply(shapes::batchNorm, 1.0); // NCHW with known channels
+    if (path.empty())
+      fail(loc, "scale() is a parameter of the enclosing module: label it, as in layer_scale: scale()");
+    layer.weights.push_back(Weight{path, DType::F32, {in[1].value, 1, 1}});
   } else if (op == "relu6" || op == "hardtanh") {
     // torch.nn.ReLU6 is Hardtanh(0, 6).
     layer.kind = OpKind::Hardtanh;
@@ -299,7 +330,7 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     static const std::map<std::string, OpKind> pointwise = {
         {"relu", OpKind::Relu},           {"sigmoid", OpKind::Sigmoid},
         {"tanh", OpKind::Tanh},           {"hardswish", OpKind::Hardswish},
-        {"hardsigmoid", OpKind::Hardsigmoid}, {"silu", OpKind::Silu},
+        {"hardsigmoid", OpKind::Hardsigmoid}, {"silu", OpKind::Silu}, {"gelu", OpKind::Gelu},
         {"identity", OpKind::Identity}};
     layer.kind = pointwise.at(op);
     layer.shape = in;

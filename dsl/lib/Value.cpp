@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 namespace netc::dsl {
@@ -167,6 +168,10 @@ const char *opName(OpKind kind) {
   case OpKind::Mul: return "mul";
   case OpKind::Concat: return "cat";
   case OpKind::Narrow: return "narrow";
+  case OpKind::Gelu: return "gelu";
+  case OpKind::LayerNorm: return "layernorm";
+  case OpKind::ChannelLinear: return "linear";
+  case OpKind::ChannelScale: return "scale";
   case OpKind::ChannelShuffle: return "channel_shuffle";
   case OpKind::Identity: return "identity";
   }
@@ -178,10 +183,45 @@ const char *dtypeName(DType dtype) {
 }
 
 std::vector<const Weight *> Graph::weights() const {
-  std::vector<const Weight *> out;
+  // PyTorch's state_dict order: depth first through the modules in the
+  // order they first appear, each module's own parameters before its
+  // submodules'. A parameter's module is its key less the leaf.
+  // Definition order already is this order except where a module holds a
+  // parameter of its own next to submodules (ConvNeXt's layer_scale).
+  struct Module {
+    std::vector<const Weight *> own;
+    std::vector<std::string> children; // in first-appearance order
+  };
+  std::map<std::string, Module> modules;
+  auto parentOf = [](const std::string &path) {
+    size_t dot = path.rfind('.');
+    return dot == std::string::npos ? std::string() : path.substr(0, dot);
+  };
+  // Registers `path` and its ancestors, each under its parent once.
+  std::function<void(const std::string &)> enter = [&](const std::string &path) {
+    if (modules.count(path))
+      return;
+    modules[path];
+    if (path.empty())
+      return;
+    std::string parent = parentOf(path);
+    enter(parent);
+    modules[parent].children.push_back(path);
+  };
   for (const Layer &layer : layers)
-    for (const Weight &w : layer.weights)
-      out.push_back(&w);
+    for (const Weight &w : layer.weights) {
+      std::string module = parentOf(w.key);
+      enter(module);
+      modules[module].own.push_back(&w);
+    }
+  std::vector<const Weight *> out;
+  std::function<void(const std::string &)> walk = [&](const std::string &path) {
+    const Module &m = modules[path];
+    out.insert(out.end(), m.own.begin(), m.own.end());
+    for (const std::string &child : m.children)
+      walk(child);
+  };
+  walk("");
   return out;
 }
 

@@ -186,6 +186,31 @@ Result batchNorm(const Dims &input, double eps) {
   return same(input);
 }
 
+Result channelLinear(const Dims &input, int64_t out) {
+  std::string error = rankError(input, 4, "NCHW");
+  if (error.empty())
+    error = knownChannels(input, "channel");
+  if (!error.empty())
+    return fail(error);
+  if (out < 1)
+    return fail("output features must be at least 1, got " + std::to_string(out), "out");
+  Result r = same(input);
+  r.dims[1] = out;
+  r.from[1] = -1;
+  return r;
+}
+
+Result layerNorm(const Dims &input, double eps) {
+  std::string error = input.size() == 2 || input.size() == 4
+                          ? knownChannels(input, "channel")
+                          : "expects an NCHW or [N, features] input, got " + format(input);
+  if (!error.empty())
+    return fail(error);
+  if (!(eps > 0))
+    return fail("eps must be positive, got " + std::to_string(eps), "eps");
+  return same(input);
+}
+
 Result channelAffine(const Dims &input, int64_t scaleCount, int64_t shiftCount) {
   std::string error = knownChannels(input, "channel");
   if (!error.empty())

@@ -61,7 +61,8 @@ for name in ('mobilenet_v2', 'mobilenet_v3_large', 'mobilenet_v3_small', 'mnasne
              'shufflenet_v2_x1_0', 'shufflenet_v2_x1_5', 'shufflenet_v2_x2_0', 'regnet_y_400mf',
              'regnet_y_800mf', 'regnet_y_1_6gf', 'regnet_y_3_2gf', 'regnet_y_8gf', 'regnet_y_16gf',
              'regnet_y_32gf', 'regnet_y_128gf', 'regnet_x_400mf', 'regnet_x_800mf',
-             'regnet_x_1_6gf', 'regnet_x_3_2gf', 'regnet_x_8gf', 'regnet_x_16gf', 'regnet_x_32gf'):
+             'regnet_x_1_6gf', 'regnet_x_3_2gf', 'regnet_x_8gf', 'regnet_x_16gf', 'regnet_x_32gf',
+             'convnext_tiny', 'convnext_small', 'convnext_base', 'convnext_large'):
     MODELS[name] = (getattr(tvm, name), name)
 
 
@@ -104,6 +105,11 @@ def torch_shapes(model, size):
     return shapes, list(output.shape)
 
 
+# Networks whose torch modules run partly channels-last (Permute, Linear,
+# LayerNorm, Permute), where netc keeps NCHW and works over the channels.
+CHANNELS_LAST = {'convnext_tiny', 'convnext_small', 'convnext_base', 'convnext_large'}
+
+
 def check_shapes(netc, name, model):
     entry = MODELS[name][1]
     size = INPUT_SIZES.get(name, DEFAULT_INPUT)
@@ -125,6 +131,12 @@ def check_shapes(netc, name, model):
     for path, shape in theirs.items():
         if path in ours:
             want = '[' + ','.join(map(str, shape)) + ']'
+            if name in CHANNELS_LAST and len(shape) == 4:
+                # Between its Permutes a ConvNeXt block runs channels-last:
+                # [N, H, W, C] there is netc's [N, C, H, W].
+                n, h, w, c = shape
+                if ours[path] == f'[{n},{c},{h},{w}]':
+                    want = ours[path]
             if ours[path] != want:
                 return f"layer '{path}' at input {size}: torch gives {want}, netc {ours[path]}"
             compared += 1

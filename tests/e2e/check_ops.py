@@ -88,6 +88,29 @@ def shuffle_module():
     return Named(forward, b=nn.Conv2d(4, 5, 1))
 
 
+def convnext_module():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer_scale = nn.Parameter(torch.rand(8, 1, 1) + 0.5)
+            self.dw = nn.Conv2d(8, 8, 7, padding=3, groups=8)
+            self.ln = nn.LayerNorm(8, eps=1e-6)
+            self.fc1 = nn.Linear(8, 16)
+            self.fc2 = nn.Linear(16, 8)
+            self.norm = nn.LayerNorm(8)
+            with torch.no_grad():
+                for ln in (self.ln, self.norm):
+                    ln.weight.uniform_(0.5, 1.5)
+                    ln.bias.uniform_(-0.2, 0.2)
+
+        def forward(self, x):
+            y = self.dw(x).permute(0, 2, 3, 1)
+            y = self.fc2(torch.nn.functional.gelu(self.fc1(self.ln(y)))).permute(0, 3, 1, 2)
+            y = self.layer_scale * y + x
+            return self.norm(torch.flatten(y.mean((2, 3), True), 1))
+    return Block()
+
+
 def branches_module(count, make, join):
     return Named(lambda m, x: join([getattr(m, f'b{i}')(x) for i in range(count)]),
                  **{f'b{i}': make(i) for i in range(count)})
@@ -122,6 +145,10 @@ CASES = {
     'silu_tiny': ('silu_net', nn.SiLU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'mobile': ('mobile_net', mobile_module, [3, 12, 14]),
     'shuffle': ('shuffle_net', shuffle_module, [7, 5, 6]),
+    'gelu': ('gelu_net', nn.GELU, [3, 11, 13]),
+    'gelu_tiny': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
+    'gelu_wide': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 4.0}),
+    'convnext': ('convnext_net', convnext_module, [8, 9, 11]),
     'lrn': ('lrn_net', lambda: nn.LocalResponseNorm(5, alpha=0.001, beta=0.75, k=2.0),
             [7, 6, 5]),
     'conv_dilated_grouped': ('conv_net', lambda: Named(

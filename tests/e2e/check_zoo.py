@@ -48,11 +48,15 @@ for name in ('vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg
              'shufflenet_v2_x2_0', 'regnet_y_400mf', 'regnet_y_800mf', 'regnet_y_1_6gf',
              'regnet_y_3_2gf', 'regnet_y_8gf', 'regnet_y_16gf', 'regnet_y_32gf', 'regnet_y_128gf',
              'regnet_x_400mf', 'regnet_x_800mf', 'regnet_x_1_6gf', 'regnet_x_3_2gf', 'regnet_x_8gf',
-             'regnet_x_16gf', 'regnet_x_32gf'):
+             'regnet_x_16gf', 'regnet_x_32gf', 'convnext_tiny', 'convnext_small', 'convnext_base',
+             'convnext_large'):
     MODELS[name] = getattr(tvm, name)
 
 
 def randomize_batch_norm(model):
+    """BatchNorm statistics and affine parameters, LayerNorm's, and
+    ConvNeXt's layer scales (1e-6 as built, which would hide every block)
+    set to random values of order 1."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -61,6 +65,12 @@ def randomize_batch_norm(model):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.2, 0.2)
                 m.num_batches_tracked.fill_(7)
+            elif isinstance(m, torch.nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+        for name, p in model.named_parameters():
+            if name.endswith('layer_scale'):
+                p.uniform_(0.5, 1.5)
 
 
 def test_model(name):

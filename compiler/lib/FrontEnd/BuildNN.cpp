@@ -131,6 +131,16 @@ private:
     case OpKind::Linear:
       return b_.create<nn::LinearOp>(loc, type, in, weight(layer, "weight"),
                                      weight(layer, "bias"));
+    case OpKind::ChannelLinear:
+      return b_.create<nn::ChannelLinearOp>(loc, type, in, weight(layer, "weight"),
+                                            weight(layer, "bias"));
+    case OpKind::LayerNorm:
+      return b_.create<nn::LayerNormOp>(loc, type, in, weight(layer, "weight"),
+                                        weight(layer, "bias"), b_.getF64FloatAttr(a.eps));
+    case OpKind::ChannelScale:
+      return b_.create<nn::ChannelScaleOp>(loc, type, in, weightArgs_.at(layer.path));
+    case OpKind::Gelu:
+      return b_.create<nn::GeluOp>(loc, type, in);
     case OpKind::BatchNorm2d: {
       Value gamma = weight(layer, "weight"), beta = weight(layer, "bias");
       if (!gamma || !beta) {

@@ -176,6 +176,47 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
 
 } // namespace
 
+Func emitChannelLinear(nn::ChannelLinearOp op, EmitContext &ctx) {
+  // y(x, y, o, n) = b(o) + sum_c in(x, y, c, n) W(c, o), a 1x1 conv whose
+  // weight is the Linear's [out, in], packed at load with o innermost. Per
+  // task (an image row), tiles of 8 pixels by a vector of output channels
+  // accumulate in registers while the channels run.
+  const Vars &v = vars();
+  llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
+  int out = static_cast<int>(w[0]), in = static_cast<int>(w[1]);
+  Var po("po"), pc("pc");
+  Func pack("channel_linear_pack");
+  pack(po, pc) = ctx.weights[0](pc, po);
+  ImageParam packed = ctx.addPack(pack, {in, out});
+  RDom r(0, in, "r");
+  Func acc("channel_linear_acc"), result("channel_linear");
+  acc(v.x, v.y, v.c, v.n) = op.bias() ? Expr(ctx.weights[1](v.c)) : Expr(0.0f);
+  acc(v.x, v.y, v.c, v.n) += ctx.inputs[0](v.x, v.y, r.x, v.n) * packed(v.c, r.x);
+  result(v.x, v.y, v.c, v.n) = acc(v.x, v.y, v.c, v.n);
+  if (ctx.gpu)
+    return result;
+  int V = ctx.vectorWidth;
+  int width = static_cast<int>(ctx.outputShape[3]);
+  (void)out;
+  ctx.schedule = [=](Func output) mutable {
+    Var xo("xo"), xi("xi"), co("co"), ci("ci"), task("task");
+    int tile = std::min(8, width);
+    output.split(v.x, xo, xi, tile, TailStrategy::GuardWithIf)
+        .split(v.c, co, ci, V, TailStrategy::GuardWithIf)
+        .reorder(ci, xi, co, xo, v.y, v.n)
+        .fuse(v.y, v.n, task)
+        .parallel(task)
+        .vectorize(ci);
+    acc.compute_at(output, co).reorder_storage(v.c, v.x, v.y, v.n);
+    acc.vectorize(v.c, V, TailStrategy::GuardWithIf).unroll(v.x);
+    acc.update()
+        .reorder(v.c, v.x, r.x, v.y, v.n)
+        .vectorize(v.c, V, TailStrategy::GuardWithIf)
+        .unroll(v.x);
+  };
+  return result;
+}
+
 Template linearTemplate() { return {"linear.cpu", onCpu, linearPlan, linearCheck, linearEmit}; }
 
 } // namespace netc::lowering

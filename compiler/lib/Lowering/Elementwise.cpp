@@ -99,6 +99,23 @@ Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bo
     bool swish = kind == "hardswish";
     name = swish ? "hardswish_act" : "hardsigmoid_act";
     y = strict_float((swish ? strict_float(x * relu6) : relu6) / 6.0f);
+  } else if (kind == "gelu") {
+    // x / 2 * (1 + erf(x / sqrt(2))) (PyTorch's exact GELU): below zero as
+    // x / 2 * erfc(|x| / sqrt(2)), so the small tail keeps its relative
+    // precision; erfc(t) = poly(u) e^-t^2 with u = 1 / (1 + p t)
+    // (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). -inf gives -inf * 0:
+    // NaN, as in PyTorch.
+    name = "gelu_act";
+    Expr t = strict_float(a * 0.70710678118654752f);
+    Expr u = strict_float(1.0f / strict_float(1.0f + 0.3275911f * t));
+    Expr poly = 1.061405429f;
+    for (float c : {-1.453152027f, 1.421413741f, -0.284496736f, 0.254829592f})
+      poly = strict_float(c + strict_float(u * poly));
+    poly = strict_float(u * poly);
+    Expr erfc = strict_float(poly * decay(strict_float(t * t), 87.0f));
+    Expr half = strict_float(0.5f * x);
+    y = strict_float(select(x < 0.0f, strict_float(half * erfc),
+                            strict_float(half * strict_float(2.0f - erfc))));
   } else if (kind == "silu") {
     // x / (1 + e^-x) for x >= 0; below, x e^x / (1 + e^x), no overflow
     // (PyTorch's x / (1 + e^-x) is -0 there, and NaN at -inf: -inf * 0).
@@ -142,6 +159,58 @@ Func emitBatchNorm(nn::BatchNormOp op, EmitContext &ctx) {
     shift.compute_root();
   }
   return bn;
+}
+
+Func emitLayerNorm(nn::LayerNormOp op, EmitContext &ctx) {
+  // Per pixel (or item), over the channels: the mean, the biased variance
+  // about it, then PyTorch's order: (x * rstd + (-rstd * mean)) * weight +
+  // bias with rstd = 1 / sqrt(var + eps). A NaN or Inf anywhere in the
+  // channels makes the pixel's every output NaN, as in PyTorch.
+  size_t rank = ctx.inputShapes[0].size();
+  std::vector<Var> coords = coordsFor(rank);
+  Var ch = channelVar(rank);
+  int channels = static_cast<int>(ctx.inputShapes[0][1]);
+  float eps = static_cast<float>(op.eps().convertToDouble());
+  RDom r(0, channels, "r");
+  std::vector<Var> rest;
+  for (const Var &v : coords)
+    if (!v.same_as(ch))
+      rest.push_back(v);
+  auto at = [&](Expr channel) {
+    std::vector<Expr> args(coords.begin(), coords.end());
+    args[rank == 4 ? 2 : 0] = channel;
+    return ctx.inputs[0](args);
+  };
+  Func total("layer_norm_sum"), mean("layer_norm_mean"), squares("layer_norm_squares"),
+      rstd("layer_norm_rstd"), out("layer_norm");
+  total(rest) = 0.0f;
+  total(rest) = strict_float(total(rest) + at(r.x));
+  mean(rest) = strict_float(total(rest) / static_cast<float>(channels));
+  squares(rest) = 0.0f;
+  Expr d = strict_float(at(r.x) - mean(rest));
+  squares(rest) = strict_float(squares(rest) + strict_float(d * d));
+  rstd(rest) = strict_float(1.0f / sqrt(strict_float(squares(rest) / static_cast<float>(channels) + eps)));
+  Expr x = ctx.inputs[0](coords);
+  Expr normalized = strict_float(x * rstd(rest) + strict_float(-rstd(rest) * mean(rest)));
+  out(coords) = strict_float(normalized * ctx.weights[0](ch) + ctx.weights[1](ch));
+  if (ctx.gpu)
+    return out;
+  std::vector<int64_t> shape = ctx.outputShape;
+  int V = ctx.vectorWidth;
+  Layout layout = ctx.outputLayout;
+  ctx.schedule = [=](Func output) {
+    Var task = scheduleOutput(output, shape, V, layout);
+    for (Func f : {total, mean, squares, rstd})
+      f.compute_at(output, task);
+  };
+  return out;
+}
+
+Func emitChannelScale(nn::ChannelScaleOp, EmitContext &ctx) {
+  const Vars &v = vars();
+  Func scaled("channel_scale");
+  scaled(v.x, v.y, v.c, v.n) = ctx.inputs[0](v.x, v.y, v.c, v.n) * ctx.weights[0](0, 0, v.c);
+  return scaled;
 }
 
 Func emitChannelAffine(nn::ChannelAffineOp op, EmitContext &ctx) {

@@ -159,6 +159,8 @@ Halide::Func emitSoftmax(netc::nn::SoftmaxOp op, EmitContext &ctx);
 Halide::Func emitLocalResponseNorm(netc::nn::LocalResponseNormOp op, EmitContext &ctx);
 Halide::Func emitMul(netc::nn::MulOp op, EmitContext &ctx);
 Halide::Func emitNarrow(netc::nn::NarrowOp op, EmitContext &ctx);
+Halide::Func emitLayerNorm(netc::nn::LayerNormOp op, EmitContext &ctx);
+Halide::Func emitChannelScale(netc::nn::ChannelScaleOp op, EmitContext &ctx);
 Halide::Func emitChannelShuffle(netc::nn::ChannelShuffleOp op, EmitContext &ctx);
 /// An activation op (relu, sigmoid, tanh, hardtanh, hardswish, hardsigmoid,
 /// silu) applied to `input`, as a group epilogue.
@@ -167,6 +169,8 @@ Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
 /// a fused conv's `activation`. `bounds` are hardtanh's (min, max).
 Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input,
                             std::pair<float, float> bounds = {0.0f, 0.0f});
+// Dense.cpp
+Halide::Func emitChannelLinear(netc::nn::ChannelLinearOp op, EmitContext &ctx);
 // Gpu.cpp
 /// Schedules a group's output on a GPU: one thread per element, in the
 /// memory order of `layout`.

@@ -317,7 +317,8 @@ private:
       // Weight operand slots: conv2d / linear (weight, bias), batch_norm (4),
       // fused_conv2d (weight, bias, BatchNorm's 4; its residuals follow).
       size_t firstWeight = mlir::isa<nn::Conv2dOp, nn::LinearOp, nn::BatchNormOp,
-                                     nn::FusedConv2dOp>(op)
+                                     nn::FusedConv2dOp, nn::ChannelLinearOp, nn::LayerNormOp,
+                                     nn::ChannelScaleOp>(op)
                                ? 1
                                : op->getNumOperands();
       size_t endWeight = op->getNumOperands();

@@ -45,6 +45,10 @@ const llvm::StringMap<std::vector<Template>> &families() {
     t["nn.channel_affine"] = {only<nn::ChannelAffineOp, emitChannelAffine>("channel_affine")};
     t["nn.add"] = {only<nn::AddOp, emitAdd>("add")};
     t["nn.mul"] = {only<nn::MulOp, emitMul>("mul")};
+    t["nn.channel_linear"] = {only<nn::ChannelLinearOp, emitChannelLinear>("channel_linear")};
+    t["nn.layer_norm"] = {only<nn::LayerNormOp, emitLayerNorm>("layer_norm")};
+    t["nn.channel_scale"] = {only<nn::ChannelScaleOp, emitChannelScale>("channel_scale")};
+    t["nn.gelu"] = {activation("gelu")};
     t["nn.narrow"] = {only<nn::NarrowOp, emitNarrow>("narrow")};
     t["nn.channel_shuffle"] = {only<nn::ChannelShuffleOp, emitChannelShuffle>("channel_shuffle")};
     t["nn.concat"] = {only<nn::ConcatOp, emitConcat>("concat")};
@@ -85,7 +89,7 @@ bool isView(mlir::Operation *op) { return mlir::isa<nn::FlattenOp, nn::DropoutOp
 
 bool isActivation(mlir::Operation *op) {
   return mlir::isa<nn::ReluOp, nn::SigmoidOp, nn::TanhOp, nn::HardtanhOp, nn::HardswishOp,
-                   nn::HardsigmoidOp, nn::SiluOp>(op);
+                   nn::HardsigmoidOp, nn::SiluOp, nn::GeluOp>(op);
 }
 
 std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value result) {

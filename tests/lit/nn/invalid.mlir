@@ -314,3 +314,28 @@ func @shuffle_groups(%x: tensor<?x8x4x4xf32>) {
   %0 = nn.channel_shuffle %x {groups = 3} : tensor<?x8x4x4xf32>
   return
 }
+
+// -----
+
+func @layer_norm_weight(%x: tensor<?x8x4x4xf32>, %g: tensor<4xf32>, %b: tensor<8xf32>) {
+  // expected-error @+1 {{weight 4 does not match 8 channels}}
+  %0 = nn.layer_norm %x, %g, %b {eps = 1.0e-06 : f64}
+       : (tensor<?x8x4x4xf32>, tensor<4xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  return
+}
+
+// -----
+
+func @channel_scale_shape(%x: tensor<?x8x4x4xf32>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{scale 8 is not 8x1x1}}
+  %0 = nn.channel_scale %x, %s : (tensor<?x8x4x4xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  return
+}
+
+// -----
+
+func @channel_linear_width(%x: tensor<?x8x4x4xf32>, %w: tensor<16x6xf32>) {
+  // expected-error @+1 {{input has 8 channels but the weight 16x6 expects 6}}
+  %0 = nn.channel_linear %x, %w : (tensor<?x8x4x4xf32>, tensor<16x6xf32>) -> tensor<?x16x4x4xf32>
+  return
+}

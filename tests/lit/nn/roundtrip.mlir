@@ -72,3 +72,19 @@ func @shuffle(%x: tensor<?x8x4x4xf32>) -> tensor<?x4x4x4xf32> {
   %1 = nn.channel_shuffle %0 {groups = 2} : tensor<?x4x4x4xf32>
   return %1 : tensor<?x4x4x4xf32>
 }
+
+// CHECK-LABEL: func @convnext
+func @convnext(%x: tensor<?x8x4x4xf32>, %g: tensor<8xf32>, %w: tensor<16x8xf32>,
+               %b: tensor<16xf32>, %s: tensor<16x1x1xf32>) -> tensor<?x16x4x4xf32> {
+  // CHECK: nn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.9999999999999995E-7 : f64}
+  %0 = nn.layer_norm %x, %g, %g {eps = 1.0e-06 : f64}
+       : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  // CHECK: nn.channel_linear
+  %1 = nn.channel_linear %0, %w, %b : (tensor<?x8x4x4xf32>, tensor<16x8xf32>, tensor<16xf32>)
+       -> tensor<?x16x4x4xf32>
+  // CHECK: nn.gelu
+  %2 = nn.gelu %1 : tensor<?x16x4x4xf32>
+  // CHECK: nn.channel_scale
+  %3 = nn.channel_scale %2, %s : (tensor<?x16x4x4xf32>, tensor<16x1x1xf32>) -> tensor<?x16x4x4xf32>
+  return %3 : tensor<?x16x4x4xf32>
+}

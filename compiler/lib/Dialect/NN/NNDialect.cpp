@@ -335,6 +335,20 @@ static LogicalResult verify(AddOp op) {
   return checkResult(op, inferAdd(shapes));
 }
 
+static LogicalResult verify(ChannelLinearOp op) {
+  return checkResult(op, inferChannelLinear(shapeOf(op.input()), shapeOf(op.weight()),
+                                            optionalShape(op.bias())));
+}
+
+static LogicalResult verify(LayerNormOp op) {
+  return checkResult(op, inferLayerNorm(shapeOf(op.input()), op.eps().convertToDouble(),
+                                        shapeOf(op.weight()), shapeOf(op.bias())));
+}
+
+static LogicalResult verify(ChannelScaleOp op) {
+  return checkResult(op, inferChannelScale(shapeOf(op.input()), shapeOf(op.scale())));
+}
+
 static LogicalResult verify(NarrowOp op) {
   return checkResult(op, inferNarrow(shapeOf(op.input()), op.axis(), op.start(), op.length()));
 }

@@ -78,6 +78,43 @@ ShapeOrError inferLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> 
   return error.empty() ? from(r) : ShapeOrError::fail(error);
 }
 
+ShapeOrError inferChannelLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                                llvm::Optional<llvm::ArrayRef<int64_t>> bias) {
+  if (weight.size() != 2)
+    return ShapeOrError::fail("weight must be 2-d [out, in], got " + formatDims(weight));
+  shapes::Result r = shapes::channelLinear(dims(input), weight[0]);
+  if (!r.ok())
+    return from(r);
+  if (input[1] != weight[1])
+    return ShapeOrError::fail("input has " + std::to_string(input[1]) +
+                              " channels but the weight " + formatDims(weight) + " expects " +
+                              std::to_string(weight[1]));
+  std::string error = biasError(bias, weight[0], "output channels");
+  return error.empty() ? from(r) : ShapeOrError::fail(error);
+}
+
+ShapeOrError inferLayerNorm(llvm::ArrayRef<int64_t> input, double eps,
+                            llvm::ArrayRef<int64_t> weight, llvm::ArrayRef<int64_t> bias) {
+  shapes::Result r = shapes::layerNorm(dims(input), eps);
+  if (!r.ok())
+    return from(r);
+  for (auto [name, p] : {std::pair{"weight", weight}, std::pair{"bias", bias}})
+    if (p.size() != 1 || p[0] != input[1])
+      return ShapeOrError::fail(std::string(name) + " " + formatDims(p) + " does not match " +
+                                std::to_string(input[1]) + " channels");
+  return from(r);
+}
+
+ShapeOrError inferChannelScale(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> scale) {
+  shapes::Result r = shapes::batchNorm(dims(input), 1.0); // NCHW, channels known
+  if (!r.ok())
+    return from(r);
+  if (scale.size() != 3 || scale[0] != input[1] || scale[1] != 1 || scale[2] != 1)
+    return ShapeOrError::fail("scale " + formatDims(scale) + " is not " +
+                              std::to_string(input[1]) + "x1x1");
+  return from(r);
+}
+
 ShapeOrError inferPool2d(llvm::ArrayRef<int64_t> input, const Window &w) {
   return from(shapes::pool2d(dims(input), w));
 }

@@ -40,7 +40,8 @@ int64_t windowOutput(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, boo
 enum class OpKind {
   Input, Conv2d, Linear, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
   Relu, Sigmoid, Tanh, Hardtanh, Hardswish, Hardsigmoid, Silu, Dropout, Flatten, Softmax,
-  LocalResponseNorm, ChannelAffine, Add, Mul, Concat, Narrow, ChannelShuffle, Identity,
+  LocalResponseNorm, ChannelAffine, Add, Mul, Concat, Narrow, ChannelShuffle, Gelu, LayerNorm,
+  ChannelLinear, ChannelScale, Identity,
 };
 const char *opName(OpKind kind);
 
@@ -68,7 +69,7 @@ struct LayerAttrs {
   bool countIncludePad = true;
   int64_t axis = 1;             // Flatten start / Softmax / Concat axis
   int64_t size = 0;             // LocalResponseNorm window
-  double eps = 1e-5;            // BatchNorm2d
+  double eps = 1e-5;            // BatchNorm2d, LayerNorm
   double p = 0.5;               // Dropout
   double alpha = 1e-4, beta = 0.75, k = 1.0; // LocalResponseNorm
   double minValue = -1.0, maxValue = 1.0;    // Hardtanh (relu6: 0, 6)

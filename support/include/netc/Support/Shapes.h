@@ -54,6 +54,11 @@ Dims conv2dWeight(const Dims &input, int64_t out, const Window &window, int64_t 
 Result linear(const Dims &input, int64_t out);
 Result pool2d(const Dims &input, const Window &window);
 Result adaptivePool2d(const Dims &input, int64_t outH, int64_t outW);
+/// A linear layer over the channels of NCHW, weight [out, C]: torch.nn.Linear
+/// on the channels-last tensor (ConvNeXt's permute, Linear, permute).
+Result channelLinear(const Dims &input, int64_t out);
+/// LayerNorm over the channels (of NCHW, or the features of [N, F]); eps > 0.
+Result layerNorm(const Dims &input, double eps);
 /// BatchNorm: NCHW with a known channel count; eps > 0.
 Result batchNorm(const Dims &input, double eps);
 /// Per-channel scale and shift of `count` values each.

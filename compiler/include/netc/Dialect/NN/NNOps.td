@@ -117,6 +117,54 @@ def NN_LinearOp : NN_Op<"linear"> {
   }];
 }
 
+def NN_ChannelLinearOp : NN_Op<"channel_linear"> {
+  let summary = "a linear layer over the channels of NCHW: y[n, o, h, w] = sum_c x[n, c, h, w] W[o, c] + b[o]";
+  let description = [{
+    torch.nn.Linear applied to the channels-last tensor (ConvNeXt's Permute,
+    Linear, Permute); the weight is the Linear's [out, in].
+
+    ```mlir
+    %y = nn.channel_linear %x, %w, %b : (tensor<?x96x56x56xf32>, tensor<384x96xf32>,
+         tensor<384xf32>) -> tensor<?x384x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight, Optional<NN_Tensor>:$bias);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_LayerNormOp : NN_Op<"layer_norm"> {
+  let summary = "layer normalization over the channels (ConvNeXt's LayerNorm2d)";
+  let description = [{
+    y = (x - mean) / sqrt(var + eps) * weight + bias, the mean and (biased)
+    variance over the channels of each pixel (of NCHW) or item (of [N, F]).
+
+    ```mlir
+    %y = nn.layer_norm %x, %gamma, %beta {eps = 1.0e-06 : f64}
+         : (tensor<?x96x56x56xf32>, tensor<96xf32>, tensor<96xf32>) -> tensor<?x96x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight, NN_Tensor:$bias, F64Attr:$eps);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_ChannelScaleOp : NN_Op<"channel_scale"> {
+  let summary = "x times a learned per-channel scale of shape [C, 1, 1] (ConvNeXt's layer_scale)";
+  let description = [{
+    ```mlir
+    %y = nn.channel_scale %x, %s : (tensor<?x96x56x56xf32>, tensor<96x1x1xf32>) -> tensor<?x96x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$scale);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input `,` $scale attr-dict `:` functional-type(operands, results)";
+}
+
 def NN_BatchNormOp : NN_Op<"batch_norm"> {
   let summary = "inference batch normalization (torch.nn.BatchNorm2d, eval mode)";
   let description = [{
@@ -199,6 +247,7 @@ def NN_TanhOp : NN_UnaryOp<"tanh", "hyperbolic tangent">;
 def NN_HardswishOp : NN_UnaryOp<"hardswish", "x * min(max(x + 3, 0), 6) / 6 (MobileNetV3)">;
 def NN_HardsigmoidOp : NN_UnaryOp<"hardsigmoid", "min(max(x + 3, 0), 6) / 6 (MobileNetV3's gates)">;
 def NN_SiluOp : NN_UnaryOp<"silu", "x / (1 + exp(-x)), swish (EfficientNet)">;
+def NN_GeluOp : NN_UnaryOp<"gelu", "x / 2 * (1 + erf(x / sqrt(2))), exact (ConvNeXt)">;
 
 def NN_HardtanhOp : NN_Op<"hardtanh", [SameOperandsAndResultType]> {
   let summary = "min(max(x, min_val), max_val) (torch.nn.Hardtanh; ReLU6 is 0, 6)";

@@ -40,6 +40,11 @@ ShapeOrError inferConv2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> 
                          int64_t groups);
 ShapeOrError inferLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
                          llvm::Optional<llvm::ArrayRef<int64_t>> bias);
+ShapeOrError inferChannelLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                                llvm::Optional<llvm::ArrayRef<int64_t>> bias);
+ShapeOrError inferLayerNorm(llvm::ArrayRef<int64_t> input, double eps,
+                            llvm::ArrayRef<int64_t> weight, llvm::ArrayRef<int64_t> bias);
+ShapeOrError inferChannelScale(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> scale);
 ShapeOrError inferPool2d(llvm::ArrayRef<int64_t> input, const Window &window);
 ShapeOrError inferAdaptivePool2d(llvm::ArrayRef<int64_t> input, int64_t outH, int64_t outW);
 /// Every per-channel operand must have the input's channel count.
