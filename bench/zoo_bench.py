@@ -66,6 +66,16 @@ NETWORKS = {
                   'googlenet(aux=false)', [3, 224, 224]),
     'resnet18': (tvm.resnet18, 'resnet18', [3, 224, 224]),
     'resnet50': (tvm.resnet50, 'resnet50', [3, 224, 224]),
+    'mobilenet_v2': (tvm.mobilenet_v2, 'mobilenet_v2', [3, 224, 224]),
+    'mobilenet_v3_large': (tvm.mobilenet_v3_large, 'mobilenet_v3_large', [3, 224, 224]),
+    'efficientnet_b0': (tvm.efficientnet_b0, 'efficientnet_b0', [3, 224, 224]),
+    'squeezenet1_1': (tvm.squeezenet1_1, 'squeezenet1_1', [3, 224, 224]),
+    'shufflenet_v2_x1_0': (tvm.shufflenet_v2_x1_0, 'shufflenet_v2_x1_0', [3, 224, 224]),
+    'densenet121': (tvm.densenet121, 'densenet121', [3, 224, 224]),
+    'inception_v3': (lambda: tvm.inception_v3(aux_logits=False, init_weights=True),
+                     'inception_v3(aux=false)', [3, 299, 299]),
+    'regnet_y_400mf': (tvm.regnet_y_400mf, 'regnet_y_400mf', [3, 224, 224]),
+    'convnext_tiny': (tvm.convnext_tiny, 'convnext_tiny', [3, 224, 224]),
 }
 
 

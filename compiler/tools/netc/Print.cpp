@@ -78,8 +78,11 @@ std::string grouped(int64_t v) {
 int64_t parameterCount(const Layer &layer) {
   int64_t total = 0;
   for (const Weight &w : layer.weights) {
+    // Parameters, as torch's parameters() counts them: not BatchNorm's
+    // running statistics (buffers).
     llvm::StringRef key(w.key);
-    if (!key.endswith(".weight") && !key.endswith(".bias"))
+    if (key.endswith(".running_mean") || key.endswith(".running_var") ||
+        key.endswith(".num_batches_tracked"))
       continue;
     int64_t n = 1;
     for (int64_t d : w.shape)
@@ -89,9 +92,12 @@ int64_t parameterCount(const Layer &layer) {
   return total;
 }
 
-/// Multiply-accumulates per batch item of a conv or linear layer.
+/// Multiply-accumulates per batch item of a conv or linear layer (over
+/// features or over channels).
 int64_t macCount(const Layer &layer) {
-  if ((layer.kind != OpKind::Conv2d && layer.kind != OpKind::Linear) || layer.weights.empty())
+  if ((layer.kind != OpKind::Conv2d && layer.kind != OpKind::Linear &&
+       layer.kind != OpKind::ChannelLinear) ||
+      layer.weights.empty())
     return 0;
   int64_t outputs = 1;
   for (size_t i = 1; i < layer.shape.size(); ++i)
