@@ -188,25 +188,17 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     weight("weight", shapes::conv2dWeight(inDims, at.features, window(), at.groups));
     if (at.bias)
       weight("bias", {at.features});
-  } else if (op == "linear" && argInt(args, "axis") == 1) {
-    // Over the channels of NCHW: PyTorch's Linear on the channels-last
-    // tensor (ConvNeXt's Permute, Linear, Permute).
-    layer.kind = OpKind::ChannelLinear;
-    at.features = argInt(args, "out");
-    at.bias = argBool(args, "bias");
-    apply(shapes::channelLinear, at.features);
-    weight("weight", {at.features, in[1].value});
-    if (at.bias)
-      weight("bias", {at.features});
   } else if (op == "linear") {
-    layer.kind = OpKind::Linear;
-    at.features = argInt(args, "out");
-    at.bias = argBool(args, "bias");
+    // axis=1: over the channels of NCHW, PyTorch's Linear on the
+    // channels-last tensor (ConvNeXt's Permute, Linear, Permute).
     int64_t axis = argInt(args, "axis");
-    if (axis != -1 && !(axis == 1 && in.size() == 2))
+    if (axis != -1 && axis != 1)
       fail(args.locOf("axis"), "linear: axis is -1 (the last, of [N, features]) or 1 (the "
                                "channels of NCHW), got " + std::to_string(axis));
-    apply(shapes::linear, at.features);
+    layer.kind = axis == 1 ? OpKind::ChannelLinear : OpKind::Linear;
+    at.features = argInt(args, "out");
+    at.bias = argBool(args, "bias");
+    apply(axis == 1 ? shapes::channelLinear : shapes::linear, at.features);
     weight("weight", {at.features, in[1].value});
     if (at.bias)
       weight("bias", {at.features});
@@ -313,7 +305,7 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     // A learned per-channel scale, [C, 1, 1], that is its module's own
     // parameter: the key is the label (ConvNeXt's layer_scale).
     layer.kind = OpKind::ChannelScale;
-    apply(shapes::batchNorm, 1.0); // NCHW with known channels
+    apply(shapes::channelScale);
     if (path.empty())
       fail(loc, "scale() is a parameter of the enclosing module: label it, as in layer_scale: scale()");
     layer.weights.push_back(Weight{path, DType::F32, {in[1].value, 1, 1}});

@@ -176,28 +176,30 @@ Result adaptivePool2d(const Dims &input, int64_t outH, int64_t outW) {
 }
 
 Result batchNorm(const Dims &input, double eps) {
-  std::string error = rankError(input, 4, "NCHW");
-  if (error.empty())
-    error = knownChannels(input, "channel");
-  if (!error.empty())
-    return fail(error);
+  Result r = channelScale(input); // NCHW, channels known
+  if (!r.ok())
+    return r;
   if (!(eps > 0))
     return fail("eps must be positive, got " + std::to_string(eps), "eps");
   return same(input);
 }
 
 Result channelLinear(const Dims &input, int64_t out) {
-  std::string error = rankError(input, 4, "NCHW");
-  if (error.empty())
-    error = knownChannels(input, "channel");
-  if (!error.empty())
-    return fail(error);
+  Result r = channelScale(input); // NCHW, channels known
+  if (!r.ok())
+    return r;
   if (out < 1)
     return fail("output features must be at least 1, got " + std::to_string(out), "out");
-  Result r = same(input);
   r.dims[1] = out;
   r.from[1] = -1;
   return r;
+}
+
+Result channelScale(const Dims &input) {
+  std::string error = rankError(input, 4, "NCHW");
+  if (error.empty())
+    error = knownChannels(input, "channel");
+  return error.empty() ? same(input) : fail(error);
 }
 
 Result layerNorm(const Dims &input, double eps) {

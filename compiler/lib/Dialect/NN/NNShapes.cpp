@@ -63,34 +63,36 @@ ShapeOrError inferConv2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> 
   return error.empty() ? from(r) : ShapeOrError::fail(error);
 }
 
-ShapeOrError inferLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
-                         llvm::Optional<llvm::ArrayRef<int64_t>> bias) {
+namespace {
+/// A linear layer's [out, in] weight and bias against the input's size
+/// along the axis it runs over (features of [N, F], channels of NCHW),
+/// `rule` the output's shape.
+ShapeOrError checkLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                         llvm::Optional<llvm::ArrayRef<int64_t>> bias,
+                         shapes::Result (*rule)(const shapes::Dims &, int64_t),
+                         const char *what) {
   if (weight.size() != 2)
     return ShapeOrError::fail("weight must be 2-d [out, in], got " + formatDims(weight));
-  shapes::Result r = shapes::linear(dims(input), weight[0]);
+  shapes::Result r = rule(dims(input), weight[0]);
   if (!r.ok())
     return from(r);
   if (input[1] != weight[1])
-    return ShapeOrError::fail("input has " + std::to_string(input[1]) +
-                              " features but the weight " + formatDims(weight) + " expects " +
+    return ShapeOrError::fail("input has " + std::to_string(input[1]) + " " + what +
+                              " but the weight " + formatDims(weight) + " expects " +
                               std::to_string(weight[1]));
-  std::string error = biasError(bias, weight[0], "output features");
+  std::string error = biasError(bias, weight[0], (std::string("output ") + what).c_str());
   return error.empty() ? from(r) : ShapeOrError::fail(error);
+}
+} // namespace
+
+ShapeOrError inferLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                         llvm::Optional<llvm::ArrayRef<int64_t>> bias) {
+  return checkLinear(input, weight, bias, shapes::linear, "features");
 }
 
 ShapeOrError inferChannelLinear(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
                                 llvm::Optional<llvm::ArrayRef<int64_t>> bias) {
-  if (weight.size() != 2)
-    return ShapeOrError::fail("weight must be 2-d [out, in], got " + formatDims(weight));
-  shapes::Result r = shapes::channelLinear(dims(input), weight[0]);
-  if (!r.ok())
-    return from(r);
-  if (input[1] != weight[1])
-    return ShapeOrError::fail("input has " + std::to_string(input[1]) +
-                              " channels but the weight " + formatDims(weight) + " expects " +
-                              std::to_string(weight[1]));
-  std::string error = biasError(bias, weight[0], "output channels");
-  return error.empty() ? from(r) : ShapeOrError::fail(error);
+  return checkLinear(input, weight, bias, shapes::channelLinear, "channels");
 }
 
 ShapeOrError inferLayerNorm(llvm::ArrayRef<int64_t> input, double eps,
@@ -106,7 +108,7 @@ ShapeOrError inferLayerNorm(llvm::ArrayRef<int64_t> input, double eps,
 }
 
 ShapeOrError inferChannelScale(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> scale) {
-  shapes::Result r = shapes::batchNorm(dims(input), 1.0); // NCHW, channels known
+  shapes::Result r = shapes::channelScale(dims(input));
   if (!r.ok())
     return from(r);
   if (scale.size() != 3 || scale[0] != input[1] || scale[1] != 1 || scale[2] != 1)

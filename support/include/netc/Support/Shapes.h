@@ -59,6 +59,8 @@ Result adaptivePool2d(const Dims &input, int64_t outH, int64_t outW);
 Result channelLinear(const Dims &input, int64_t out);
 /// LayerNorm over the channels (of NCHW, or the features of [N, F]); eps > 0.
 Result layerNorm(const Dims &input, double eps);
+/// A per-channel scale of shape [C, 1, 1]: NCHW with a known channel count.
+Result channelScale(const Dims &input);
 /// BatchNorm: NCHW with a known channel count; eps > 0.
 Result batchNorm(const Dims &input, double eps);
 /// Per-channel scale and shift of `count` values each.
