@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -80,6 +81,20 @@ def mobile_module():
                  head=nn.Conv2d(8, 6, 1))
 
 
+def depthwise_module():
+    d1 = nn.Sequential(nn.Conv2d(40, 40, 3, padding=1, groups=40, bias=False),
+                       nn.BatchNorm2d(40), nn.ReLU6())
+    with torch.no_grad():
+        d1[1].running_mean.uniform_(-0.5, 0.5)
+        d1[1].running_var.uniform_(0.5, 1.5)
+        d1[1].weight.uniform_(0.5, 1.5)
+        d1[1].bias.uniform_(-0.2, 0.2)
+    return nn.Sequential(OrderedDict(
+        e=nn.Conv2d(3, 40, 1), d1=d1, d2=nn.Conv2d(40, 40, 5, stride=2, padding=2, groups=40),
+        d3=nn.Conv2d(40, 40, 3, padding=2, dilation=2, groups=40),
+        d4=nn.Conv2d(40, 40, 7, stride=(1, 2), padding=3, groups=40), h=nn.Conv2d(40, 6, 1)))
+
+
 def shuffle_module():
     def forward(m, x):
         y = torch.cat((x.chunk(3, 1)[2], m.b(torch.narrow(x, 1, 1, 4))), 1)
@@ -144,6 +159,9 @@ CASES = {
     'hardswish_tiny': ('hardswish_net', nn.Hardswish, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'silu_tiny': ('silu_net', nn.SiLU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'mobile': ('mobile_net', mobile_module, [3, 12, 14]),
+    # Also through the library's AVX2 variant (8 lanes: 40 channels are 2.5
+    # tiles of two vectors), which every x86-64 CPU netc targets can run.
+    'depthwise': ('depthwise_net', depthwise_module, [3, 13, 17], {'isas': ['avx2']}),
     'shuffle': ('shuffle_net', shuffle_module, [7, 5, 6]),
     'gelu': ('gelu_net', nn.GELU, [3, 11, 13]),
     'gelu_tiny': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
@@ -191,7 +209,9 @@ def main():
             model = factory().eval()
             weights = os.path.join(tmp, f'{name}.safetensors')
             save_safetensors(weights, model.state_dict())
-            runner = netc.compile(SPEC, entry, name)
+            # The netc's default variants where the case runs more than this
+            # CPU's; else the one variant this CPU runs, as `netc run`.
+            runner = netc.compile(SPEC, entry, name, isa=None if 'isas' in extra else 'host')
             for batch in (1, 3):
                 for label, x in inputs(shape, batch, seed=batch):
                     x = x * np.float32(scale)
@@ -201,6 +221,14 @@ def main():
                     for error in netc_harness.library_and_jit(netc, runner, SPEC, entry, weights,
                                                               x, reference, atol=atol):
                         failures.append(f"{name}, batch {batch}, {label}: {error}")
+                    for isa in extra.get('isas', []):
+                        env = {'NETC_ISA': isa}
+                        aot = netc.aot(runner, weights, x, env=env)
+                        checks = [netc_harness.compare(f'AOT {isa} vs torch', aot, reference,
+                                                       atol=atol),
+                                  netc_harness.bitwise(f'AOT {isa} vs JIT {isa}', aot,
+                                                       netc.jit(SPEC, entry, weights, x, env=env))]
+                        failures += [f"{name}, batch {batch}, {label}: {e}" for e in checks if e]
     for f in failures:
         print("FAILED:", f, file=sys.stderr)
     failed = {f.split(',')[0] for f in failures}

@@ -178,43 +178,70 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
 
 Func emitChannelLinear(nn::ChannelLinearOp op, EmitContext &ctx) {
   // y(x, y, o, n) = b(o) + sum_c in(x, y, c, n) W(c, o), a 1x1 conv whose
-  // weight is the Linear's [out, in], packed at load with o innermost, one
-  // task per image row. (Not yet blocked over the input channels: at 7x7,
-  // ConvNeXt's 3072 -> 768 linears stream their 9 MB of weights once per
-  // row and run at ~75 GFLOP/s; the conv templates' packing would fix it.)
+  // weight is the Linear's [out, in], packed at load with o innermost.
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
   int out = static_cast<int>(w[0]), in = static_cast<int>(w[1]);
-  Var po("po"), pc("pc");
+  const int V = ctx.vectorWidth;
+  const int64_t width = ctx.outputShape[3], height = ctx.outputShape[2];
+  // Register tiles of `pixels` columns by `vectors` vectors of output
+  // channels, at most 24 accumulators: per input channel `vectors` weight
+  // loads and `pixels` broadcasts feed their product of FMAs. The columns
+  // divide the row where a divisor in [4, 8] exists (ConvNeXt's 7, 14, 28,
+  // 56: 7, 7, 7, 8), so no tile recomputes an overlap; the vectors divide
+  // the channels where they can (3 x 16 for ConvNeXt's multiples of 96).
+  // Where the channels hold no whole vector, one vector by up to 8 pixels,
+  // guarded.
+  int pixels = out >= V ? columnsPerTile(width, 8) : static_cast<int>(std::min<int64_t>(8, width));
+  int vectors = out >= V ? vectorsPerTile(out, V, pixels, 4,
+                                          std::min(24, ctx.target->accumulatorRegisters()))
+                         : 0;
+  // Tasks: image rows where the image is large; where it is small (14x14
+  // and below) and the weights outweigh the input, blocks of output
+  // channels over the whole image instead, so each task reads its slice of
+  // the weights once from memory rather than every task all of them
+  // (ConvNeXt's 7x7 stage: 9 MB of weights per 3072 -> 768 linear).
+  int64_t weightBytes = int64_t{4} * in * out;
+  int64_t inputBytes = int64_t{4} * in * width * height;
+  bool channelTasks = !ctx.gpu && vectors && channelBlockTasks(height, weightBytes, inputBytes);
+  // The weights, packed at load with the output channels innermost; for
+  // channel-block tasks block after block ([out / block, in, block]), so
+  // that a task streams its own slice in order instead of 192 bytes from
+  // each of `in` rows 3 KB apart (ConvNeXt's 3072 -> 768 at 7x7).
+  const int block = vectors ? vectors * V : V;
+  bool blockMajor = channelTasks && out % block == 0;
+  Var po("po"), pc("pc"), pb("pb");
   Func pack("channel_linear_pack");
-  pack(po, pc) = ctx.weights[0](pc, po);
-  ImageParam packed = ctx.addPack(pack, {in, out});
+  ImageParam packed;
+  if (blockMajor) {
+    pack(po, pc, pb) = ctx.weights[0](pc, pb * block + po);
+    packed = ctx.addPack(pack, {out / block, in, block});
+  } else {
+    pack(po, pc) = ctx.weights[0](pc, po);
+    packed = ctx.addPack(pack, {in, out});
+  }
+  auto weightAt = [=](Expr o, Expr i) {
+    return blockMajor ? packed(o % block, i, o / block) : packed(o, i);
+  };
   RDom r(0, in, "r");
   Func acc("channel_linear_acc"), result("channel_linear");
   acc(v.x, v.y, v.c, v.n) = op.bias() ? Expr(ctx.weights[1](v.c)) : Expr(0.0f);
-  acc(v.x, v.y, v.c, v.n) += ctx.inputs[0](v.x, v.y, r.x, v.n) * packed(v.c, r.x);
+  acc(v.x, v.y, v.c, v.n) += ctx.inputs[0](v.x, v.y, r.x, v.n) * weightAt(v.c, r.x);
   result(v.x, v.y, v.c, v.n) = acc(v.x, v.y, v.c, v.n);
   if (ctx.gpu)
     return result;
-  int V = ctx.vectorWidth;
-  int width = static_cast<int>(ctx.outputShape[3]);
-  // Register tiles of up to 6 pixels by 4 vectors of output channels (24
-  // accumulators): per input channel 4 weight vectors and 6 broadcasts
-  // feed 24 FMAs. Whole tiles where the row and the channels hold one
-  // (ShiftInwards recomputes the last tile's overlap), else one vector by
-  // up to 8 pixels with guards.
-  int vectors = out >= 4 * V ? 4 : out >= 2 * V ? 2 : out >= V ? 1 : 0;
-  int pixels = std::min(vectors ? 6 : 8, width);
   ctx.schedule = [=](Func output) mutable {
     Var xo("xo"), xi("xi"), co("co"), ci("ci"), cv("cv"), cl("cl"), task("task");
     TailStrategy tail = vectors ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
-    int block = vectors ? vectors * V : V;
-    output.split(v.x, xo, xi, pixels, tail)
-        .split(v.c, co, ci, block, tail)
-        .reorder(ci, xi, co, xo, v.y, v.n)
-        .fuse(v.y, v.n, task)
-        .parallel(task);
-    acc.compute_at(output, co).reorder_storage(v.c, v.x, v.y, v.n);
+    output.split(v.x, xo, xi, pixels, tail).split(v.c, co, ci, block, tail);
+    if (channelTasks) {
+      output.reorder(ci, xi, xo, v.y, co, v.n).fuse(co, v.n, task).parallel(task);
+      acc.compute_at(output, xo);
+    } else {
+      output.reorder(ci, xi, co, xo, v.y, v.n).fuse(v.y, v.n, task).parallel(task);
+      acc.compute_at(output, co);
+    }
+    acc.reorder_storage(v.c, v.x, v.y, v.n);
     if (vectors) {
       output.split(ci, cv, cl, V).vectorize(cl).unroll(cv).unroll(xi);
       acc.split(v.c, cv, cl, V).vectorize(cl).unroll(cv).unroll(v.x);

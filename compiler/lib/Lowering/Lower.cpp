@@ -400,7 +400,7 @@ private:
     }
     for (mlir::Value a : activations)
       step.inputs.push_back(tensorOf(a));
-    if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp>(anchor)) {
+    if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp, nn::ChannelLinearOp>(anchor)) {
       // Each output element sums one weight row: [cin/groups, kh, kw] or [in].
       std::vector<int64_t> w = shapeOf(weights.front()), o = shapeOf(anchor->getResult(0));
       step.macsPerSample = 1;

@@ -32,7 +32,8 @@ Template activation(const char *name) {
 const llvm::StringMap<std::vector<Template>> &families() {
   static const llvm::StringMap<std::vector<Template>> table = [] {
     std::vector<Template> conv = {convGpuTemplate(), convAmxTemplate(), convWinogradTemplate(),
-                                  convRowsTemplate(), convDirectTemplate()};
+                                  convDepthwiseTemplate(), convRowsTemplate(),
+                                  convDirectTemplate()};
     llvm::StringMap<std::vector<Template>> t;
     t["nn.conv2d"] = conv;
     t["nn.fused_conv2d"] = conv;

@@ -125,6 +125,7 @@ std::string checkAccumulators(mlir::DictionaryAttr plan, const TargetInfo &targe
 Template convGpuTemplate();       // Gpu.cpp
 Template convAmxTemplate();       // ConvAmx.cpp
 Template convWinogradTemplate();  // Winograd.cpp
+Template convDepthwiseTemplate(); // ConvDepthwise.cpp
 Template convRowsTemplate();      // Conv.cpp
 Template convDirectTemplate();    // Conv.cpp
 Template linearGpuTemplate();     // Gpu.cpp
