@@ -129,6 +129,21 @@ Func emitAdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOp op, EmitContext &ctx) {
   total(v.x, v.y, v.c, v.n) += clamped(ws + r.x, hs + r.y, v.c, v.n);
   Func pool("adaptive_avg_pool");
   pool(v.x, v.y, v.c, v.n) = total(v.x, v.y, v.c, v.n) / cast<float>((he - hs) * (we - ws));
+  // From channels-last input, the sums run along the channels, a vector at
+  // a time, inside the output's parallel loop, whatever the output's
+  // layout: the global pool after SqueezeNet's classifier (1000 channels
+  // at 13x13, NHWC, into NCHW) summed one channel at a time along a
+  // 4000-byte stride took 0.22 ms, 7 % of the network.
+  if (!ctx.gpu && ctx.inputLayouts[0] == Layout::NHWC) {
+    std::vector<int64_t> shape = ctx.outputShape;
+    Layout layout = ctx.outputLayout;
+    int V = ctx.vectorWidth;
+    ctx.schedule = [=](Func output) mutable {
+      Var loop = scheduleOutput(output, shape, V, layout);
+      total.compute_at(output, loop);
+      vectorizeInner(total, Layout::NHWC, V);
+    };
+  }
   return pool;
 }
 
