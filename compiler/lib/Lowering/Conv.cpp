@@ -47,7 +47,17 @@ int columnsPerTile(int64_t width, int most) {
   for (int t = most; t >= 4; --t)
     if (width % t == 0)
       return t;
-  return static_cast<int>(std::min<int64_t>(width, std::min(8, most)));
+  if (width <= most)
+    return static_cast<int>(width);
+  // No divisor: the tile that computes the fewest columns in all (the last
+  // tile shifts inwards and recomputes an overlap), the wider on a tie.
+  // (Inception v3's 17-wide rows: 3 tiles of 6, 18 columns, not 3 of 8, 24;
+  // Mixed_6a.branch3x3 2.1 -> 1.7 ms.)
+  int best = 4;
+  for (int t = 4; t <= most; ++t)
+    if ((width + t - 1) / t * t <= (width + best - 1) / best * best)
+      best = t;
+  return best;
 }
 
 int vectorsPerTile(int cout, int V, int columns, int most, int budget) {
@@ -57,8 +67,9 @@ int vectorsPerTile(int cout, int V, int columns, int most, int budget) {
   return cout > V && 2 * columns <= budget ? 2 : 1;
 }
 
-bool channelBlockTasks(int64_t outHeight, int64_t weightBytes, int64_t inputBytes) {
-  return outHeight > 14 ? weightBytes > (int64_t{4} << 20) : weightBytes > inputBytes;
+bool channelBlockTasks(int64_t outHeight, int64_t weightBytes, int64_t inputBytes,
+                       int64_t rowTaskWeights) {
+  return outHeight > 14 ? weightBytes > rowTaskWeights : weightBytes > inputBytes;
 }
 
 std::pair<Expr, Expr> foldedScaleAndBias(const EmitContext &ctx, Expr co, bool hasBias) {
@@ -190,9 +201,14 @@ PlanParams directPlan(mlir::Operation *op, const PlanContext &ctx, mlir::Builder
   // INT8 convs take row tasks whatever their shape: their channel-block
   // form ran 6-8x slower (ResNet-18 at 224, Xeon, 2 threads: layer3 and
   // layer4's 3x3 convs 116 against 450-700 GOP/s; the network 15.7 -> 5.0 ms).
+  // Row tasks visit every channel block in each output row, so the whole
+  // of the weights streams once per row: beyond the L2 of a core they come
+  // from L3 each time (Inception v3's Mixed_6a.branch3x3, 288 -> 384 at
+  // 17x17, 4 MB: 3.7 ms in row tasks, 1.7 in channel blocks).
   bool channels = writtenString(ctx, "tasks",
                                 !computesInInt8(op) &&
-                                        channelBlockTasks(out[2], weightBytes, inputBytes)
+                                        channelBlockTasks(out[2], weightBytes, inputBytes,
+                                                          ctx.target.l2Bytes)
                                     ? "channels"
                                     : "rows") == "channels";
   int columns = static_cast<int>(writtenInt(

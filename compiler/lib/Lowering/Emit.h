@@ -132,8 +132,8 @@ Halide::Func convolve(const ConvShape &shape, Halide::Func padded, const Halide:
                                                        Halide::Expr)> &weightAt,
                       Halide::ImageParam shift);
 /// Columns (or tiles) per register tile: a divisor of `width` in [4, most] if
-/// there is one (no ragged tile), else min(8, most), or all of them when
-/// fewer.
+/// there is one (no ragged tile), all of them when `width` <= `most`, else
+/// the count in [4, most] whose tiles cover the row with the least overlap.
 int columnsPerTile(int64_t width, int most);
 /// Vectors of output channels per register tile: the most (up to `most`)
 /// that keep the tile's accumulators within `budget` vector registers
@@ -143,8 +143,10 @@ int vectorsPerTile(int cout, int V, int columns, int most, int budget);
 /// Whether a conv's tasks are blocks of output channels over the whole
 /// image (each weight read once per task), rather than a few output rows
 /// each: when the image is 14x14 or smaller and the (packed) weights
-/// outweigh the input the tasks read, or when the weights exceed 4 MB.
-bool channelBlockTasks(int64_t outHeight, int64_t weightBytes, int64_t inputBytes);
+/// outweigh the input the tasks read, or when the weights exceed
+/// `rowTaskWeights` (which row tasks re-read once per output row).
+bool channelBlockTasks(int64_t outHeight, int64_t weightBytes, int64_t inputBytes,
+                       int64_t rowTaskWeights = int64_t{4} << 20);
 // Pool.cpp
 Halide::Func emitMaxPool2d(netc::nn::MaxPool2dOp op, EmitContext &ctx);
 Halide::Func emitAvgPool2d(netc::nn::AvgPool2dOp op, EmitContext &ctx);
