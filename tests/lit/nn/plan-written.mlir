@@ -19,7 +19,7 @@ func @p(%x: tensor<?x3x16x32xf32> {nn.input = "x"}, %w1: tensor<32x3x1x1xf32> {n
 func @p(%x: tensor<?x3x16x32xf32> {nn.input = "x"}, %w1: tensor<32x3x1x1xf32> {nn.key = "a.weight"}, %b1: tensor<32xf32> {nn.key = "a.bias"}, %w2: tensor<32x32x3x3xf32> {nn.key = "b.weight"}, %b2: tensor<32xf32> {nn.key = "b.bias"}) -> tensor<?x32x16x32xf32> attributes {nn.weights = [{dtype = "F32", key = "a.weight", shape = [32, 3, 1, 1]}, {dtype = "F32", key = "a.bias", shape = [32]}, {dtype = "F32", key = "b.weight", shape = [32, 32, 3, 3]}, {dtype = "F32", key = "b.bias", shape = [32]}]} {
   %0 = nn.conv2d %x, %w1, %b1 {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1]} : (tensor<?x3x16x32xf32>, tensor<32x3x1x1xf32>, tensor<32xf32>) -> tensor<?x32x16x32xf32>
   %1 = nn.relu %0 : tensor<?x32x16x32xf32>
-  // expected-error @+1 {{nn.plan names template 'conv.fast'; nn.conv2d has 'conv.gpu', 'conv.amx', 'conv.winograd', 'conv.rows', 'conv.direct'}}
+  // expected-error @+1 {{nn.plan names template 'conv.fast'; nn.conv2d has 'conv.gpu', 'conv.amx', 'conv.winograd', 'conv.depthwise', 'conv.rows', 'conv.direct'}}
   %2 = nn.conv2d %1, %w2, %b2 {dilation = [1, 1], groups = 1 : i64, pad = [1, 1], stride = [1, 1], nn.plan = {template = "conv.fast"}} : (tensor<?x32x16x32xf32>, tensor<32x32x3x3xf32>, tensor<32xf32>) -> tensor<?x32x16x32xf32>
   return %2 : tensor<?x32x16x32xf32>
 }
@@ -145,4 +145,27 @@ func @rows(%x: tensor<?x512x7x7xf32> {nn.input = "x"}, %w: tensor<512x512x1x1xf3
   %0 = nn.relu %x : tensor<?x512x7x7xf32>
   %1 = nn.conv2d %0, %w, %b {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1], nn.plan = {template = "conv.direct", tasks = "rows"}} : (tensor<?x512x7x7xf32>, tensor<512x512x1x1xf32>, tensor<512xf32>) -> tensor<?x512x7x7xf32>
   return %1 : tensor<?x512x7x7xf32>
+}
+
+// -----
+
+// A depthwise conv between channels-last tensors takes conv.depthwise; a
+// written plan for it is checked as any other.
+// CHECK-LABEL: func @dw
+// CHECK: nn.conv2d {{.*}}groups = 32 : i64, nn.layout = "nhwc", nn.plan = {columns = 4 : i64, rows_per_task = 8 : i64, template = "conv.depthwise", vectors = 2 : i64}
+func @dw(%x: tensor<?x3x16x32xf32> {nn.input = "x"}, %w1: tensor<32x3x1x1xf32> {nn.key = "a.weight"}, %b1: tensor<32xf32> {nn.key = "a.bias"}, %w2: tensor<32x1x3x3xf32> {nn.key = "b.weight"}, %b2: tensor<32xf32> {nn.key = "b.bias"}, %w3: tensor<8x32x1x1xf32> {nn.key = "c.weight"}, %b3: tensor<8xf32> {nn.key = "c.bias"}) -> tensor<?x8x16x32xf32> attributes {nn.weights = [{dtype = "F32", key = "a.weight", shape = [32, 3, 1, 1]}, {dtype = "F32", key = "a.bias", shape = [32]}, {dtype = "F32", key = "b.weight", shape = [32, 1, 3, 3]}, {dtype = "F32", key = "b.bias", shape = [32]}, {dtype = "F32", key = "c.weight", shape = [8, 32, 1, 1]}, {dtype = "F32", key = "c.bias", shape = [8]}]} {
+  %0 = nn.conv2d %x, %w1, %b1 {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1]} : (tensor<?x3x16x32xf32>, tensor<32x3x1x1xf32>, tensor<32xf32>) -> tensor<?x32x16x32xf32>
+  %1 = nn.conv2d %0, %w2, %b2 {dilation = [1, 1], groups = 32 : i64, pad = [1, 1], stride = [1, 1]} : (tensor<?x32x16x32xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>) -> tensor<?x32x16x32xf32>
+  %2 = nn.conv2d %1, %w3, %b3 {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1]} : (tensor<?x32x16x32xf32>, tensor<8x32x1x1xf32>, tensor<8xf32>) -> tensor<?x8x16x32xf32>
+  return %2 : tensor<?x8x16x32xf32>
+}
+
+// -----
+
+func @dw(%x: tensor<?x3x16x32xf32> {nn.input = "x"}, %w1: tensor<32x3x1x1xf32> {nn.key = "a.weight"}, %b1: tensor<32xf32> {nn.key = "a.bias"}, %w2: tensor<32x1x3x3xf32> {nn.key = "b.weight"}, %b2: tensor<32xf32> {nn.key = "b.bias"}, %w3: tensor<8x32x1x1xf32> {nn.key = "c.weight"}, %b3: tensor<8xf32> {nn.key = "c.bias"}) -> tensor<?x8x16x32xf32> attributes {nn.weights = [{dtype = "F32", key = "a.weight", shape = [32, 3, 1, 1]}, {dtype = "F32", key = "a.bias", shape = [32]}, {dtype = "F32", key = "b.weight", shape = [32, 1, 3, 3]}, {dtype = "F32", key = "b.bias", shape = [32]}, {dtype = "F32", key = "c.weight", shape = [8, 32, 1, 1]}, {dtype = "F32", key = "c.bias", shape = [8]}]} {
+  %0 = nn.conv2d %x, %w1, %b1 {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1]} : (tensor<?x3x16x32xf32>, tensor<32x3x1x1xf32>, tensor<32xf32>) -> tensor<?x32x16x32xf32>
+  // expected-error @+1 {{vectors}}
+  %1 = nn.conv2d %0, %w2, %b2 {dilation = [1, 1], groups = 32 : i64, pad = [1, 1], stride = [1, 1], nn.plan = {template = "conv.depthwise", vectors = 3}} : (tensor<?x32x16x32xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>) -> tensor<?x32x16x32xf32>
+  %2 = nn.conv2d %1, %w3, %b3 {dilation = [1, 1], groups = 1 : i64, pad = [0, 0], stride = [1, 1]} : (tensor<?x32x16x32xf32>, tensor<8x32x1x1xf32>, tensor<8xf32>) -> tensor<?x8x16x32xf32>
+  return %2 : tensor<?x8x16x32xf32>
 }
