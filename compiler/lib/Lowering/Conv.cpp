@@ -152,6 +152,12 @@ Int8Codes int8Codes(const ConvShape &conv, EmitContext &ctx, int coutPadded) {
   return codes;
 }
 
+int64_t rowsPerTask(const ConvShape &conv, const std::vector<int64_t> &out) {
+  int64_t macsPerRow = out[3] * conv.cout * conv.cin * conv.kernel[0] * conv.kernel[1];
+  return std::min<int64_t>(out[2], std::max({int64_t{1}, std::min<int64_t>(4, out[2] / 8),
+                                             (int64_t{65536} + macsPerRow - 1) / macsPerRow}));
+}
+
 namespace {
 
 /// NCHW shape of a value, the batch as 1.
@@ -160,16 +166,6 @@ std::vector<int64_t> shapeOf(mlir::Value value) {
   std::vector<int64_t> out(s.begin(), s.end());
   out[0] = 1;
   return out;
-}
-
-/// Row tasks take a few rows each (at least 8 tasks per image), so the
-/// input rows they copy with the halo are shared by more outputs, and at
-/// least ~64K multiply-adds, so a tiny layer (LeNet's) is not split into
-/// tasks that cost less than waking a thread.
-int64_t rowsPerTask(const ConvShape &conv, const std::vector<int64_t> &out) {
-  int64_t macsPerRow = out[3] * conv.cout * conv.cin * conv.kernel[0] * conv.kernel[1];
-  return std::min<int64_t>(out[2], std::max({int64_t{1}, std::min<int64_t>(4, out[2] / 8),
-                                             (int64_t{65536} + macsPerRow - 1) / macsPerRow}));
 }
 
 //===--- conv.direct -------------------------------------------------------===//

@@ -10,9 +10,8 @@
 // columns by a few vectors of channels, the kernel window is unrolled so
 // that neighbouring columns share the input vectors they load (stride 1:
 // columns + k - 1 loads per row of taps instead of columns * k), and the
-// input is read where it lies: the zero halo is a bounds test that Halide
-// moves out of the image's interior by partitioning the column and row
-// loops, so only the border tiles test.
+// input is read where it lies, with no halo copy (the emitter says how the
+// image's border is kept out of the hot loop).
 //
 //===----------------------------------------------------------------------===//
 #include "Templates.h"
@@ -38,8 +37,7 @@ bool depthwiseFits(mlir::Operation *op, const PlanContext &ctx) {
 
 // A tile of `columns` output columns by `vectors` vectors of channels; the
 // taps' input vectors and the tile's accumulators together within the
-// target's registers. Row tasks of a few rows each (at least ~64K
-// multiply-adds, as the direct template's).
+// target's registers. Row tasks as the direct template's.
 PlanParams depthwisePlan(mlir::Operation *op, const PlanContext &ctx, mlir::Builder &b) {
   ConvShape conv = convShapeOf(op);
   const int V = ctx.target.lanes(), budget = ctx.target.accumulatorRegisters();
@@ -48,10 +46,7 @@ PlanParams depthwisePlan(mlir::Operation *op, const PlanContext &ctx, mlir::Buil
   int columns = static_cast<int>(
       writtenInt(ctx, "columns", columnsPerTile(width, std::min<int>(8, budget / (2 * vectors)))));
   vectors = static_cast<int>(writtenInt(ctx, "vectors", vectors));
-  int64_t macsPerRow = width * conv.cout * conv.kernel[0] * conv.kernel[1];
-  int64_t rows = std::min<int64_t>(
-      height, std::max({int64_t{1}, std::min<int64_t>(4, height / 8),
-                        (int64_t{65536} + macsPerRow - 1) / macsPerRow}));
+  int64_t rows = rowsPerTask(conv, {1, conv.cout, height, width});
   return {{"columns", b.getI64IntegerAttr(columns)},
           {"vectors", b.getI64IntegerAttr(vectors)},
           {"rows_per_task", b.getI64IntegerAttr(rows)}};

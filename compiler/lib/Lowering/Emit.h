@@ -140,6 +140,12 @@ int columnsPerTile(int64_t width, int most);
 /// (TargetInfo::accumulatorRegisters) and divide the channels evenly; else
 /// 2 where the budget allows (or 1), with padding.
 int vectorsPerTile(int cout, int V, int columns, int most, int budget);
+/// Output rows per row task of a conv whose output is `out` (NCHW, batch
+/// 1): a few rows each (at least 8 tasks per image), so the input rows a
+/// task reads are shared by more outputs, and at least ~64K multiply-adds,
+/// so a tiny layer (LeNet's) is not split into tasks that cost less than
+/// waking a thread.
+int64_t rowsPerTask(const ConvShape &conv, const std::vector<int64_t> &out);
 /// Whether a conv's tasks are blocks of output channels over the whole
 /// image (each weight read once per task), rather than a few output rows
 /// each: when the image is 14x14 or smaller and the (packed) weights
