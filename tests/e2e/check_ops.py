@@ -103,6 +103,22 @@ def shuffle_module():
     return Named(forward, b=nn.Conv2d(4, 5, 1))
 
 
+def dense_module():
+    def forward(m, x):
+        y = torch.relu(m.a(x))
+        y = torch.cat((y, m.b(y)), 1)
+        y = torch.cat((y, m.c(y)), 1)
+        return m.d(y)
+    c = nn.Sequential(nn.BatchNorm2d(32), nn.ReLU(), nn.Conv2d(32, 12, 1))
+    with torch.no_grad():
+        c[0].running_mean.uniform_(-0.5, 0.5)
+        c[0].running_var.uniform_(0.5, 1.5)
+        c[0].weight.uniform_(0.5, 1.5)
+        c[0].bias.uniform_(-0.2, 0.2)
+    return Named(forward, a=nn.Conv2d(3, 20, 3, padding=1), b=nn.Conv2d(20, 12, 3, padding=1),
+                 c=c, d=nn.Conv2d(44, 8, 1))
+
+
 def convnext_module():
     class Block(nn.Module):
         def __init__(self):
@@ -163,6 +179,9 @@ CASES = {
     # tiles of two vectors), which every x86-64 CPU netc targets can run.
     'depthwise': ('depthwise_net', depthwise_module, [3, 13, 17], {'isas': ['avx2']}),
     'shuffle': ('shuffle_net', shuffle_module, [7, 5, 6]),
+    # Concats in place whose operands other layers read too, one inside the
+    # next; also through the AVX2 variant (8 lanes).
+    'dense': ('dense_net', dense_module, [3, 7, 9], {'isas': ['avx2']}),
     'gelu': ('gelu_net', nn.GELU, [3, 11, 13]),
     'gelu_tiny': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'gelu_wide': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 4.0}),

@@ -113,9 +113,10 @@ void constrain(Dims &&dim, const std::vector<int64_t> &shape, Layout layout, boo
 }
 
 ImageParam makeParam(const std::vector<int64_t> &shape, const std::string &name, bool batched,
-                     Layout layout = Layout::NCHW, DType dtype = DType::F32) {
+                     Layout layout = Layout::NCHW, DType dtype = DType::F32,
+                     const std::vector<int64_t> *strideShape = nullptr) {
   ImageParam p(halideType(dtype), static_cast<int>(shape.size()), name);
-  constrain([&](int d) { return p.dim(d); }, shape, layout, batched);
+  constrain([&](int d) { return p.dim(d); }, shape, layout, batched, strideShape);
   return p;
 }
 
@@ -343,23 +344,47 @@ private:
 
   /// A concat the planner made in place (nn.in_place) moves no data: its
   /// tensor is made first, and each producer writes its slice of it
-  /// (Tensor::slice).
+  /// (Tensor::slice). One that is an operand of another is itself a slice
+  /// of that one's tensor (slices are always of a tensor that is none):
+  /// outermost first, so each knows where its own tensor lies.
   void makeConcatsInPlace(mlir::FuncOp func) {
+    std::vector<nn::ConcatOp> concats;
     func.walk([&](nn::ConcatOp cat) {
-      if (!cat->hasAttr(kInPlaceAttr))
-        return;
-      int t = newTensor(Tensor::Kind::Arena, shapeOf(cat.result()));
-      p_.tensors[static_cast<size_t>(t)].layout = layoutOf(cat.result());
-      p_.tensors[static_cast<size_t>(t)].name = modulePath(cat);
-      setStorage(p_.tensors[static_cast<size_t>(t)], cat.result());
-      tensors_[cat.result().getAsOpaquePointer()] = t;
-      inPlace_.insert(cat.result().getAsOpaquePointer());
-      int64_t offset = 0;
+      if (cat->hasAttr(kInPlaceAttr))
+        concats.push_back(cat);
+    });
+    for (auto it = concats.rbegin(); it != concats.rend(); ++it) {
+      nn::ConcatOp cat = *it;
+      const void *key = cat.result().getAsOpaquePointer();
+      std::pair<int, int64_t> where; // (the tensor it lies in, its first channel)
+      auto outer = sliceOf_.find(key);
+      if (outer != sliceOf_.end()) {
+        where = outer->second;
+        int t = newTensor(Tensor::Kind::Alias, shapeOf(cat.result()));
+        Tensor &tensor = p_.tensors[static_cast<size_t>(t)];
+        const Tensor &parent = p_.tensors[static_cast<size_t>(where.first)];
+        tensor.aliasOf = where.first;
+        tensor.slice = true;
+        tensor.channelOffset = where.second;
+        tensor.layout = parent.layout;
+        tensor.dtype = parent.dtype;
+        tensor.name = modulePath(cat);
+        tensors_[key] = t;
+      } else {
+        int t = newTensor(Tensor::Kind::Arena, shapeOf(cat.result()));
+        p_.tensors[static_cast<size_t>(t)].layout = layoutOf(cat.result());
+        p_.tensors[static_cast<size_t>(t)].name = modulePath(cat);
+        setStorage(p_.tensors[static_cast<size_t>(t)], cat.result());
+        tensors_[key] = t;
+        where = {t, 0};
+      }
+      inPlace_.insert(key);
+      int64_t offset = where.second;
       for (mlir::Value operand : cat.inputs()) {
-        sliceOf_[operand.getAsOpaquePointer()] = {t, offset};
+        sliceOf_[operand.getAsOpaquePointer()] = {where.first, offset};
         offset += operand.getType().cast<mlir::RankedTensorType>().getShape()[1];
       }
-    });
+    }
   }
 
   /// A stored tensor's element type and quantization, as planned.
@@ -437,13 +462,17 @@ private:
       return std::string(" ") + layoutName(t.layout) +
              (t.dtype == DType::BF16 ? " bf16" : t.dtype == DType::U8 ? " u8" : "");
     };
+    // A slice's strides are its parent's: the parent's channel count.
+    auto sliced = [&](const Tensor &t) {
+      return t.slice ? " slice of " +
+                           std::to_string(p_.tensors[static_cast<size_t>(t.aliasOf)].shape[1])
+                     : std::string();
+    };
     for (int t : step.inputs)
-      signature += typed(p_.tensors[static_cast<size_t>(p_.ownerOf(t))]);
+      signature += typed(p_.tensors[static_cast<size_t>(p_.ownerOf(t))]) +
+                   sliced(p_.tensors[static_cast<size_t>(t)]);
     const Tensor &written = p_.tensors[static_cast<size_t>(step.output)];
-    signature += " ->" + typed(written);
-    if (written.slice) // the parent's channel count sets the strides
-      signature += " slice of " +
-                   std::to_string(p_.tensors[static_cast<size_t>(written.aliasOf)].shape[1]);
+    signature += " ->" + typed(written) + sliced(written);
     auto found = groupBySignature_.find(signature);
     if (found != groupBySignature_.end()) {
       step.group = found->second;
@@ -562,8 +591,10 @@ private:
       if (shape.size() != 4)
         layout = Layout::NCHW;
       DType dtype = p_.tensors[static_cast<size_t>(p_.ownerOf(step.inputs[i]))].dtype;
-      ImageParam param =
-          makeParam(shape, "in" + std::to_string(i), /*batched=*/true, layout, dtype);
+      const Tensor &read = p_.tensors[static_cast<size_t>(step.inputs[i])];
+      ImageParam param = makeParam(
+          shape, "in" + std::to_string(i), /*batched=*/true, layout, dtype,
+          read.slice ? &p_.tensors[static_cast<size_t>(read.aliasOf)].shape : nullptr);
       group.inputs.push_back(param);
       // Emitters compute in float32: a BF16 tensor is widened as it is
       // read (exactly), which the BF16 templates' dot products take as

@@ -87,24 +87,53 @@ private:
   /// and read by nothing else moves no data: each producer writes its
   /// slice of the concat's tensor. (On a GPU a slice would start at any
   /// float, and OpenCL refuses unaligned buffer offsets: concats copy.)
+  ///
+  /// In an FP32 plan (LowerOptions::nestConcats) an operand may have other
+  /// readers too, which read its slice where it lies, and may be an
+  /// in-place concat itself, whose tensor is then a slice of this one's:
+  /// DenseNet's cat(x, layer(x)) chains make each block one tensor that
+  /// every layer appends its channels to, the layers reading prefixes of
+  /// it. (Reduced precision would store the shared operands as the concat
+  /// is stored, whatever their other readers take: not done there.)
   void planConcatsInPlace() {
+    bool nest = options_.nestConcats && options_.precision == Precision::FP32;
+    func_.walk([&](mlir::Operation *op) {
+      nest = nest && (!op->hasAttr(kPrecisionAttr) ||
+                      op->getAttrOfType<mlir::StringAttr>(kPrecisionAttr) == "fp32");
+    });
+    std::set<const void *> placed; // operands already a slice of an in-place concat
+    auto place = [&](nn::ConcatOp cat) {
+      cat->setAttr(kInPlaceAttr, b_.getUnitAttr());
+      inPlace_.insert(cat);
+      for (mlir::Value operand : cat.inputs())
+        placed.insert(operand.getAsOpaquePointer());
+    };
+    auto sharedOperand = [&](mlir::Value operand) {
+      if (!nest)
+        return false;
+      for (mlir::Operation *user : operand.getUsers()) // (a slice is no view's owner)
+        if (isView(user) || mlir::isa<mlir::ReturnOp>(user))
+          return false;
+      auto inner = operand.getDefiningOp<nn::ConcatOp>();
+      return !inner || inPlace_.count(inner) != 0;
+    };
     func_.walk([&](nn::ConcatOp cat) {
-      if (cat->hasAttr(kInPlaceAttr)) {
-        inPlace_.insert(cat);
-        return;
-      }
+      if (cat->hasAttr(kInPlaceAttr))
+        return place(cat);
       auto type = cat.result().getType().cast<mlir::RankedTensorType>();
       if (cat.axis() != 1 || type.getRank() != 4)
         return;
       std::set<const void *> seen;
       for (mlir::Value operand : cat.inputs()) {
         mlir::Operation *def = operand.getDefiningOp();
-        if (!def || isView(def) || mlir::isa<nn::ConcatOp>(def) || !operand.hasOneUse() ||
+        if (!def || isView(def) || placed.count(operand.getAsOpaquePointer()) ||
             !seen.insert(operand.getAsOpaquePointer()).second)
           return;
+        bool sole = operand.hasOneUse() && !mlir::isa<nn::ConcatOp>(def);
+        if (!sole && !sharedOperand(operand))
+          return;
       }
-      cat->setAttr(kInPlaceAttr, b_.getUnitAttr());
-      inPlace_.insert(cat);
+      place(cat);
     });
   }
 

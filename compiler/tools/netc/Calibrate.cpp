@@ -171,6 +171,9 @@ int calibrate(Options &options, const CalibrateOptions &calibration) {
   std::vector<Array> inputs;
   if (!readInputs({calibration.input}, inputs))
     return 1;
+  // The tensors an INT8 plan stores, each measured on its own (an FP32
+  // plan would write shared concat operands into their concats).
+  options.nestConcats = false;
   JitSession session;
   if (!startJit(options, {calibration.input}, inputs, calibration.weights, "", session))
     return 1;

@@ -187,6 +187,10 @@ struct LowerOptions {
   /// Q.json (`netc calibrate`); `qparamsSource` names it in messages.
   std::map<std::string, QParams> qparams;
   std::string qparamsSource;
+  /// FP32 plans: concat operands that other ops read too, and in-place
+  /// concats, are written in place (DenseNet's growing concats). Off for
+  /// calibration, which measures the tensors an INT8 plan stores.
+  bool nestConcats = true;
 };
 
 /// Lowers the single function of `module` (nn dialect, after the graph
