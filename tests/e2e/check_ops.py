@@ -38,14 +38,18 @@ class Named(nn.Module):
         return self._forward(self, x)
 
 
-def bn_module():
-    b = nn.BatchNorm2d(3)
+def random_bn(channels):
+    b = nn.BatchNorm2d(channels)
     with torch.no_grad():
         b.running_mean.uniform_(-0.5, 0.5)
         b.running_var.uniform_(0.5, 1.5)
         b.weight.uniform_(0.5, 1.5)
         b.bias.uniform_(-0.2, 0.2)
-    return Named(lambda m, x: torch.relu(m.b(x)), b=b)
+    return b
+
+
+def bn_module():
+    return Named(lambda m, x: torch.relu(m.b(x)), b=random_bn(3))
 
 
 def specials_module():
@@ -103,18 +107,26 @@ def shuffle_module():
     return Named(forward, b=nn.Conv2d(4, 5, 1))
 
 
+def prologue_module():
+    def forward(m, x):
+        y = torch.relu(m.stem(x))
+        y = torch.relu(m.a(y))
+        y = torch.relu(m.b(y))
+        return m.c(y)
+    return Named(forward, stem=nn.Conv2d(3, 32, 3, padding=1),
+                 a=nn.Sequential(random_bn(32), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1)),
+                 b=nn.Sequential(random_bn(32), nn.Hardswish(),
+                                 nn.Conv2d(32, 24, 3, padding=1, stride=2)),
+                 c=nn.Sequential(random_bn(24), nn.Conv2d(24, 20, 1)))
+
+
 def dense_module():
     def forward(m, x):
         y = torch.relu(m.a(x))
         y = torch.cat((y, m.b(y)), 1)
         y = torch.cat((y, m.c(y)), 1)
         return m.d(y)
-    c = nn.Sequential(nn.BatchNorm2d(32), nn.ReLU(), nn.Conv2d(32, 12, 1))
-    with torch.no_grad():
-        c[0].running_mean.uniform_(-0.5, 0.5)
-        c[0].running_var.uniform_(0.5, 1.5)
-        c[0].weight.uniform_(0.5, 1.5)
-        c[0].bias.uniform_(-0.2, 0.2)
+    c = nn.Sequential(random_bn(32), nn.ReLU(), nn.Conv2d(32, 12, 1))
     return Named(forward, a=nn.Conv2d(3, 20, 3, padding=1), b=nn.Conv2d(20, 12, 3, padding=1),
                  c=c, d=nn.Conv2d(44, 8, 1))
 
@@ -182,6 +194,8 @@ CASES = {
     # Concats in place whose operands other layers read too, one inside the
     # next; also through the AVX2 variant (8 lanes).
     'dense': ('dense_net', dense_module, [3, 7, 9], {'isas': ['avx2']}),
+    # BatchNorm (+ activation) as a conv's prologue, zero-padded after it.
+    'prologue': ('prologue_net', prologue_module, [3, 12, 32], {'isas': ['avx2']}),
     'gelu': ('gelu_net', nn.GELU, [3, 11, 13]),
     'gelu_tiny': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'gelu_wide': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 4.0}),

@@ -498,7 +498,10 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   bool dot = computesInBf16(op) && planBool(ctx.plan, "bf16_dot");
   bool widened = computesInBf16(op) && !dot;
   bool unpadded = shape.pad[0] == 0 && shape.pad[1] == 0;
-  bool copied = !unpadded;
+  // FP32 stages the input (per task, or once) where it has a halo or a
+  // prologue (which a tile would otherwise recompute for every vector of
+  // output channels).
+  bool copied = !unpadded || ctx.prologue;
   Func padded, conv, result;
   RDom r;
   RVar rci, rkx, rky;
@@ -540,7 +543,7 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
         weightAt(v.c, r.x, rci, rkx, rky);
   } else {
     auto weightAt = packDirect(shape, ctx, block, blockMajor, shift, widened);
-    padded = unpadded ? ctx.inputs[0] : zeroHalo(ctx, "conv_padded");
+    padded = copied ? zeroHalo(ctx, "conv_padded") : ctx.inputs[0];
     r = RDom(0, cinPerGroup, 0, shape.kernel[1], 0, shape.kernel[0], "r");
     rci = r.x, rkx = r.y, rky = r.z;
     conv = convolve(shape, padded, r, weightAt, shift);
@@ -684,8 +687,10 @@ Func rowsEmit(mlir::Operation *op, EmitContext &ctx) {
   const std::vector<int64_t> &out = ctx.outputShape;
   ImageParam shift;
   auto weightAt = packDirect(shape, ctx, V, /*blockMajor=*/false, shift);
-  bool unpadded = shape.pad[0] == 0 && shape.pad[1] == 0;
-  Func padded = unpadded ? ctx.inputs[0] : zeroHalo(ctx, "conv_padded");
+  // The input staged per task where it has a halo or a prologue (read once
+  // per output channel, it would be recomputed as often).
+  bool copied = shape.pad[0] != 0 || shape.pad[1] != 0 || ctx.prologue;
+  Func padded = copied ? zeroHalo(ctx, "conv_padded") : ctx.inputs[0];
   RDom r(0, shape.cin, 0, shape.kernel[1], 0, shape.kernel[0], "r");
   Func conv = convolve(shape, padded, r, weightAt, shift);
   int rowsPerTask = static_cast<int>(planInt(ctx.plan, "rows_per_task"));
@@ -702,7 +707,7 @@ Func rowsEmit(mlir::Operation *op, EmitContext &ctx) {
         .unroll(v.c);
     conv.compute_at(output, xo).reorder(v.x, v.c, v.y, v.n).vectorize(v.x).unroll(v.c);
     conv.update().reorder(v.x, v.c, r.x, r.y, r.z, v.y, v.n).vectorize(v.x).unroll(v.c);
-    if (!unpadded) {
+    if (copied) {
       padded.compute_at(output, task);
       vectorizeInner(padded, inputLayout, V);
     }

@@ -54,6 +54,10 @@ struct EmitContext {
   /// its eps, and its four tensors are weights[bnFirst .. bnFirst + 4).
   llvm::Optional<double> bnEps;
   size_t bnFirst = 0;
+  /// inputs[0] computes a prologue (a BatchNorm and activations) from the
+  /// stored input: a template that reads an input element more than once
+  /// stages it (Lower.cpp, prologueOf).
+  bool prologue = false;
   /// A GPU target: every stage of the group runs on the device (Gpu.cpp),
   /// so emitters give no CPU schedule of their own (target->gpu()).
   bool gpu = false;

@@ -203,6 +203,14 @@ public:
     if (!indexableIn32Bits(func))
       return false;
     makeConcatsInPlace(func);
+    if (options_.fp32Fusions && !gpu_)
+      func.walk([&](mlir::Operation *op) {
+        std::vector<mlir::Operation *> prologue = prologueOf(op, result);
+        if (!prologue.empty()) {
+          absorbed_.insert(prologue.begin(), prologue.end());
+          prologue_[op] = std::move(prologue);
+        }
+      });
 
     for (mlir::Operation &opRef : func.getBody().front()) {
       mlir::Operation *op = &opRef;
@@ -407,6 +415,30 @@ private:
 
   int tensorOf(mlir::Value v) { return tensors_.at(v.getAsOpaquePointer()); }
 
+  /// A BatchNorm and the activations after it that only `op`, an FP32 conv
+  /// (not grouped), reads (DenseNet's norm1 -> relu1 -> conv1): the conv's
+  /// prologue, applied to the input as the conv's template reads it (conv.direct
+  /// stages it per task, as it stages a zero halo), never stored. The
+  /// BatchNorm cannot fold into the weights (a padding conv pads its
+  /// result with zeros). Empty where there is none.
+  std::vector<mlir::Operation *> prologueOf(mlir::Operation *op, mlir::Value result) const {
+    if (!mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(op) || computesInBf16(op) ||
+        computesInInt8(op) || convShapeOf(op).groups != 1)
+      return {};
+    mlir::Value read = op->getOperand(0);
+    mlir::Operation *def = read.getDefiningOp();
+    while (def && isActivation(def))
+      def = def->getOperand(0).getDefiningOp();
+    auto bn = mlir::dyn_cast_or_null<nn::BatchNormOp>(def);
+    if (!bn || !read.hasOneUse() || read == result ||
+        layoutOf(bn.input()) != layoutOf(read))
+      return {};
+    std::vector<mlir::Operation *> chain = stepChain(bn, result);
+    if (chain.back()->getResult(0) != read)
+      return {};
+    return chain;
+  }
+
   bool emitStep(const std::vector<mlir::Operation *> &chain) {
     mlir::Operation *anchor = chain.front();
     Step step;
@@ -422,6 +454,16 @@ private:
         weights.push_back(operand);
       else
         activations.push_back(operand);
+    }
+    // A prologue: the step reads the BatchNorm's input, and its four
+    // tensors follow the anchor's weights.
+    std::vector<mlir::Operation *> ops = chain;
+    auto prologue = prologue_.find(anchor);
+    if (prologue != prologue_.end()) {
+      mlir::Operation *bn = prologue->second.front();
+      activations.front() = bn->getOperand(0);
+      weights.insert(weights.end(), bn->operand_begin() + 1, bn->operand_end());
+      ops.insert(ops.begin(), prologue->second.begin(), prologue->second.end());
     }
     for (mlir::Value a : activations)
       step.inputs.push_back(tensorOf(a));
@@ -457,7 +499,7 @@ private:
     }
     tensors_[out.getAsOpaquePointer()] = step.output;
 
-    std::string signature = signatureOf(chain, options_.target.to_string()) + "|layouts";
+    std::string signature = signatureOf(ops, options_.target.to_string()) + "|layouts";
     auto typed = [](const Tensor &t) {
       return std::string(" ") + layoutName(t.layout) +
              (t.dtype == DType::BF16 ? " bf16" : t.dtype == DType::U8 ? " u8" : "");
@@ -479,7 +521,7 @@ private:
     } else {
       Group group;
       group.signature = signature;
-      for (mlir::Operation *op : chain)
+      for (mlir::Operation *op : ops)
         group.description += (group.description.empty() ? "" : " + ") + describe(op);
       if (auto plan = anchor->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr))
         if (auto name = plan.getAs<mlir::StringAttr>("template"))
@@ -614,6 +656,20 @@ private:
     for (size_t i = 0; i < weights.size(); ++i) {
       llvm::ArrayRef<int64_t> s = weights[i].getType().cast<mlir::RankedTensorType>().getShape();
       ctx.weights.push_back(makeParam({s.begin(), s.end()}, "w" + std::to_string(i), false));
+    }
+    // The prologue replaces the input the anchor's template reads; its
+    // BatchNorm's four tensors are the last weights.
+    auto prologue = prologue_.find(chain.front());
+    if (prologue != prologue_.end()) {
+      EmitContext bnCtx;
+      bnCtx.inputs = {ctx.inputs[0]};
+      bnCtx.inputShapes = {ctx.inputShapes[0]};
+      bnCtx.weights.assign(ctx.weights.end() - 4, ctx.weights.end());
+      Func read = emitBatchNorm(mlir::cast<nn::BatchNormOp>(prologue->second.front()), bnCtx);
+      for (size_t i = 1; i < prologue->second.size(); ++i)
+        read = emitActivation(prologue->second[i], read);
+      ctx.inputs[0] = read;
+      ctx.prologue = true;
     }
     mlir::Value result = chain.back()->getResult(0);
     ctx.outputShape = shapeOf(result);
@@ -752,6 +808,7 @@ private:
   std::set<mlir::Operation *> absorbed_;
   std::set<const void *> inPlace_; // concats whose producers write their slices
   std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
+  std::map<mlir::Operation *, std::vector<mlir::Operation *>> prologue_; // conv -> its prologue
 };
 
 } // namespace

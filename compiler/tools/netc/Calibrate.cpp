@@ -172,8 +172,9 @@ int calibrate(Options &options, const CalibrateOptions &calibration) {
   if (!readInputs({calibration.input}, inputs))
     return 1;
   // The tensors an INT8 plan stores, each measured on its own (an FP32
-  // plan would write shared concat operands into their concats).
-  options.nestConcats = false;
+  // plan writes shared concat operands into their concats and never stores
+  // a conv's BatchNorm prologue).
+  options.fp32Fusions = false;
   JitSession session;
   if (!startJit(options, {calibration.input}, inputs, calibration.weights, "", session))
     return 1;

@@ -187,10 +187,13 @@ struct LowerOptions {
   /// Q.json (`netc calibrate`); `qparamsSource` names it in messages.
   std::map<std::string, QParams> qparams;
   std::string qparamsSource;
-  /// FP32 plans: concat operands that other ops read too, and in-place
-  /// concats, are written in place (DenseNet's growing concats). Off for
-  /// calibration, which measures the tensors an INT8 plan stores.
-  bool nestConcats = true;
+  /// FP32 plans store fewer tensors than reduced-precision ones: concat
+  /// operands that other ops read too, and in-place concats, are written in
+  /// place (DenseNet's growing concats), and a BatchNorm + activations that
+  /// only an FP32 conv reads is the conv's prologue (DenseNet's norm1 ->
+  /// relu1 -> conv1). Off for calibration, which measures every tensor an
+  /// INT8 plan stores.
+  bool fp32Fusions = true;
 };
 
 /// Lowers the single function of `module` (nn dialect, after the graph
