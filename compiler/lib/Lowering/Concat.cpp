@@ -14,7 +14,7 @@ namespace {
 /// 58 concats took 27 % of its time.) Computed a row at a time inside the
 /// output's parallel loop, the row (56 x 256 channels: 57 KB) staying in L2
 /// until the output copies it.
-Func channelsLastConcat(nn::ConcatOp op, EmitContext &ctx) {
+Func channelsLastConcat(EmitContext &ctx) {
   const Vars &v = vars();
   Func cat("concat_rows");
   cat(v.x, v.y, v.c, v.n) = undef<float>();
@@ -45,7 +45,7 @@ Func channelsLastConcat(nn::ConcatOp op, EmitContext &ctx) {
 Func emitConcat(nn::ConcatOp op, EmitContext &ctx) {
   if (!ctx.gpu && op.axis() == 1 && ctx.inputShapes[0].size() == 4 &&
       ctx.outputLayout == Layout::NHWC)
-    return channelsLastConcat(op, ctx);
+    return channelsLastConcat(ctx);
   size_t rank = ctx.inputShapes[0].size();
   std::vector<Var> coords = coordsFor(rank);
   // NCHW axis a is Halide dimension rank-1-a.
