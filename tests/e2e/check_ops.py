@@ -112,8 +112,11 @@ def prologue_module():
         y = torch.relu(m.stem(x))
         y = torch.relu(m.a(y))
         y = torch.relu(m.b(y))
-        return m.c(y)
-    return Named(forward, stem=nn.Conv2d(3, 32, 3, padding=1),
+        y = m.c(y)
+        y = y * torch.sigmoid(m.se(nn.functional.adaptive_avg_pool2d(y, 1)))
+        return m.d(y)
+    return Named(forward, stem=nn.Conv2d(3, 32, 3, padding=1), se=nn.Conv2d(20, 20, 1),
+                 d=nn.Conv2d(20, 16, 1),
                  a=nn.Sequential(random_bn(32), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1)),
                  b=nn.Sequential(random_bn(32), nn.Hardswish(),
                                  nn.Conv2d(32, 24, 3, padding=1, stride=2)),

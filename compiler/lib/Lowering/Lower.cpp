@@ -203,7 +203,10 @@ public:
     if (!indexableIn32Bits(func))
       return false;
     makeConcatsInPlace(func);
-    if (options_.fp32Fusions && !gpu_)
+    // Prologues in FP32 plans only: every tensor float32, every conv FP32.
+    bool fp32 = true;
+    func.walk([&](mlir::Operation *op) { fp32 = fp32 && !computesInBf16(op) && !computesInInt8(op); });
+    if (options_.fp32Fusions && !gpu_ && fp32)
       func.walk([&](mlir::Operation *op) {
         std::vector<mlir::Operation *> prologue = prologueOf(op, result);
         if (!prologue.empty()) {
@@ -415,28 +418,44 @@ private:
 
   int tensorOf(mlir::Value v) { return tensors_.at(v.getAsOpaquePointer()); }
 
-  /// A BatchNorm and the activations after it that only `op`, an FP32 conv
-  /// (not grouped), reads (DenseNet's norm1 -> relu1 -> conv1): the conv's
-  /// prologue, applied to the input as the conv's template reads it (conv.direct
-  /// stages it per task, as it stages a zero halo), never stored. The
-  /// BatchNorm cannot fold into the weights (a padding conv pads its
-  /// result with zeros). Empty where there is none.
+  /// In an FP32 plan, a BatchNorm or a product (squeeze-excitation's gate
+  /// times its input), with the activations after it, that only `op`, a
+  /// conv (not grouped), reads: the conv's prologue, applied to the input
+  /// as the conv's template reads it (conv.direct stages it per task, as it
+  /// stages a zero halo), never stored. DenseNet's norm1 -> relu1 -> conv1
+  /// (a BatchNorm that cannot fold into the weights: a padding conv pads
+  /// its result with zeros); EfficientNet's and MobileNetV3's gated
+  /// expansions read by the block's 1x1 project conv. Empty where there is
+  /// none.
   std::vector<mlir::Operation *> prologueOf(mlir::Operation *op, mlir::Value result) const {
-    if (!mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(op) || computesInBf16(op) ||
-        computesInInt8(op) || convShapeOf(op).groups != 1)
+    if (!mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(op) || convShapeOf(op).groups != 1)
       return {};
     mlir::Value read = op->getOperand(0);
-    mlir::Operation *def = read.getDefiningOp();
-    while (def && isActivation(def))
-      def = def->getOperand(0).getDefiningOp();
-    auto bn = mlir::dyn_cast_or_null<nn::BatchNormOp>(def);
-    if (!bn || !read.hasOneUse() || read == result ||
-        layoutOf(bn.input()) != layoutOf(read))
+    mlir::Operation *head = read.getDefiningOp();
+    while (head && isActivation(head))
+      head = head->getOperand(0).getDefiningOp();
+    if (!head || !mlir::isa<nn::BatchNormOp, nn::MulOp>(head) || !read.hasOneUse() ||
+        read == result)
       return {};
-    std::vector<mlir::Operation *> chain = stepChain(bn, result);
+    std::optional<unsigned> primary = prologueInput(head);
+    if (!primary || layoutOf(head->getOperand(*primary)) != layoutOf(read))
+      return {};
+    std::vector<mlir::Operation *> chain = stepChain(head, result);
     if (chain.back()->getResult(0) != read)
       return {};
     return chain;
+  }
+
+  /// The operand of a prologue's first op that takes the place of the
+  /// conv's input: a BatchNorm's input; the operand of a product with the
+  /// product's shape (the other, the gate, broadcasts), if one has.
+  static std::optional<unsigned> prologueInput(mlir::Operation *head) {
+    if (mlir::isa<nn::BatchNormOp>(head))
+      return 0u;
+    for (unsigned i = 0; i < 2; ++i)
+      if (head->getOperand(i).getType() == head->getResult(0).getType())
+        return i;
+    return std::nullopt;
   }
 
   bool emitStep(const std::vector<mlir::Operation *> &chain) {
@@ -455,14 +474,19 @@ private:
       else
         activations.push_back(operand);
     }
-    // A prologue: the step reads the BatchNorm's input, and its four
-    // tensors follow the anchor's weights.
+    // A prologue: the step reads its first op's input in place of the
+    // anchor's; a BatchNorm's four tensors follow the anchor's weights, a
+    // product's other operand (the gate) the anchor's activations.
     std::vector<mlir::Operation *> ops = chain;
     auto prologue = prologue_.find(anchor);
     if (prologue != prologue_.end()) {
-      mlir::Operation *bn = prologue->second.front();
-      activations.front() = bn->getOperand(0);
-      weights.insert(weights.end(), bn->operand_begin() + 1, bn->operand_end());
+      mlir::Operation *head = prologue->second.front();
+      unsigned primary = *prologueInput(head);
+      activations.front() = head->getOperand(primary);
+      if (mlir::isa<nn::BatchNormOp>(head))
+        weights.insert(weights.end(), head->operand_begin() + 1, head->operand_end());
+      else
+        activations.push_back(head->getOperand(1 - primary));
       ops.insert(ops.begin(), prologue->second.begin(), prologue->second.end());
     }
     for (mlir::Value a : activations)
@@ -657,15 +681,34 @@ private:
       llvm::ArrayRef<int64_t> s = weights[i].getType().cast<mlir::RankedTensorType>().getShape();
       ctx.weights.push_back(makeParam({s.begin(), s.end()}, "w" + std::to_string(i), false));
     }
-    // The prologue replaces the input the anchor's template reads; its
-    // BatchNorm's four tensors are the last weights.
+    // The prologue replaces the input the anchor's template reads: a
+    // BatchNorm's four tensors are the last weights; a product's gate is the
+    // last input, which the anchor's template does not see (FP32 plans only:
+    // no quantization parameters index the inputs).
     auto prologue = prologue_.find(chain.front());
     if (prologue != prologue_.end()) {
-      EmitContext bnCtx;
-      bnCtx.inputs = {ctx.inputs[0]};
-      bnCtx.inputShapes = {ctx.inputShapes[0]};
-      bnCtx.weights.assign(ctx.weights.end() - 4, ctx.weights.end());
-      Func read = emitBatchNorm(mlir::cast<nn::BatchNormOp>(prologue->second.front()), bnCtx);
+      mlir::Operation *head = prologue->second.front();
+      EmitContext headCtx;
+      Func read;
+      if (auto bn = mlir::dyn_cast<nn::BatchNormOp>(head)) {
+        headCtx.inputs = {ctx.inputs[0]};
+        headCtx.inputShapes = {ctx.inputShapes[0]};
+        headCtx.weights.assign(ctx.weights.end() - 4, ctx.weights.end());
+        read = emitBatchNorm(bn, headCtx);
+      } else {
+        unsigned primary = *prologueInput(head);
+        headCtx.inputs = {ctx.inputs[0], ctx.inputs.back()};
+        headCtx.inputShapes = {ctx.inputShapes[0], ctx.inputShapes.back()};
+        if (primary == 1) {
+          std::swap(headCtx.inputs[0], headCtx.inputs[1]);
+          std::swap(headCtx.inputShapes[0], headCtx.inputShapes[1]);
+        }
+        read = emitMul(mlir::cast<nn::MulOp>(head), headCtx);
+        ctx.inputs.pop_back();
+        ctx.inputParams.pop_back();
+        ctx.inputShapes.pop_back();
+        ctx.inputLayouts.pop_back();
+      }
       for (size_t i = 1; i < prologue->second.size(); ++i)
         read = emitActivation(prologue->second[i], read);
       ctx.inputs[0] = read;

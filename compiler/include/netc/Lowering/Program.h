@@ -189,10 +189,11 @@ struct LowerOptions {
   std::string qparamsSource;
   /// FP32 plans store fewer tensors than reduced-precision ones: concat
   /// operands that other ops read too, and in-place concats, are written in
-  /// place (DenseNet's growing concats), and a BatchNorm + activations that
-  /// only an FP32 conv reads is the conv's prologue (DenseNet's norm1 ->
-  /// relu1 -> conv1). Off for calibration, which measures every tensor an
-  /// INT8 plan stores.
+  /// place (DenseNet's growing concats), and a BatchNorm or a gate's
+  /// product, with activations, that only a conv reads is the conv's
+  /// prologue (DenseNet's norm1 -> relu1 -> conv1, squeeze-excitation's
+  /// product). Off for calibration, which measures every tensor an INT8
+  /// plan stores.
   bool fp32Fusions = true;
 };
 
