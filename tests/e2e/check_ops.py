@@ -134,16 +134,16 @@ def dense_module():
                  c=c, d=nn.Conv2d(44, 8, 1))
 
 
-def convnext_module():
+def convnext_module(c=8):
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.layer_scale = nn.Parameter(torch.rand(8, 1, 1) + 0.5)
-            self.dw = nn.Conv2d(8, 8, 7, padding=3, groups=8)
-            self.ln = nn.LayerNorm(8, eps=1e-6)
-            self.fc1 = nn.Linear(8, 16)
-            self.fc2 = nn.Linear(16, 8)
-            self.norm = nn.LayerNorm(8)
+            self.layer_scale = nn.Parameter(torch.rand(c, 1, 1) + 0.5)
+            self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+            self.ln = nn.LayerNorm(c, eps=1e-6)
+            self.fc1 = nn.Linear(c, 2 * c)
+            self.fc2 = nn.Linear(2 * c, c)
+            self.norm = nn.LayerNorm(c)
             with torch.no_grad():
                 for ln in (self.ln, self.norm):
                     ln.weight.uniform_(0.5, 1.5)
@@ -203,6 +203,10 @@ CASES = {
     'gelu_tiny': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 1e-6, 'atol': 0.0}),
     'gelu_wide': ('gelu_net', nn.GELU, [3, 11, 13], {'scale': 4.0}),
     'convnext': ('convnext_net', convnext_module, [8, 9, 11]),
+    # 32 channels: channels last, the LayerNorms' sums in vectors of lanes
+    # (AVX2 too: 8 lanes).
+    'convnext_wide': ('convnext_net(c=32)', lambda: convnext_module(32), [32, 9, 11],
+                      {'isas': ['avx2']}),
     'lrn': ('lrn_net', lambda: nn.LocalResponseNorm(5, alpha=0.001, beta=0.75, k=2.0),
             [7, 6, 5]),
     'conv_dilated_grouped': ('conv_net', lambda: Named(
