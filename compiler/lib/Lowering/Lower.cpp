@@ -205,7 +205,9 @@ public:
     makeConcatsInPlace(func);
     // Prologues in FP32 plans only: every tensor float32, every conv FP32.
     bool fp32 = true;
-    func.walk([&](mlir::Operation *op) { fp32 = fp32 && !computesInBf16(op) && !computesInInt8(op); });
+    func.walk([&](mlir::Operation *op) {
+      fp32 = fp32 && !computesInBf16(op) && !computesInInt8(op);
+    });
     if (options_.fp32Fusions && !gpu_ && fp32)
       func.walk([&](mlir::Operation *op) {
         std::vector<mlir::Operation *> prologue = prologueOf(op, result);
