@@ -204,11 +204,7 @@ public:
       return false;
     makeConcatsInPlace(func);
     // Prologues in FP32 plans only: every tensor float32, every conv FP32.
-    bool fp32 = true;
-    func.walk([&](mlir::Operation *op) {
-      fp32 = fp32 && !computesInBf16(op) && !computesInInt8(op);
-    });
-    if (options_.fp32Fusions && !gpu_ && fp32)
+    if (options_.fp32Fusions && !gpu_ && !computesReduced(func))
       func.walk([&](mlir::Operation *op) {
         std::vector<mlir::Operation *> prologue = prologueOf(op, result);
         if (!prologue.empty()) {
@@ -373,16 +369,7 @@ private:
       auto outer = sliceOf_.find(key);
       if (outer != sliceOf_.end()) {
         where = outer->second;
-        int t = newTensor(Tensor::Kind::Alias, shapeOf(cat.result()));
-        Tensor &tensor = p_.tensors[static_cast<size_t>(t)];
-        const Tensor &parent = p_.tensors[static_cast<size_t>(where.first)];
-        tensor.aliasOf = where.first;
-        tensor.slice = true;
-        tensor.channelOffset = where.second;
-        tensor.layout = parent.layout;
-        tensor.dtype = parent.dtype;
-        tensor.name = modulePath(cat);
-        tensors_[key] = t;
+        tensors_[key] = newSlice(shapeOf(cat.result()), where, modulePath(cat));
       } else {
         int t = newTensor(Tensor::Kind::Arena, shapeOf(cat.result()));
         p_.tensors[static_cast<size_t>(t)].layout = layoutOf(cat.result());
@@ -419,6 +406,21 @@ private:
   }
 
   int tensorOf(mlir::Value v) { return tensors_.at(v.getAsOpaquePointer()); }
+
+  /// A tensor of `shape` that is channels [where.second, ...) of tensor
+  /// where.first, with its layout and element type.
+  int newSlice(std::vector<int64_t> shape, std::pair<int, int64_t> where, std::string name) {
+    int t = newTensor(Tensor::Kind::Alias, std::move(shape));
+    Tensor &tensor = p_.tensors[static_cast<size_t>(t)];
+    const Tensor &parent = p_.tensors[static_cast<size_t>(where.first)];
+    tensor.aliasOf = where.first;
+    tensor.slice = true;
+    tensor.channelOffset = where.second;
+    tensor.layout = parent.layout;
+    tensor.dtype = parent.dtype;
+    tensor.name = std::move(name);
+    return t;
+  }
 
   /// In an FP32 plan, a BatchNorm or a product (squeeze-excitation's gate
   /// times its input), with the activations after it, that only `op`, a
@@ -508,14 +510,7 @@ private:
     mlir::Value out = chain.back()->getResult(0);
     auto slice = sliceOf_.find(out.getAsOpaquePointer());
     if (slice != sliceOf_.end()) {
-      step.output = newTensor(Tensor::Kind::Alias, shapeOf(out));
-      Tensor &t = p_.tensors[static_cast<size_t>(step.output)];
-      t.aliasOf = slice->second.first;
-      t.slice = true;
-      t.channelOffset = slice->second.second;
-      t.layout = p_.tensors[static_cast<size_t>(t.aliasOf)].layout;
-      t.dtype = p_.tensors[static_cast<size_t>(t.aliasOf)].dtype;
-      t.name = step.name;
+      step.output = newSlice(shapeOf(out), slice->second, step.name);
     } else {
       step.output = newTensor(Tensor::Kind::Arena, shapeOf(out));
       Tensor &t = p_.tensors[static_cast<size_t>(step.output)];

@@ -96,11 +96,8 @@ private:
   /// it. (Reduced precision would store the shared operands as the concat
   /// is stored, whatever their other readers take: not done there.)
   void planConcatsInPlace() {
-    bool nest = options_.fp32Fusions && options_.precision == Precision::FP32;
-    func_.walk([&](mlir::Operation *op) {
-      nest = nest && (!op->hasAttr(kPrecisionAttr) ||
-                      op->getAttrOfType<mlir::StringAttr>(kPrecisionAttr) == "fp32");
-    });
+    bool nest = options_.fp32Fusions && options_.precision == Precision::FP32 &&
+                !computesReduced(func_);
     std::set<const void *> placed; // operands already a slice of an in-place concat
     auto place = [&](nn::ConcatOp cat) {
       cat->setAttr(kInPlaceAttr, b_.getUnitAttr());

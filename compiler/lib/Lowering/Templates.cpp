@@ -128,6 +128,14 @@ bool computesInInt8(mlir::Operation *op) {
   return precision && precision.getValue() == "int8";
 }
 
+bool computesReduced(mlir::FuncOp func) {
+  bool reduced = false;
+  func.walk([&](mlir::Operation *op) {
+    reduced = reduced || computesInBf16(op) || computesInInt8(op);
+  });
+  return reduced;
+}
+
 DType storedDType(mlir::Value value) {
   mlir::Operation *def = viewOwner(value).getDefiningOp();
   auto storage = def ? def->getAttrOfType<mlir::StringAttr>(kStorageAttr) : mlir::StringAttr();

@@ -16,6 +16,7 @@
 #include "Emit.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Operation.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -86,6 +87,8 @@ std::string modulePath(mlir::Operation *op);
 /// (nn.precision).
 bool computesInBf16(mlir::Operation *op);
 bool computesInInt8(mlir::Operation *op);
+/// Whether any op of `func` computes in BF16 or INT8 (an FP32 plan: none).
+bool computesReduced(mlir::FuncOp func);
 /// The element type a step that stores `value` stores it in: float32, or
 /// BF16 / U8 as nn.storage on the op that defines its memory says.
 DType storedDType(mlir::Value value);
