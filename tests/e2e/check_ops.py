@@ -99,6 +99,23 @@ def depthwise_module():
         d4=nn.Conv2d(40, 40, 7, stride=(1, 2), padding=3, groups=40), h=nn.Conv2d(40, 6, 1)))
 
 
+def inverted_module():
+    def forward(m, x):
+        y = m.p1(m.d1(m.e1(x))) + x
+        y = nn.functional.silu(m.d2(m.e2(y)))
+        y = nn.functional.hardswish(m.d3(nn.functional.hardswish(m.e3(y))))
+        return m.p3(y)
+    return Named(forward,
+                 e1=nn.Sequential(nn.Conv2d(8, 44, 1), random_bn(44), nn.ReLU6()),
+                 d1=nn.Sequential(nn.Conv2d(44, 44, 3, padding=1, groups=44), random_bn(44),
+                                  nn.ReLU6()),
+                 p1=nn.Conv2d(44, 8, 1),
+                 e2=nn.Sequential(nn.Conv2d(8, 40, 1), random_bn(40), nn.SiLU()),
+                 d2=nn.Conv2d(40, 40, 5, stride=2, padding=2, groups=40),
+                 e3=nn.Conv2d(40, 20, 1), d3=nn.Conv2d(20, 20, 3, padding=1, groups=20),
+                 p3=nn.Conv2d(20, 6, 1))
+
+
 def shuffle_module():
     def forward(m, x):
         y = torch.cat((x.chunk(3, 1)[2], m.b(torch.narrow(x, 1, 1, 4))), 1)
@@ -194,6 +211,9 @@ CASES = {
     # tiles of two vectors), which every x86-64 CPU netc targets can run.
     'depthwise': ('depthwise_net', depthwise_module, [3, 13, 17], {'isas': ['avx2']}),
     'shuffle': ('shuffle_net', shuffle_module, [7, 5, 6]),
+    # 1x1 expansions computed per task of the depthwise conv that reads them
+    # (bands of rows; two groups of channels); AVX2 too.
+    'inverted': ('inverted_net', inverted_module, [8, 40, 21], {'isas': ['avx2']}),
     # Concats in place whose operands other layers read too, one inside the
     # next; also through the AVX2 variant (8 lanes).
     'dense': ('dense_net', dense_module, [3, 7, 9], {'isas': ['avx2']}),

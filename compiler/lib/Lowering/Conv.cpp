@@ -471,7 +471,10 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   ConvShape shape = convShapeOf(op);
   const int V = ctx.vectorWidth;
   const std::vector<int64_t> &out = ctx.outputShape;
-  bool channelBlocksOuter = planString(ctx.plan, "tasks") == "channels";
+  // A nested stage (EmitContext::nested) is computed for a few rows of
+  // another step's task: row tiles, whatever the plan says of tasks.
+  const bool nested = ctx.nested;
+  bool channelBlocksOuter = !nested && planString(ctx.plan, "tasks") == "channels";
   int columns = static_cast<int>(planInt(ctx.plan, "columns"));
   int vectors = static_cast<int>(planInt(ctx.plan, "vectors"));
   int cout = shape.cout, cinPerGroup = shape.cin;
@@ -571,7 +574,9 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   // loops unroll into registers.
   TailStrategy channelTail =
       cout >= V * vectors ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
-  int rowsPerTask = channelBlocksOuter ? 1 : static_cast<int>(planInt(ctx.plan, "rows_per_task"));
+  int rowsPerTask = channelBlocksOuter || nested
+                        ? 1
+                        : static_cast<int>(planInt(ctx.plan, "rows_per_task"));
   int chunk = channelBlocksOuter ? static_cast<int>(planInt(ctx.plan, "chunk")) : 1;
   if (grouped)
     chunk = std::max(1, chunk / (int8 ? group : 2)); // in channel pairs or quads
@@ -616,14 +621,18 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
     }
     output.split(v.c, co, cv, V * vectors, channelTail)
         .split(v.x, xo, xi, columns, TailStrategy::ShiftInwards);
-    if (channelBlocksOuter) {
+    if (nested) {
+      output.reorder_storage(v.c, v.x, v.y, v.n).reorder(cv, xi, xo, co, v.y, v.n);
+    } else if (channelBlocksOuter) {
       output.reorder(cv, xi, xo, v.y, co, v.n).fuse(co, v.n, task);
     } else {
       output.split(v.y, yo, yi, rowsPerTask, TailStrategy::GuardWithIf)
           .reorder(cv, xi, xo, co, yi, yo, v.n)
           .fuse(yo, v.n, task);
     }
-    output.parallel(task).vectorize(cv, V).unroll(cv).unroll(xi);
+    if (!nested)
+      output.parallel(task);
+    output.vectorize(cv, V).unroll(cv).unroll(xi);
     conv.compute_at(output, xo)
         .reorder_storage(v.c, v.x, v.y, v.n)
         .reorder(v.c, v.x, v.y, v.n)
@@ -651,6 +660,8 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
       return;
     if (channelBlocksOuter)
       padded.compute_root().parallel(v.y);
+    else if (nested) // (correct, not fast: expansionOf nests only unpadded 1x1s)
+      padded.compute_at(output, v.y);
     else
       padded.compute_at(output, task);
     scheduleInput(padded);

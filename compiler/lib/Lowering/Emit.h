@@ -58,6 +58,16 @@ struct EmitContext {
   /// stored input: a template that reads an input element more than once
   /// stages it (Lower.cpp, prologueOf).
   bool prologue = false;
+  /// inputs[0] is a 1x1 conv (with its activations) that the template
+  /// computes per task, for the rows and channels the task reads, instead
+  /// of reading a stored tensor (Lower.cpp, prologueOf: an inverted-residual
+  /// block's expansion read by its depthwise conv). Given the anchor's
+  /// output and its task loop, it schedules that stage there.
+  std::function<void(Halide::Func consumer, Halide::Var task)> stageInput;
+  /// The group's output is such a stage, computed inside another group's
+  /// task loop: `schedule` gives it no parallel loop of its own and stores
+  /// it channels innermost.
+  bool nested = false;
   /// A GPU target: every stage of the group runs on the device (Gpu.cpp),
   /// so emitters give no CPU schedule of their own (target->gpu()).
   bool gpu = false;
@@ -74,6 +84,9 @@ struct EmitContext {
   Halide::Expr outputZero() const { return quant(static_cast<int>(2 * inputs.size() + 1)); }
 
   std::vector<PackRequest> packs;
+  /// The prefix of the packs' parameter names (a nested stage's differ from
+  /// its consumer's, whose pipeline reads both).
+  std::string packPrefix = "p";
   /// Registers `func` (of element type `dtype`) as a pack and returns the
   /// parameter that reads it.
   Halide::ImageParam addPack(Halide::Func func, std::vector<int64_t> shape,

@@ -123,8 +123,8 @@ ImageParam makeParam(const std::vector<int64_t> &shape, const std::string &name,
 } // namespace
 
 ImageParam EmitContext::addPack(Func func, std::vector<int64_t> shape, DType dtype) {
-  ImageParam param = makeParam(shape, "p" + std::to_string(packs.size()), false, Layout::NCHW,
-                               dtype);
+  ImageParam param =
+      makeParam(shape, packPrefix + std::to_string(packs.size()), false, Layout::NCHW, dtype);
   packs.push_back(PackRequest{func, std::move(shape), param, dtype});
   return param;
 }
@@ -432,7 +432,11 @@ private:
   /// expansions read by the block's 1x1 project conv. Empty where there is
   /// none.
   std::vector<mlir::Operation *> prologueOf(mlir::Operation *op, mlir::Value result) const {
-    if (!mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(op) || convShapeOf(op).groups != 1)
+    if (!mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(op))
+      return {};
+    if (planned(op, "conv.depthwise"))
+      return expansionOf(op, result);
+    if (convShapeOf(op).groups != 1)
       return {};
     mlir::Value read = op->getOperand(0);
     mlir::Operation *head = read.getDefiningOp();
@@ -450,11 +454,48 @@ private:
     return chain;
   }
 
+  /// In an FP32 plan, the 1x1 conv (with its activations) whose result
+  /// only `op`, a depthwise conv, reads: an inverted-residual block's
+  /// expansion (MobileNet's, EfficientNet's), computed per task of the
+  /// depthwise conv for the rows and channels the task reads
+  /// (EmitContext::stageInput), so the expanded tensor, the block's largest,
+  /// never goes to memory and back, nor from one core's cache to the
+  /// other's. Empty where there is none.
+  std::vector<mlir::Operation *> expansionOf(mlir::Operation *op, mlir::Value result) const {
+    mlir::Value read = op->getOperand(0);
+    mlir::Operation *head = read.getDefiningOp();
+    while (head && isActivation(head))
+      head = head->getOperand(0).getDefiningOp();
+    if (!head || !planned(head, "conv.direct") || !read.hasOneUse() || read == result ||
+        prologue_.count(head))
+      return {};
+    if (auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(head); fused && !fused.residuals().empty())
+      return {};
+    ConvShape conv = convShapeOf(head);
+    bool pointwise = conv.groups == 1 && conv.kernel[0] == 1 && conv.kernel[1] == 1 &&
+                     conv.stride[0] == 1 && conv.stride[1] == 1 && conv.pad[0] == 0 &&
+                     conv.pad[1] == 0;
+    if (!pointwise || layoutOf(read) != Layout::NHWC)
+      return {};
+    std::vector<mlir::Operation *> chain = stepChain(head, result);
+    if (chain.back()->getResult(0) != read)
+      return {};
+    return chain;
+  }
+
+  /// Whether `op`'s plan names this template.
+  static bool planned(mlir::Operation *op, llvm::StringRef name) {
+    auto plan = op->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr);
+    auto chosen = plan ? plan.getAs<mlir::StringAttr>("template") : mlir::StringAttr();
+    return chosen && chosen.getValue() == name;
+  }
+
   /// The operand of a prologue's first op that takes the place of the
-  /// conv's input: a BatchNorm's input; the operand of a product with the
-  /// product's shape (the other, the gate, broadcasts), if one has.
+  /// conv's input: a BatchNorm's or a conv's input; the operand of a
+  /// product with the product's shape (the other, the gate, broadcasts), if
+  /// one has.
   static std::optional<unsigned> prologueInput(mlir::Operation *head) {
-    if (mlir::isa<nn::BatchNormOp>(head))
+    if (mlir::isa<nn::BatchNormOp, nn::Conv2dOp, nn::FusedConv2dOp>(head))
       return 0u;
     for (unsigned i = 0; i < 2; ++i)
       if (head->getOperand(i).getType() == head->getResult(0).getType())
@@ -479,30 +520,37 @@ private:
         activations.push_back(operand);
     }
     // A prologue: the step reads its first op's input in place of the
-    // anchor's; a BatchNorm's four tensors follow the anchor's weights, a
-    // product's other operand (the gate) the anchor's activations.
+    // anchor's; a BatchNorm's four tensors, or a conv's weights, follow the
+    // anchor's weights, a product's other operand (the gate) the anchor's
+    // activations.
     std::vector<mlir::Operation *> ops = chain;
     auto prologue = prologue_.find(anchor);
-    if (prologue != prologue_.end()) {
-      mlir::Operation *head = prologue->second.front();
+    mlir::Operation *head = prologue != prologue_.end() ? prologue->second.front() : nullptr;
+    if (head) {
       unsigned primary = *prologueInput(head);
       activations.front() = head->getOperand(primary);
-      if (mlir::isa<nn::BatchNormOp>(head))
-        weights.insert(weights.end(), head->operand_begin() + 1, head->operand_end());
-      else
+      if (mlir::isa<nn::MulOp>(head))
         activations.push_back(head->getOperand(1 - primary));
+      else
+        weights.insert(weights.end(), head->operand_begin() + 1, head->operand_end());
       ops.insert(ops.begin(), prologue->second.begin(), prologue->second.end());
     }
     for (mlir::Value a : activations)
       step.inputs.push_back(tensorOf(a));
     if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp, nn::ChannelLinearOp>(anchor)) {
       // Each output element sums one weight row: [cin/groups, kh, kw] or [in].
-      std::vector<int64_t> w = shapeOf(weights.front()), o = shapeOf(anchor->getResult(0));
-      step.macsPerSample = 1;
-      for (size_t i = 1; i < w.size(); ++i)
-        step.macsPerSample *= w[i];
-      for (size_t i = 1; i < o.size(); ++i)
-        step.macsPerSample *= o[i];
+      auto macsOf = [](mlir::Operation *op) {
+        std::vector<int64_t> w = shapeOf(op->getOperand(1)), o = shapeOf(op->getResult(0));
+        int64_t macs = 1;
+        for (size_t i = 1; i < w.size(); ++i)
+          macs *= w[i];
+        for (size_t i = 1; i < o.size(); ++i)
+          macs *= o[i];
+        return macs;
+      };
+      step.macsPerSample = macsOf(anchor);
+      if (head && mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(head))
+        step.macsPerSample += macsOf(head);
       step.precision = computesInBf16(anchor)   ? "bf16"
                        : computesInInt8(anchor) ? "int8"
                                                 : "fp32";
@@ -634,6 +682,51 @@ private:
            std::to_string(p_.groups.size());
   }
 
+  /// A conv prologue (expansionOf), `chain` the conv and its activations:
+  /// its template's Func over the step's input, the conv's weights the last
+  /// of ctx's, computed where the anchor's template says
+  /// (ctx.stageInput), its packs the step's. Returns its result.
+  Func emitStagedConv(const std::vector<mlir::Operation *> &chain, EmitContext &ctx) {
+    mlir::Operation *conv = chain.front();
+    mlir::Value result = chain.back()->getResult(0);
+    EmitContext stage;
+    stage.target = &target_;
+    stage.vectorWidth = vectorWidth_;
+    stage.inputs = {ctx.inputs[0]};
+    stage.inputParams = {ctx.inputParams[0]};
+    stage.inputShapes = {ctx.inputShapes[0]};
+    stage.inputLayouts = {ctx.inputLayouts[0]};
+    stage.weights.assign(ctx.weights.end() - (conv->getNumOperands() - 1), ctx.weights.end());
+    stage.plan = conv->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr);
+    stage.outputShape = shapeOf(result);
+    stage.outputLayout = layoutOf(result);
+    stage.nested = true;
+    stage.packPrefix = "s";
+    auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(conv);
+    if (fused && fused.bn_eps()) {
+      stage.bnEps = fused.bn_eps()->convertToDouble();
+      stage.bnFirst = fused.bias() ? 2 : 1;
+    }
+    Func sum = templateNamed(conv, "conv.direct")->emit(conv, stage);
+    Func out = sum;
+    if (fused && fused.activation() != "none")
+      out = emitActivation(fused.activation(), out);
+    for (size_t i = 1; i < chain.size(); ++i)
+      out = emitActivation(chain[i], out);
+    if (out.name() == sum.name()) { // (the tiles accumulate in a Func of their own)
+      std::vector<Var> coords = coordsFor(4);
+      out = Func(sum.name() + "_out");
+      out(coords) = sum(coords);
+    }
+    ctx.packs.insert(ctx.packs.end(), stage.packs.begin(), stage.packs.end());
+    std::function<void(Func)> schedule = stage.schedule;
+    ctx.stageInput = [out, schedule](Func consumer, Var task) mutable {
+      out.compute_at(consumer, task);
+      schedule(out);
+    };
+    return out;
+  }
+
   bool buildPipeline(const std::vector<mlir::Operation *> &chain,
                      const std::vector<mlir::Value> &activations,
                      const std::vector<mlir::Value> &weights, const Step &step, Group &group) {
@@ -679,15 +772,17 @@ private:
       ctx.weights.push_back(makeParam({s.begin(), s.end()}, "w" + std::to_string(i), false));
     }
     // The prologue replaces the input the anchor's template reads: a
-    // BatchNorm's four tensors are the last weights; a product's gate is the
-    // last input, which the anchor's template does not see (FP32 plans only:
-    // no quantization parameters index the inputs).
+    // BatchNorm's four tensors, or a conv's weights, are the last weights; a
+    // product's gate is the last input, which the anchor's template does not
+    // see (FP32 plans only: no quantization parameters index the inputs).
     auto prologue = prologue_.find(chain.front());
     if (prologue != prologue_.end()) {
       mlir::Operation *head = prologue->second.front();
       EmitContext headCtx;
       Func read;
-      if (auto bn = mlir::dyn_cast<nn::BatchNormOp>(head)) {
+      if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(head)) {
+        read = emitStagedConv(prologue->second, ctx);
+      } else if (auto bn = mlir::dyn_cast<nn::BatchNormOp>(head)) {
         headCtx.inputs = {ctx.inputs[0]};
         headCtx.inputShapes = {ctx.inputShapes[0]};
         headCtx.weights.assign(ctx.weights.end() - 4, ctx.weights.end());
@@ -706,8 +801,9 @@ private:
         ctx.inputShapes.pop_back();
         ctx.inputLayouts.pop_back();
       }
-      for (size_t i = 1; i < prologue->second.size(); ++i)
-        read = emitActivation(prologue->second[i], read);
+      if (!ctx.stageInput) // (a staged conv's include its activations)
+        for (size_t i = 1; i < prologue->second.size(); ++i)
+          read = emitActivation(prologue->second[i], read);
       ctx.inputs[0] = read;
       ctx.prologue = true;
     }
