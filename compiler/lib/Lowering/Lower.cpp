@@ -203,8 +203,10 @@ public:
     if (!indexableIn32Bits(func))
       return false;
     makeConcatsInPlace(func);
-    // Prologues in FP32 plans only: every tensor float32, every conv FP32.
-    if (options_.fp32Fusions && !gpu_ && !computesReduced(func))
+    // Prologues and layer-scale epilogues in FP32 plans only: every tensor
+    // float32, every conv FP32.
+    fp32Fusions_ = options_.fp32Fusions && !gpu_ && !computesReduced(func);
+    if (fp32Fusions_)
       func.walk([&](mlir::Operation *op) {
         std::vector<mlir::Operation *> prologue = prologueOf(op, result);
         if (!prologue.empty()) {
@@ -226,6 +228,8 @@ public:
         continue;
       }
       std::vector<mlir::Operation *> chain = stepChain(op, result);
+      if (fp32Fusions_)
+        addLayerScale(chain, result);
       absorbed_.insert(chain.begin() + 1, chain.end());
       if (!emitStep(chain))
         return false;
@@ -483,6 +487,42 @@ private:
     return chain;
   }
 
+  /// In an FP32 plan, a channel linear's layer scale and the residual sum
+  /// after it (ConvNeXt's x + layer_scale * block(x)), each the only reader
+  /// of the value before it, join its step's epilogue: the chain grows by a
+  /// channel_scale and an add whose other operand is computed before the
+  /// linear (the step runs where the linear is).
+  static void addLayerScale(std::vector<mlir::Operation *> &chain, mlir::Value result) {
+    if (!mlir::isa<nn::ChannelLinearOp>(chain.front()))
+      return;
+    auto onlyReader = [&](mlir::Value v) -> mlir::Operation * {
+      return v != result && v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+    };
+    auto scale = mlir::dyn_cast_or_null<nn::ChannelScaleOp>(
+        onlyReader(chain.back()->getResult(0)));
+    if (!scale || scale.input() != chain.back()->getResult(0))
+      return;
+    chain.push_back(scale);
+    auto add = mlir::dyn_cast_or_null<nn::AddOp>(onlyReader(scale.result()));
+    if (!add || add.inputs().size() != 2)
+      return;
+    mlir::Value other = add.inputs()[add.inputs()[0] == scale.result() ? 1 : 0];
+    mlir::Operation *def = other.getDefiningOp();
+    if (other == scale.result() || (def && !def->isBeforeInBlock(chain.front())))
+      return;
+    chain.push_back(add);
+  }
+
+  /// The operand of an epilogue op (addLayerScale's) that its step reads
+  /// besides the chain's value: a layer scale's scale, a sum's other term.
+  static mlir::Value epilogueOperand(mlir::Operation *op, mlir::Value chained) {
+    if (auto scale = mlir::dyn_cast<nn::ChannelScaleOp>(op))
+      return scale.scale();
+    if (auto add = mlir::dyn_cast<nn::AddOp>(op))
+      return add.inputs()[add.inputs()[0] == chained ? 1 : 0];
+    return {};
+  }
+
   /// Whether `op`'s plan names this template.
   static bool planned(mlir::Operation *op, llvm::StringRef name) {
     auto plan = op->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr);
@@ -519,6 +559,10 @@ private:
       else
         activations.push_back(operand);
     }
+    // The epilogue's: a layer scale's scale, a residual's other term.
+    for (size_t i = 1; i < chain.size(); ++i)
+      if (mlir::Value extra = epilogueOperand(chain[i], chain[i - 1]->getResult(0)))
+        (mlir::isa<nn::ChannelScaleOp>(chain[i]) ? weights : activations).push_back(extra);
     // A prologue: the step reads its first op's input in place of the
     // anchor's; a BatchNorm's four tensors, or a conv's weights, follow the
     // anchor's weights, a product's other operand (the gate) the anchor's
@@ -848,8 +892,24 @@ private:
       if (fused.activation() != "none")
         output = emitActivation(fused.activation(), output);
     }
-    for (size_t i = 1; i < chain.size(); ++i)
-      output = emitActivation(chain[i], output);
+    for (size_t i = 1; i < chain.size(); ++i) {
+      mlir::Value extra = epilogueOperand(chain[i], chain[i - 1]->getResult(0));
+      auto at = [&](const std::vector<mlir::Value> &values) {
+        return static_cast<size_t>(std::find(values.begin(), values.end(), extra) -
+                                   values.begin());
+      };
+      if (!extra) {
+        output = emitActivation(chain[i], output);
+      } else if (mlir::isa<nn::ChannelScaleOp>(chain[i])) {
+        const Vars &v = vars();
+        Func scaled("layer_scale");
+        scaled(v.x, v.y, v.c, v.n) =
+            output(v.x, v.y, v.c, v.n) * ctx.weights[at(weights)](0, 0, v.c);
+        output = scaled;
+      } else {
+        output = emitSum({output, ctx.inputs[at(activations)]}, "residual_add");
+      }
+    }
     // A BF16 tensor is rounded where it is produced, in the epilogue; a u8
     // one quantized there.
     DType stored = p_.tensors[static_cast<size_t>(step.output)].dtype;
@@ -945,6 +1005,7 @@ private:
   std::set<const void *> inPlace_; // concats whose producers write their slices
   std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
   std::map<mlir::Operation *, std::vector<mlir::Operation *>> prologue_; // conv -> its prologue
+  bool fp32Fusions_ = false; // prologues and layer-scale epilogues (an FP32 plan)
 };
 
 } // namespace
