@@ -62,6 +62,29 @@ Func emitActivation(mlir::Operation *op, Func input) {
   return emitActivation(op->getName().stripDialect(), input, bounds);
 }
 
+namespace {
+
+/// e^t for t in [-87.3, 0], where the smooth activations use it (lanes
+/// outside compute garbage that their selects drop): 2^k e^r with k = t /
+/// ln 2 rounded, r = t - k ln 2 in two parts (Cody and Waite: k ln2_hi is
+/// exact), e^r by its Taylor polynomial of degree 7 (|r| <= ln 2 / 2:
+/// relative error below 6e-9), 2^k built in the exponent bits (k >= -126: a
+/// normal float). 15 vector instructions, against ~25 for Halide's exp,
+/// whose floor runs as two 256-bit rounds on AVX-512 and which guards both
+/// ends of its range. (EfficientNet-B0's SiLUs cost it 1.2 of 4.6 ms.)
+Expr expNonPositive(Expr t) {
+  Expr k = cast<int>(t * 1.44269504088896341f - 0.5f); // (truncation: t <= 0)
+  Expr kf = cast<float>(k);
+  Expr r = t - kf * 0.693145751953125f;
+  r = r - kf * 1.42860676533018704e-06f;
+  Expr p = 1.0f / 5040;
+  for (float c : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = c + r * p;
+  return p * reinterpret<float>((k + 127) << 23);
+}
+
+} // namespace
+
 Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bounds) {
   // PyTorch's semantics at the edges: NaN stays NaN (max() may drop it, so
   // it is passed through explicitly, found by isNan: the input is often a
@@ -99,7 +122,7 @@ Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bo
     // overflow; one division of the selected numerator (vdivps is the
     // slowest instruction here). Past |x| = 87 e underflows: 0 or 1.
     name = "sigmoid_act";
-    Expr e = exp(-abs(fx));
+    Expr e = expNonPositive(-abs(fx));
     Expr smooth = select(fx >= 0.0f, 1.0f, e) / (1.0f + e);
     y = select(above(87.0f), select(negative, 0.0f, 1.0f), smooth);
   } else if (kind == "hardtanh") {
@@ -126,7 +149,7 @@ Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bo
     Expr poly = 1.061405429f;
     for (float c : {-1.453152027f, 1.421413741f, -0.284496736f, 0.254829592f})
       poly = c + u * poly;
-    Expr erfc = u * poly * exp(-(t * t));
+    Expr erfc = u * poly * expNonPositive(-(t * t));
     Expr half = 0.5f * fx;
     Expr smooth = select(fx < 0.0f, half * erfc, half * (2.0f - erfc));
     y = select(above(13.1909059f), select(negative, strict_float(x * 0.0f), x), smooth);
@@ -135,7 +158,7 @@ Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bo
     // (e = e^-|x|), one division. Past |x| = 87: x, or x * 0 below (PyTorch's
     // x / (1 + e^-x) is -0 there, and NaN at -inf: -inf * 0).
     name = "silu_act";
-    Expr e = exp(-abs(fx));
+    Expr e = expNonPositive(-abs(fx));
     Expr smooth = select(fx >= 0.0f, fx, fx * e) / (1.0f + e);
     y = select(above(87.0f), select(negative, strict_float(x * 0.0f), x), smooth);
   } else {
@@ -145,7 +168,7 @@ Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bo
     // 43.5 e underflows: +-1.
     name = "tanh_act";
     Expr a = abs(fx);
-    Expr e = exp(-2.0f * a);
+    Expr e = expNonPositive(-2.0f * a);
     Expr t = (1.0f - e) / (1.0f + e);
     // x (1 - x^2/3 + 2x^4/15 - 17x^6/315 + 62x^8/2835), by Horner's rule.
     Expr x2 = fx * fx;
