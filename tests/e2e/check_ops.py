@@ -104,7 +104,7 @@ def inverted_module():
         y = m.p1(m.d1(m.e1(x))) + x
         y = nn.functional.silu(m.d2(m.e2(y)))
         y = nn.functional.hardswish(m.d3(nn.functional.hardswish(m.e3(y))))
-        return m.p3(y)
+        return m.p4(m.d4(torch.relu(m.e4(y))))
     return Named(forward,
                  e1=nn.Sequential(nn.Conv2d(8, 44, 1), random_bn(44), nn.ReLU6()),
                  d1=nn.Sequential(nn.Conv2d(44, 44, 3, padding=1, groups=44), random_bn(44),
@@ -112,8 +112,10 @@ def inverted_module():
                  p1=nn.Conv2d(44, 8, 1),
                  e2=nn.Sequential(nn.Conv2d(8, 40, 1), random_bn(40), nn.SiLU()),
                  d2=nn.Conv2d(40, 40, 5, stride=2, padding=2, groups=40),
-                 e3=nn.Conv2d(40, 20, 1), d3=nn.Conv2d(20, 20, 3, padding=1, groups=20),
-                 p3=nn.Conv2d(20, 6, 1))
+                 e3=nn.Conv2d(40, 96, 1),
+                 d3=nn.Conv2d(96, 96, 3, stride=2, padding=1, groups=96),
+                 e4=nn.Conv2d(96, 48, 1), d4=nn.Conv2d(48, 48, 3, padding=1, groups=48),
+                 p4=nn.Conv2d(48, 6, 1))
 
 
 def shuffle_module():

@@ -113,8 +113,13 @@ Func depthwiseEmit(mlir::Operation *op, EmitContext &ctx) {
       }
     int64_t bands = (height + rows - 1) / rows;
     rowsPerTask = static_cast<int>((height + bands - 1) / bands);
-    if (bands == 1)
-      tilesPerTask = (tiles + 1) / 2;
+    // Two groups, the second shifted inwards to whole groups; each must
+    // hold a whole tile of the stage even where its last tile of the conv
+    // is ragged (ShuffleNetV2 x0.5: 48 channels, tiles of 16 here and 32 in
+    // the stage: groups of 32 would leave the second 16, one tile).
+    int half = (tiles + 1) / 2;
+    if (bands == 1 && half < tiles && half * block >= ctx.stageChannels + block)
+      tilesPerTask = half;
   }
 
   // The weights, packed at load: (c, kx, ky), the BatchNorm's scale folded
@@ -164,7 +169,7 @@ Func depthwiseEmit(mlir::Operation *op, EmitContext &ctx) {
         .split(v.y, yo, yi, rowsPerTask, TailStrategy::GuardWithIf);
     if (tilesPerTask < tiles) {
       Var ct("ct"), band("band");
-      output.split(co, ct, co, tilesPerTask, TailStrategy::GuardWithIf)
+      output.split(co, ct, co, tilesPerTask, TailStrategy::ShiftInwards)
           .reorder(cv, xi, co, xo, yi, ct, yo, v.n)
           .fuse(ct, yo, band)
           .fuse(band, v.n, task);

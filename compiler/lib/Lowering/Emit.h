@@ -64,6 +64,9 @@ struct EmitContext {
   /// block's expansion read by its depthwise conv). Given the anchor's
   /// output and its task loop, it schedules that stage there.
   std::function<void(Halide::Func consumer, Halide::Var task)> stageInput;
+  /// The channels of the stage's register tiles (its last tile shifts
+  /// inwards: a task must ask it for at least that many).
+  int stageChannels = 1;
   /// The group's output is such a stage, computed inside another group's
   /// task loop: `schedule` gives it no parallel loop of its own and stores
   /// it channels innermost.

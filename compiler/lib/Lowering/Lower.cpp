@@ -763,6 +763,7 @@ private:
       out(coords) = sum(coords);
     }
     ctx.packs.insert(ctx.packs.end(), stage.packs.begin(), stage.packs.end());
+    ctx.stageChannels = vectorWidth_ * static_cast<int>(planInt(stage.plan, "vectors"));
     std::function<void(Func)> schedule = stage.schedule;
     ctx.stageInput = [out, schedule](Func consumer, Var task) mutable {
       out.compute_at(consumer, task);
