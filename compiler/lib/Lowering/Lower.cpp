@@ -726,13 +726,14 @@ private:
            std::to_string(p_.groups.size());
   }
 
-  /// A conv prologue (expansionOf), `chain` the conv and its activations:
-  /// its template's Func over the step's input, the conv's weights the last
-  /// of ctx's, computed where the anchor's template says
-  /// (ctx.stageInput), its packs the step's. Returns its result.
-  Func emitStagedConv(const std::vector<mlir::Operation *> &chain, EmitContext &ctx) {
-    mlir::Operation *conv = chain.front();
-    mlir::Value result = chain.back()->getResult(0);
+  /// A conv prologue (expansionOf): the conv's template's Func over the
+  /// step's input, with the conv's own activation (the chain's follow), the
+  /// conv's weights the last of ctx's, its packs the step's; `schedule`
+  /// gives the result's loops once it is computed where the anchor's
+  /// template says (ctx.stageInput).
+  Func emitStagedConv(mlir::Operation *conv, EmitContext &ctx,
+                      std::function<void(Func)> &schedule) {
+    mlir::Value result = conv->getResult(0);
     EmitContext stage;
     stage.target = &target_;
     stage.vectorWidth = vectorWidth_;
@@ -752,24 +753,10 @@ private:
       stage.bnFirst = fused.bias() ? 2 : 1;
     }
     Func sum = templateNamed(conv, "conv.direct")->emit(conv, stage);
-    Func out = sum;
-    if (fused && fused.activation() != "none")
-      out = emitActivation(fused.activation(), out);
-    for (size_t i = 1; i < chain.size(); ++i)
-      out = emitActivation(chain[i], out);
-    if (out.name() == sum.name()) { // (the tiles accumulate in a Func of their own)
-      std::vector<Var> coords = coordsFor(4);
-      out = Func(sum.name() + "_out");
-      out(coords) = sum(coords);
-    }
     ctx.packs.insert(ctx.packs.end(), stage.packs.begin(), stage.packs.end());
     ctx.stageChannels = vectorWidth_ * static_cast<int>(planInt(stage.plan, "vectors"));
-    std::function<void(Func)> schedule = stage.schedule;
-    ctx.stageInput = [out, schedule](Func consumer, Var task) mutable {
-      out.compute_at(consumer, task);
-      schedule(out);
-    };
-    return out;
+    schedule = stage.schedule;
+    return fused && fused.activation() != "none" ? emitActivation(fused.activation(), sum) : sum;
   }
 
   bool buildPipeline(const std::vector<mlir::Operation *> &chain,
@@ -825,8 +812,9 @@ private:
       mlir::Operation *head = prologue->second.front();
       EmitContext headCtx;
       Func read;
+      std::function<void(Func)> stageSchedule; // a conv's, computed per task
       if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(head)) {
-        read = emitStagedConv(prologue->second, ctx);
+        read = emitStagedConv(head, ctx, stageSchedule);
       } else if (auto bn = mlir::dyn_cast<nn::BatchNormOp>(head)) {
         headCtx.inputs = {ctx.inputs[0]};
         headCtx.inputShapes = {ctx.inputShapes[0]};
@@ -846,9 +834,21 @@ private:
         ctx.inputShapes.pop_back();
         ctx.inputLayouts.pop_back();
       }
-      if (!ctx.stageInput) // (a staged conv's include its activations)
-        for (size_t i = 1; i < prologue->second.size(); ++i)
-          read = emitActivation(prologue->second[i], read);
+      for (size_t i = 1; i < prologue->second.size(); ++i)
+        read = emitActivation(prologue->second[i], read);
+      if (stageSchedule) {
+        if (read.has_update_definition()) { // (its tiles accumulate in a Func of their own)
+          Func sum = read;
+          std::vector<Var> coords = coordsFor(4);
+          read = Func(sum.name() + "_out");
+          read(coords) = sum(coords);
+        }
+        ctx.stageInput = [read, stageSchedule](Func consumer, Var task) {
+          Func stage = read;
+          stage.compute_at(consumer, task);
+          stageSchedule(stage);
+        };
+      }
       ctx.inputs[0] = read;
       ctx.prologue = true;
     }
@@ -901,12 +901,11 @@ private:
       };
       if (!extra) {
         output = emitActivation(chain[i], output);
-      } else if (mlir::isa<nn::ChannelScaleOp>(chain[i])) {
-        const Vars &v = vars();
-        Func scaled("layer_scale");
-        scaled(v.x, v.y, v.c, v.n) =
-            output(v.x, v.y, v.c, v.n) * ctx.weights[at(weights)](0, 0, v.c);
-        output = scaled;
+      } else if (auto scale = mlir::dyn_cast<nn::ChannelScaleOp>(chain[i])) {
+        EmitContext scaleCtx;
+        scaleCtx.inputs = {output};
+        scaleCtx.weights = {ctx.weights[at(weights)]};
+        output = emitChannelScale(scale, scaleCtx);
       } else {
         output = emitSum({output, ctx.inputs[at(activations)]}, "residual_add");
       }
