@@ -298,7 +298,10 @@ namespace {
 
 /// The packed weights and bias of a direct conv, output channels innermost
 /// in tiles of `block`: packed(co, ci, kx, ky) = W[co, ci, ky, kx] *
-/// bn_scale[co], zero past `cout`. Returns the weight's accessor.
+/// bn_scale[co], zero past `cout`. Returns the weight's accessor. `bf16`:
+/// rounded to BF16 and stored so, widened as read; with `widenedAtLoad`,
+/// stored as the rounded values' float32 (a nested stage reads each weight
+/// once per register tile: no conversion in its loop).
 ///
 /// Channel-block tasks read one block of `block` output channels each:
 /// their weights are stored block after block, so a task streams its own in
@@ -310,7 +313,8 @@ namespace {
 /// stored the same way; the step sum 19.1 -> 18.3 ms.)
 std::function<Expr(Expr, Expr, Expr, Expr)> packDirect(const ConvShape &conv, EmitContext &ctx,
                                                         int block, bool blockMajor,
-                                                        ImageParam &shift, bool bf16 = false) {
+                                                        ImageParam &shift, bool bf16 = false,
+                                                        bool widenedAtLoad = false) {
   int cout = conv.cout, cinPerGroup = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
   int coutPadded = (cout + block - 1) / block * block;
   Var pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
@@ -320,20 +324,24 @@ std::function<Expr(Expr, Expr, Expr, Expr)> packDirect(const ConvShape &conv, Em
                foldedScaleAndBias(ctx, channel, conv.hasBias).first;
   Func packW(bf16 ? "conv_pack_weight_bf16" : "conv_pack_weight");
   ImageParam weight;
-  DType dtype = bf16 ? DType::BF16 : DType::F32;
-  auto stored = [bf16](Expr e) { return bf16 ? roundToBf16(e) : e; };
+  auto stored = [bf16, widenedAtLoad](Expr e) {
+    return !bf16 ? e : widenedAtLoad ? cast<float>(roundToBf16(e)) : roundToBf16(e);
+  };
+  bool narrow = bf16 && !widenedAtLoad;
+  DType dtype = narrow ? DType::BF16 : DType::F32;
   if (blockMajor) {
     packW(pc, pi, px, py, pb) = stored(value);
     weight = ctx.addPack(packW, {cout / block, kh, kw, cinPerGroup, block}, dtype);
   } else {
     packW(pc, pi, px, py) = stored(select(pc < cout, value, 0.0f));
-    weight = ctx.addPack(packW, {kh, kw, cinPerGroup, rowChannels(coutPadded, block, bf16 ? 2 : 4)},
+    weight = ctx.addPack(packW,
+                         {kh, kw, cinPerGroup, rowChannels(coutPadded, block, narrow ? 2 : 4)},
                          dtype);
   }
   shift = packShift(conv, ctx, coutPadded);
   return [=](Expr c, Expr ci, Expr kx, Expr ky) {
     Expr w = blockMajor ? weight(c % block, ci, kx, ky, c / block) : weight(c, ci, kx, ky);
-    return bf16 ? cast<float>(w) : w;
+    return narrow ? cast<float>(w) : w;
   };
 }
 
@@ -504,7 +512,10 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
   // FP32 stages the input (per task, or once) where it has a halo or a
   // prologue (which a tile would otherwise recompute for every vector of
   // output channels).
-  bool copied = !unpadded || ctx.prologue;
+  // A nested BF16 stage too: each input value is broadcast once per tile
+  // of output channels, which on BF16 would widen it as often.
+  bool copied = !unpadded || ctx.prologue ||
+                (nested && ctx.inputParams[0].type() == BFloat(16));
   Func padded, conv, result;
   RDom r;
   RVar rci, rkx, rky;
@@ -545,7 +556,7 @@ Func directEmit(mlir::Operation *op, EmitContext &ctx) {
                            v.y * stride[0] - pd[0] + rky * dilation[0], 2 * rci + r.x, v.n)) *
         weightAt(v.c, r.x, rci, rkx, rky);
   } else {
-    auto weightAt = packDirect(shape, ctx, block, blockMajor, shift, widened);
+    auto weightAt = packDirect(shape, ctx, block, blockMajor, shift, widened, nested);
     padded = copied ? zeroHalo(ctx, "conv_padded") : ctx.inputs[0];
     r = RDom(0, cinPerGroup, 0, shape.kernel[1], 0, shape.kernel[0], "r");
     rci = r.x, rkx = r.y, rky = r.z;

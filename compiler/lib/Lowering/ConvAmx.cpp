@@ -56,6 +56,16 @@ bool amxFits(mlir::Operation *op, const PlanContext &ctx) {
   // takes them all: its stem ran in 0.47 ms on tiles against conv.direct's
   // 1.26 (batch 16: 9.9 against 23.3 ms).
   bool fewBytes = int8 && (rowBytes < 64 || conv.kernel[0] * rowBytes <= 64);
+  // A BF16 inverted-residual expansion that its depthwise conv computes
+  // per task (expansionReader, Lower.cpp) is left to conv.direct's FMAs on
+  // the widened operands: on tiles it is a step of its own, its float32
+  // result through memory. (MobileNetV2 at 224, 2 threads, Xeon: its
+  // 112x112 block's expansion, 16 -> 96, 0.32 ms at 121 GFLOP/s on tiles
+  // and its depthwise conv 0.11; staged, the two together 0.17 in FP32.)
+  if (ctx.fusions && !int8 && !ctx.bf16Dot.value_or(ctx.target.bf16DotPays()))
+    if (mlir::Operation *reader = expansionReader(op))
+      if (templateNamed(reader, "conv.depthwise")->fits(reader, ctx))
+        return false;
   return conv.groups == 1 && conv.dilation[0] == 1 && conv.dilation[1] == 1 &&
          conv.stride[0] == conv.stride[1] && conv.cout >= 16 && !fewBytes &&
          layoutOf(op->getResult(0)) == Layout::NHWC;

@@ -204,11 +204,13 @@ public:
       return false;
     makeConcatsInPlace(func);
     // Prologues and layer-scale epilogues in FP32 plans only: every tensor
-    // float32, every conv FP32.
-    fp32Fusions_ = options_.fp32Fusions && !gpu_ && !computesReduced(func);
-    if (fp32Fusions_)
+    // float32, every conv FP32. Staged expansions in BF16 plans too.
+    fp32Fusions_ = options_.fusions && !gpu_ && !computesReduced(func);
+    if (options_.fusions && !gpu_)
       func.walk([&](mlir::Operation *op) {
-        std::vector<mlir::Operation *> prologue = prologueOf(op, result);
+        std::vector<mlir::Operation *> prologue =
+            fp32Fusions_ || planned(op, "conv.depthwise") ? prologueOf(op, result)
+                                                          : std::vector<mlir::Operation *>();
         if (!prologue.empty()) {
           absorbed_.insert(prologue.begin(), prologue.end());
           prologue_[op] = std::move(prologue);
@@ -458,28 +460,25 @@ private:
     return chain;
   }
 
-  /// In an FP32 plan, the 1x1 conv (with its activations) whose result
-  /// only `op`, a depthwise conv, reads: an inverted-residual block's
-  /// expansion (MobileNet's, EfficientNet's), computed per task of the
-  /// depthwise conv for the rows and channels the task reads
-  /// (EmitContext::stageInput), so the expanded tensor, the block's largest,
-  /// never goes to memory and back, nor from one core's cache to the
-  /// other's. Empty where there is none.
+  /// In an FP32 or BF16 plan, the 1x1 conv (with its activations) whose
+  /// result only `op`, a depthwise conv, reads (expansionReader): an
+  /// inverted-residual block's expansion (MobileNet's, EfficientNet's),
+  /// computed per task of the depthwise conv for the rows and channels the
+  /// task reads (EmitContext::stageInput), so the expanded tensor, the
+  /// block's largest, never goes to memory and back, nor from one core's
+  /// cache to the other's. A BF16 expansion is conv.direct's FMAs on its
+  /// widened BF16 operands (conv.amx leaves it to conv.direct: amxFits),
+  /// its result float32 as the depthwise conv reads it. Empty where there
+  /// is none.
   std::vector<mlir::Operation *> expansionOf(mlir::Operation *op, mlir::Value result) const {
     mlir::Value read = op->getOperand(0);
     mlir::Operation *head = read.getDefiningOp();
     while (head && isActivation(head))
       head = head->getOperand(0).getDefiningOp();
-    if (!head || !planned(head, "conv.direct") || !read.hasOneUse() || read == result ||
-        prologue_.count(head))
-      return {};
-    if (auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(head); fused && !fused.residuals().empty())
-      return {};
-    ConvShape conv = convShapeOf(head);
-    bool pointwise = conv.groups == 1 && conv.kernel[0] == 1 && conv.kernel[1] == 1 &&
-                     conv.stride[0] == 1 && conv.stride[1] == 1 && conv.pad[0] == 0 &&
-                     conv.pad[1] == 0;
-    if (!pointwise || layoutOf(read) != Layout::NHWC)
+    if (!head || expansionReader(head) != op || !planned(head, "conv.direct") ||
+        read == result || prologue_.count(head) || layoutOf(read) != Layout::NHWC ||
+        computesInInt8(head) ||
+        planBool(head->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr), "bf16_dot"))
       return {};
     std::vector<mlir::Operation *> chain = stepChain(head, result);
     if (chain.back()->getResult(0) != read)

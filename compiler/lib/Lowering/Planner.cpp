@@ -37,7 +37,7 @@ class Planner {
 public:
   Planner(mlir::FuncOp func, const LowerOptions &options)
       : func_(func), options_(options), target_(TargetInfo::of(options.target, options.isa)),
-        ctx_{target_, options.winograd, options.bf16Dot, {}}, b_(func.getContext()) {}
+        ctx_{target_, options.winograd, options.bf16Dot, options.fusions, {}}, b_(func.getContext()) {}
 
   bool run() {
     func_.walk([&](mlir::ReturnOp ret) { result_ = ret.getOperand(0); });
@@ -88,7 +88,7 @@ private:
   /// slice of the concat's tensor. (On a GPU a slice would start at any
   /// float, and OpenCL refuses unaligned buffer offsets: concats copy.)
   ///
-  /// In an FP32 plan (LowerOptions::fp32Fusions) an operand may have other
+  /// In an FP32 plan (LowerOptions::fusions) an operand may have other
   /// readers too, which read its slice where it lies, and may be an
   /// in-place concat itself, whose tensor is then a slice of this one's:
   /// DenseNet's cat(x, layer(x)) chains make each block one tensor that
@@ -96,7 +96,7 @@ private:
   /// it. (Reduced precision would store the shared operands as the concat
   /// is stored, whatever their other readers take: not done there.)
   void planConcatsInPlace() {
-    bool nest = options_.fp32Fusions && options_.precision == Precision::FP32 &&
+    bool nest = options_.fusions && options_.precision == Precision::FP32 &&
                 !computesReduced(func_);
     std::set<const void *> placed; // operands already a slice of an in-place concat
     auto place = [&](nn::ConcatOp cat) {

@@ -103,6 +103,30 @@ std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value re
   return chain;
 }
 
+mlir::Operation *expansionReader(mlir::Operation *conv) {
+  if (!mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(conv))
+    return nullptr;
+  if (auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(conv); fused && !fused.residuals().empty())
+    return nullptr;
+  ConvShape shape = convShapeOf(conv);
+  bool pointwise = shape.groups == 1 && shape.kernel[0] == 1 && shape.kernel[1] == 1 &&
+                   shape.stride[0] == 1 && shape.stride[1] == 1 && shape.pad[0] == 0 &&
+                   shape.pad[1] == 0;
+  mlir::Value value = conv->getResult(0);
+  while (pointwise && value.hasOneUse()) {
+    mlir::Operation *user = *value.getUsers().begin();
+    if (isActivation(user)) {
+      value = user->getResult(0);
+      continue;
+    }
+    if (!mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp>(user) || user->getOperand(0) != value)
+      return nullptr;
+    ConvShape reader = convShapeOf(user);
+    return reader.cin == 1 && reader.groups == reader.cout ? user : nullptr;
+  }
+  return nullptr;
+}
+
 mlir::Value viewOwner(mlir::Value value) {
   while (mlir::Operation *def = value.getDefiningOp()) {
     if (!isView(def))

@@ -42,6 +42,9 @@ struct PlanContext {
   /// BF16 convs by vdpbf16ps (true), by float32 FMAs on widened BF16
   /// (false), or as the target's facts say (none).
   std::optional<bool> bf16Dot;
+  /// LowerOptions::fusions: an expansion its depthwise conv computes
+  /// (expansionReader) is planned for that.
+  bool fusions = true;
   /// The plan written on the op, if any: a template's `plan` builds its
   /// defaults around the choices written there (row tasks written over a
   /// planner's channel blocks get a default rows_per_task).
@@ -76,6 +79,15 @@ bool isActivation(mlir::Operation *op);
 /// The ops one step computes: `anchor`, then the activations that only it
 /// (and each in turn) feeds, up to the function's `result`.
 std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value result);
+
+/// The conv that alone reads `conv`'s result, through activations only
+/// each the only reader of the one before, where `conv` is an inverted
+/// residual block's expansion: a 1x1, stride-1, unpadded, ungrouped conv
+/// with no residual sum, read by a depthwise conv (one input channel per
+/// group) as its input; null where it is not. Lower.cpp computes such an
+/// expansion inside the depthwise conv's tasks (conv.depthwise's staged
+/// input) in FP32 and BF16 plans.
+mlir::Operation *expansionReader(mlir::Operation *conv);
 
 /// The value whose memory `value` is: views (flatten, dropout) lead to
 /// their operand's.

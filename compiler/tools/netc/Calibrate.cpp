@@ -174,7 +174,7 @@ int calibrate(Options &options, const CalibrateOptions &calibration) {
   // The tensors an INT8 plan stores, each measured on its own (an FP32
   // plan writes shared concat operands into their concats and never stores
   // a conv's BatchNorm prologue).
-  options.fp32Fusions = false;
+  options.fusions = false;
   JitSession session;
   if (!startJit(options, {calibration.input}, inputs, calibration.weights, "", session))
     return 1;

@@ -136,7 +136,7 @@ netc::lowering::LowerOptions lowerOptionsFor(const Options &options, const Varia
   lower.bf16Dot = options.bf16Dot;
   lower.qparams = options.qparams;
   lower.qparamsSource = options.qparamsPath;
-  lower.fp32Fusions = options.fp32Fusions;
+  lower.fusions = options.fusions;
   return lower;
 }
 

@@ -61,7 +61,7 @@ struct Options {
   /// --precision int8: each tensor's quantization from --qparams (a Q.json).
   std::map<std::string, netc::lowering::QParams> qparams;
   std::string qparamsPath;
-  bool fp32Fusions = true; // LowerOptions::fp32Fusions (off to calibrate)
+  bool fusions = true; // LowerOptions::fusions (off to calibrate)
   bool isModule() const; // the spec is nn IR (.mlir)
 };
 

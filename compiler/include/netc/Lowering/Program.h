@@ -187,14 +187,16 @@ struct LowerOptions {
   /// Q.json (`netc calibrate`); `qparamsSource` names it in messages.
   std::map<std::string, QParams> qparams;
   std::string qparamsSource;
-  /// FP32 plans store fewer tensors than reduced-precision ones: concat
-  /// operands that other ops read too, and in-place concats, are written in
-  /// place (DenseNet's growing concats), and a BatchNorm or a gate's
-  /// product, with activations, that only a conv reads is the conv's
-  /// prologue (DenseNet's norm1 -> relu1 -> conv1, squeeze-excitation's
-  /// product). Off for calibration, which measures every tensor an INT8
-  /// plan stores.
-  bool fp32Fusions = true;
+  /// Steps that keep a tensor out of memory. FP32 plans: concat operands
+  /// that other ops read too, and in-place concats, are written in place
+  /// (DenseNet's growing concats); a BatchNorm or a gate's product, with
+  /// activations, that only a conv reads is the conv's prologue (DenseNet's
+  /// norm1 -> relu1 -> conv1, squeeze-excitation's product); ConvNeXt's
+  /// layer scale and residual sum join its channel linear. FP32 and BF16
+  /// plans: an inverted-residual block's 1x1 expansion is computed inside
+  /// its depthwise conv's tasks. Off for calibration, which measures every
+  /// tensor an INT8 plan stores.
+  bool fusions = true;
 };
 
 /// Lowers the single function of `module` (nn dialect, after the graph
