@@ -62,7 +62,7 @@ bool amxFits(mlir::Operation *op, const PlanContext &ctx) {
   // result through memory. (MobileNetV2 at 224, 2 threads, Xeon: its
   // 112x112 block's expansion, 16 -> 96, 0.32 ms at 121 GFLOP/s on tiles
   // and its depthwise conv 0.11; staged, the two together 0.17 in FP32.)
-  if (ctx.fusions && !int8 && !ctx.bf16Dot.value_or(ctx.target.bf16DotPays()))
+  if (ctx.fusions && (int8 || !ctx.bf16Dot.value_or(ctx.target.bf16DotPays())))
     if (mlir::Operation *reader = expansionReader(op))
       if (templateNamed(reader, "conv.depthwise")->fits(reader, ctx))
         return false;

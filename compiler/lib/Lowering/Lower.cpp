@@ -466,10 +466,11 @@ private:
   /// computed per task of the depthwise conv for the rows and channels the
   /// task reads (EmitContext::stageInput), so the expanded tensor, the
   /// block's largest, never goes to memory and back, nor from one core's
-  /// cache to the other's. A BF16 expansion is conv.direct's FMAs on its
-  /// widened BF16 operands (conv.amx leaves it to conv.direct: amxFits),
-  /// its result float32 as the depthwise conv reads it. Empty where there
-  /// is none.
+  /// cache to the other's. A reduced-precision expansion is conv.direct's
+  /// (conv.amx leaves it to conv.direct: amxFits): BF16 by FMAs on its
+  /// widened operands, INT8 by its integer dot products; its result float32
+  /// as the depthwise conv reads it, as when it is stored. Empty where
+  /// there is none.
   std::vector<mlir::Operation *> expansionOf(mlir::Operation *op, mlir::Value result) const {
     mlir::Value read = op->getOperand(0);
     mlir::Operation *head = read.getDefiningOp();
@@ -477,7 +478,6 @@ private:
       head = head->getOperand(0).getDefiningOp();
     if (!head || expansionReader(head) != op || !planned(head, "conv.direct") ||
         read == result || prologue_.count(head) || layoutOf(read) != Layout::NHWC ||
-        computesInInt8(head) ||
         planBool(head->getAttrOfType<mlir::DictionaryAttr>(kPlanAttr), "bf16_dot"))
       return {};
     std::vector<mlir::Operation *> chain = stepChain(head, result);
@@ -746,6 +746,7 @@ private:
     stage.outputLayout = layoutOf(result);
     stage.nested = true;
     stage.packPrefix = "s";
+    stage.quant = ctx.quant; // (an INT8 expansion's input is the step's first)
     auto fused = mlir::dyn_cast<nn::FusedConv2dOp>(conv);
     if (fused && fused.bn_eps()) {
       stage.bnEps = fused.bn_eps()->convertToDouble();
