@@ -27,12 +27,14 @@ variant by variant through the library and `netc run` (NETC_ISA=VARIANT):
   are vdpbf16ps; the avx512-amx variants call the runtime's AMX kernels
   (whose tile instructions the runtime holds, not the library).
 
-ResNet-18 by default; `--model mobilenet_v2` runs MobileNetV2 (depthwise
-convs, their expansions computed inside them in every precision), its BF16
-by FMAs on widened operands (the default, whose expansions are staged; the
-vdpbf16ps checks are ResNet-18's).
+ResNet-18 by default; `--model mobilenet_v2` runs MobileNetV2's BF16 and
+INT8 libraries (depthwise convs computing their blocks' expansions),
+`--model convnext_tiny` ConvNeXt-Tiny's (channel linears, in BF16 and INT8
+by the conv templates), their BF16 by FMAs on widened operands (the
+default, under which expansions are staged; the vdpbf16ps checks are
+ResNet-18's).
 
-    check_isa.py HARNESS-FLAGS [--model resnet18|mobilenet_v2]
+    check_isa.py HARNESS-FLAGS [--model resnet18|mobilenet_v2|convnext_tiny]
 """
 import argparse
 import copy
@@ -54,9 +56,16 @@ from check_zoo import test_model
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools'))
 from safetensors_io import save_safetensors  # noqa: E402
 
-# model: (entry, input shape, BF16 by vdpbf16ps)
-MODELS = {'resnet18': ('resnet18', [1, 3, 35, 45], True),
-          'mobilenet_v2': ('mobilenet_v2', [1, 3, 37, 45], False)}
+# model: (entry, input shape, BF16 by vdpbf16ps, precisions, calibration).
+# MobileNetV2's and ConvNeXt's FP32 variants are torch.ops' (inverted_net,
+# convnext_net, on AVX2 too). ConvNeXt calibrates by least squared error,
+# as PyTorch's HistogramObserver (its onednn qconfig) does: its LayerNorms'
+# outliers stretch a min/max range (at this size our INT8's error was 1.6x
+# PyTorch's by min/max, 0.83x by mse).
+ALL = ['fp32', 'bf16', 'int8']
+MODELS = {'resnet18': ('resnet18', [1, 3, 35, 45], True, ALL, 'minmax'),
+          'mobilenet_v2': ('mobilenet_v2', [1, 3, 37, 45], False, ALL[1:], 'minmax'),
+          'convnext_tiny': ('convnext_tiny', [1, 3, 35, 45], False, ALL[1:], 'mse')}
 LEVELS = ['avx2', 'avx512', 'avx512-vnni', 'avx512-amx']
 # What each level adds, as /proc/cpuinfo names it (runtime/lib/Cpu.cpp).
 NEEDS = {'avx2': ['avx2', 'fma', 'f16c', 'bmi1', 'bmi2', 'abm', 'movbe'],
@@ -169,7 +178,7 @@ def main():
     parser.add_argument('--model', choices=sorted(MODELS), default='resnet18')
     args = parser.parse_args()
     MODEL = args.model
-    ENTRY, SHAPE, bf16_dot = MODELS[MODEL]
+    ENTRY, SHAPE, bf16_dot, precisions, method = MODELS[MODEL]
     here, flags = cpu_levels()
     missing = [level for level in LEVELS if level not in here]
     print(f"this CPU runs {', '.join(here) or 'none of netc levels'}"
@@ -193,11 +202,11 @@ def main():
         calib, qparams = os.path.join(tmp, 'calib.npy'), os.path.join(tmp, 'q.json')
         np.save(calib, calibration.numpy())
         netc_harness.run([args.netc, 'calibrate', '--entry', ENTRY, '--weights', weights,
-                          '--input', calib, '-o', qparams])
+                          '--input', calib, '--method', method, '-o', qparams])
         builds = [('fp32', []),
                   ('bf16', ['--precision', 'bf16'] + (['--bf16-dot'] if bf16_dot else [])),
                   ('int8', ['--precision', 'int8', '--qparams', qparams])]
-        for precision, options in builds:
+        for precision, options in [b for b in builds if b[0] in precisions]:
             name = f'{MODEL}_{precision}'
             runner = netc.compile(None, ENTRY, name, SHAPE, extra=options, isa=None)
             library = os.path.join(tmp, name, f'lib{name}.a')

@@ -117,15 +117,26 @@ Func convolve(const ConvShape &shape, Func padded, const RDom &r,
 }
 
 ConvShape convShapeOf(mlir::Operation *op) {
+  if (auto linear = mlir::dyn_cast<nn::ChannelLinearOp>(op)) {
+    llvm::ArrayRef<int64_t> w = linear.weight().getType().cast<mlir::RankedTensorType>().getShape();
+    ConvShape s{static_cast<int>(w[0]), static_cast<int>(w[1]), {1, 1}, {1, 1}, {0, 0}, {1, 1},
+                1, static_cast<bool>(linear.bias())};
+    return s;
+  }
   return mlir::isa<nn::Conv2dOp>(op) ? read(mlir::cast<nn::Conv2dOp>(op))
                                       : read(mlir::cast<nn::FusedConv2dOp>(op));
+}
+
+Expr convWeight(const EmitContext &ctx, Expr kx, Expr ky, Expr ci, Expr co) {
+  const ImageParam &w = ctx.weights[0];
+  return w.dimensions() == 2 ? w(ci, co) : w(kx, ky, ci, co);
 }
 
 Int8Codes int8Codes(const ConvShape &conv, EmitContext &ctx, int coutPadded) {
   int cout = conv.cout, cin = conv.cin, kh = conv.kernel[0], kw = conv.kernel[1];
   // W' at a channel in [0, cout), and its channel's scale.
   auto folded = [&ctx, &conv](Expr co, Expr ci, Expr kx, Expr ky) {
-    return ctx.weights[0](kx, ky, ci, co) * foldedScaleAndBias(ctx, co, conv.hasBias).first;
+    return convWeight(ctx, kx, ky, ci, co) * foldedScaleAndBias(ctx, co, conv.hasBias).first;
   };
   Var pc("pc");
   RDom rw(0, cin, 0, kw, 0, kh, "rw");
@@ -320,7 +331,7 @@ std::function<Expr(Expr, Expr, Expr, Expr)> packDirect(const ConvShape &conv, Em
   Var pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
   Expr co = clamp(pc, 0, cout - 1);
   Expr channel = blockMajor ? pb * block + pc : co;
-  Expr value = ctx.weights[0](px, py, pi, channel) *
+  Expr value = convWeight(ctx, px, py, pi, channel) *
                foldedScaleAndBias(ctx, channel, conv.hasBias).first;
   Func packW(bf16 ? "conv_pack_weight_bf16" : "conv_pack_weight");
   ImageParam weight;
@@ -359,7 +370,7 @@ packDirectBf16(const ConvShape &conv, EmitContext &ctx, int block, bool blockMaj
   Var pp("pp"), pc("pc"), pi("pi"), px("px"), py("py"), pb("pb");
   Expr ci = 2 * pi + pp;
   Expr channel = blockMajor ? pb * block + pc : clamp(pc, 0, cout - 1);
-  Expr value = ctx.weights[0](px, py, min(ci, cin - 1), channel) *
+  Expr value = convWeight(ctx, px, py, min(ci, cin - 1), channel) *
                foldedScaleAndBias(ctx, channel, conv.hasBias).first;
   Expr inside = blockMajor ? ci < cin : ci < cin && pc < cout;
   Func packW("conv_pack_weight_bf16");

@@ -164,7 +164,7 @@ Func amxEmit(mlir::Operation *op, EmitContext &ctx) {
     packW(pj, pn, pq, pk, py, pb) =
         cast<int8_t>(select(inside, codes.code(cco, cc, cx, py), 0.0f));
   } else {
-    Expr w = ctx.weights[0](cx, py, cc, cco) * foldedScaleAndBias(ctx, cco, conv.hasBias).first;
+    Expr w = convWeight(ctx, cx, py, cc, cco) * foldedScaleAndBias(ctx, cco, conv.hasBias).first;
     packW(pj, pn, pq, pk, py, pb) = roundToBf16(select(inside, w, 0.0f));
   }
   ImageParam weights = ctx.addPack(packW, {blocks, kh, chunks, 16, 16, unit},

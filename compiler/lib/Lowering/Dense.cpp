@@ -174,11 +174,18 @@ Func linearEmit(mlir::Operation *operation, EmitContext &ctx) {
   return linear;
 }
 
-} // namespace
+//===--- channel_linear ----------------------------------------------------===//
 
-Func emitChannelLinear(nn::ChannelLinearOp op, EmitContext &ctx) {
+// FP32 only: a BF16 or INT8 channel linear is a 1x1 conv to the conv
+// templates (convShapeOf, convWeight), on AMX tiles where there are.
+bool channelLinearFits(mlir::Operation *op, const PlanContext &) {
+  return !computesInBf16(op) && !computesInInt8(op);
+}
+
+Func channelLinearEmit(mlir::Operation *anchor, EmitContext &ctx) {
   // y(x, y, o, n) = b(o) + sum_c in(x, y, c, n) W(c, o), a 1x1 conv whose
   // weight is the Linear's [out, in], packed at load with o innermost.
+  auto op = mlir::cast<nn::ChannelLinearOp>(anchor);
   const Vars &v = vars();
   llvm::ArrayRef<int64_t> w = op.weight().getType().cast<mlir::RankedTensorType>().getShape();
   int out = static_cast<int>(w[0]), in = static_cast<int>(w[1]);
@@ -260,6 +267,12 @@ Func emitChannelLinear(nn::ChannelLinearOp op, EmitContext &ctx) {
   return result;
 }
 
+} // namespace
+
 Template linearTemplate() { return {"linear.cpu", onCpu, linearPlan, linearCheck, linearEmit}; }
+
+Template channelLinearTemplate() {
+  return {"channel_linear", channelLinearFits, nullptr, nullptr, channelLinearEmit};
+}
 
 } // namespace netc::lowering

@@ -109,8 +109,13 @@ struct ConvShape {
   int groups;
   bool hasBias;
 };
-/// Those of nn.conv2d or nn.fused_conv2d.
+/// Those of nn.conv2d or nn.fused_conv2d; nn.channel_linear's are a 1x1
+/// conv's, which the reduced-precision conv templates compute it as.
 ConvShape convShapeOf(mlir::Operation *op);
+/// A conv's weight W[co, ci, ky, kx] from ctx.weights[0]; a channel
+/// linear's (2-D, [out, in]) as the 1x1 conv's.
+Halide::Expr convWeight(const EmitContext &ctx, Halide::Expr kx, Halide::Expr ky, Halide::Expr ci,
+                        Halide::Expr co);
 /// The per-channel scale and shift a conv's packs apply to output channel
 /// `co`: its bias, and the BatchNorm ctx.bnEps says to fold (scale 1 and
 /// the bias, or 0, without one).
@@ -198,7 +203,6 @@ Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
 Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input,
                             std::pair<float, float> bounds = {0.0f, 0.0f});
 // Dense.cpp
-Halide::Func emitChannelLinear(netc::nn::ChannelLinearOp op, EmitContext &ctx);
 // Gpu.cpp
 /// Schedules a group's output on a GPU: one thread per element, in the
 /// memory order of `layout`.

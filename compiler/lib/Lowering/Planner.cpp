@@ -208,13 +208,15 @@ private:
     return true;
   }
 
-  /// Why `op` (a conv or linear) cannot compute in BF16 or INT8 on this
-  /// target ("" when it can).
+  /// Why `op` (a conv or (channel) linear) cannot compute in BF16 or INT8
+  /// on this target ("" when it can).
   std::string whyNotReduced(mlir::Operation *op) const {
     if (target_.gpu())
       return std::string("the ") + target_.isaName() + " templates compute in fp32 only";
     if (mlir::isa<nn::LinearOp>(op))
       return "";
+    if (mlir::isa<nn::ChannelLinearOp>(op) && op->getResult(0).getType().cast<mlir::RankedTensorType>().getRank() != 4)
+      return "a channel linear over [N, F] computes in fp32 only";
     ConvShape conv = convShapeOf(op);
     if (conv.groups != 1)
       return "grouped convs compute in fp32 only";
@@ -252,7 +254,7 @@ private:
     std::vector<bool> used(options_.fp32Layers.size(), false);
     bool ok = true;
     func_.walk([&](mlir::Operation *op) {
-      if (!ok || !mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp>(op))
+      if (!ok || !nn::takesPrecision(op))
         return;
       std::string path = modulePath(op);
       bool keep = false;
@@ -332,7 +334,7 @@ private:
       for (mlir::Operation *user : v.getUsers()) {
         if (isView(user))
           all = all && readInBf16(user->getResult(0));
-        else if (mlir::isa<nn::Conv2dOp, nn::FusedConv2dOp, nn::LinearOp>(user))
+        else if (nn::takesPrecision(user))
           all = all && computesReduced(user);
         else if (mlir::isa<mlir::ReturnOp>(user))
           all = false; // the caller's output is float32

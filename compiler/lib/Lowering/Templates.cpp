@@ -46,7 +46,8 @@ const llvm::StringMap<std::vector<Template>> &families() {
     t["nn.channel_affine"] = {only<nn::ChannelAffineOp, emitChannelAffine>("channel_affine")};
     t["nn.add"] = {only<nn::AddOp, emitAdd>("add")};
     t["nn.mul"] = {only<nn::MulOp, emitMul>("mul")};
-    t["nn.channel_linear"] = {only<nn::ChannelLinearOp, emitChannelLinear>("channel_linear")};
+    // A BF16 or INT8 channel linear is a 1x1 conv (convShapeOf, convWeight).
+    t["nn.channel_linear"] = {convAmxTemplate(), channelLinearTemplate(), convDirectTemplate()};
     t["nn.layer_norm"] = {only<nn::LayerNormOp, emitLayerNorm>("layer_norm")};
     t["nn.channel_scale"] = {only<nn::ChannelScaleOp, emitChannelScale>("channel_scale")};
     t["nn.gelu"] = {activation("gelu")};

@@ -145,6 +145,7 @@ Template convRowsTemplate();      // Conv.cpp
 Template convDirectTemplate();    // Conv.cpp
 Template linearGpuTemplate();     // Gpu.cpp
 Template linearTemplate();        // Dense.cpp
+Template channelLinearTemplate(); // Dense.cpp
 
 } // namespace netc::lowering
 

@@ -121,7 +121,7 @@ Shape perItem(Shape shape) {
 std::map<std::string, std::string> precisionsOf(mlir::ModuleOp module) {
   std::map<std::string, std::string> out;
   module.walk([&](mlir::Operation *op) {
-    if (!mlir::isa<netc::nn::Conv2dOp, netc::nn::FusedConv2dOp, netc::nn::LinearOp>(op))
+    if (!netc::nn::takesPrecision(op))
       return;
     auto name = op->getLoc().dyn_cast<mlir::NameLoc>();
     auto precision = op->getAttrOfType<mlir::StringAttr>(netc::nn::kPrecisionAttr);

@@ -59,3 +59,24 @@ func @s(%x: tensor<?x64xf32> {nn.input = "x"}, %w1: tensor<32x64xf32> {nn.key = 
   %2 = nn.linear %1, %w2 : (tensor<?x32xf32>, tensor<10x32xf32>) -> tensor<?x10xf32> loc("b")
   return %2 : tensor<?x10xf32>
 }
+
+// -----
+
+// Channel linears (ConvNeXt's pointwise layers) compute in BF16 as 1x1
+// convs, by the conv templates (conv.direct here; conv.amx where the target
+// has tiles); the one to 8 channels, fewer than a vector, stays fp32, so
+// the tensor it reads is stored float32 while the one between the first
+// two is BF16.
+// CHECK-LABEL: func @t
+// CHECK: nn.channel_linear {{.*}}nn.plan = {bf16_dot = false, {{.*}}template = "conv.direct"{{.*}}}, nn.precision = "bf16"
+// CHECK-NEXT: nn.gelu {{.*}}nn.storage = "bf16"
+// CHECK-NEXT: nn.channel_linear {{.*}}template = "conv.direct"{{.*}}nn.precision = "bf16"
+// CHECK-NOT: nn.storage
+// CHECK: nn.channel_linear {{.*}}nn.plan = {template = "channel_linear"}, nn.precision = "fp32"
+func @t(%x: tensor<?x32x8x8xf32> {nn.input = "x"}, %w1: tensor<64x32xf32> {nn.key = "a.weight"}, %b1: tensor<64xf32> {nn.key = "a.bias"}, %w2: tensor<32x64xf32> {nn.key = "b.weight"}, %w3: tensor<8x32xf32> {nn.key = "c.weight"}) -> tensor<?x8x8x8xf32> attributes {nn.weights = [{dtype = "F32", key = "a.weight", shape = [64, 32]}, {dtype = "F32", key = "a.bias", shape = [64]}, {dtype = "F32", key = "b.weight", shape = [32, 64]}, {dtype = "F32", key = "c.weight", shape = [8, 32]}]} {
+  %0 = nn.channel_linear %x, %w1, %b1 : (tensor<?x32x8x8xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<?x64x8x8xf32>
+  %1 = nn.gelu %0 : tensor<?x64x8x8xf32>
+  %2 = nn.channel_linear %1, %w2 : (tensor<?x64x8x8xf32>, tensor<32x64xf32>) -> tensor<?x32x8x8xf32> loc("b")
+  %3 = nn.channel_linear %2, %w3 : (tensor<?x32x8x8xf32>, tensor<8x32xf32>) -> tensor<?x8x8x8xf32>
+  return %3 : tensor<?x8x8x8xf32>
+}

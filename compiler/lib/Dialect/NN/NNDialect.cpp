@@ -34,6 +34,10 @@ DictionaryAttr netc::nn::manifestEntry(Builder &b, StringRef key, StringRef dtyp
                               b.getNamedAttr("shape", b.getI64ArrayAttr(shape))});
 }
 
+bool netc::nn::takesPrecision(Operation *op) {
+  return isa<Conv2dOp, FusedConv2dOp, LinearOp, ChannelLinearOp>(op);
+}
+
 bool netc::nn::readQuant(Attribute attr, double &scale, int64_t &zeroPoint) {
   auto dict = attr.dyn_cast<DictionaryAttr>();
   if (!dict || dict.size() != 2)
@@ -106,8 +110,9 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << "'" << kPrecisionAttr
                              << "' must be \"bf16\", \"int8\" or \"fp32\", got "
                              << attr.getValue();
-    if (!isa<Conv2dOp, FusedConv2dOp, LinearOp>(op))
-      return op->emitError() << "'" << kPrecisionAttr << "' belongs on a conv or linear op";
+    if (!takesPrecision(op))
+      return op->emitError() << "'" << kPrecisionAttr
+                             << "' belongs on a conv, linear or channel_linear op";
     return success();
   }
   if (attr.getName() == kStorageAttr) {

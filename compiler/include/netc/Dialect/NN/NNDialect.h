@@ -35,13 +35,15 @@ constexpr const char *kInPlaceAttr = "nn.in_place";
 /// plan is only used for its own: a library from planned IR has that one
 /// variant.
 constexpr const char *kIsaAttr = "nn.isa";
-/// Reduced precision: on a conv or linear, the element type of its
+/// Reduced precision: on a conv or (channel) linear, the element type of its
 /// operands, "bf16", "int8" or "fp32" (absent: fp32; BF16 accumulates in
 /// float32, INT8 in int32, and the epilogues are float32); on the op whose
 /// result a step stores, "bf16" or "u8" when that tensor is kept in BF16 or
 /// quantized (absent: float32).
 constexpr const char *kPrecisionAttr = "nn.precision";
 constexpr const char *kStorageAttr = "nn.storage";
+/// The ops nn.precision belongs on: convs, linears and channel linears.
+bool takesPrecision(mlir::Operation *op);
 /// INT8: a tensor's quantization, {scale = S : f64, zero_point = Z : i64}
 /// (real = S * (q - Z), q in [0, 255]), on the op that stores it or, for
 /// the network's input, on the function's argument 0; present where the
