@@ -203,8 +203,8 @@ public:
     if (!indexableIn32Bits(func))
       return false;
     makeConcatsInPlace(func);
-    // Prologues and layer-scale epilogues in FP32 plans only: every tensor
-    // float32, every conv FP32. Staged expansions in BF16 plans too.
+    // BatchNorm and product prologues in FP32 plans only: every tensor
+    // float32, every conv FP32. Staged expansions in every precision.
     fp32Fusions_ = options_.fusions && !gpu_ && !computesReduced(func);
     if (options_.fusions && !gpu_)
       func.walk([&](mlir::Operation *op) {
@@ -230,7 +230,7 @@ public:
         continue;
       }
       std::vector<mlir::Operation *> chain = stepChain(op, result);
-      if (fp32Fusions_)
+      if (options_.fusions && !gpu_)
         addLayerScale(chain, result);
       absorbed_.insert(chain.begin() + 1, chain.end());
       if (!emitStep(chain))
@@ -486,11 +486,12 @@ private:
     return chain;
   }
 
-  /// In an FP32 plan, a channel linear's layer scale and the residual sum
-  /// after it (ConvNeXt's x + layer_scale * block(x)), each the only reader
-  /// of the value before it, join its step's epilogue: the chain grows by a
+  /// A channel linear's layer scale and the residual sum after it
+  /// (ConvNeXt's x + layer_scale * block(x)), each the only reader of the
+  /// value before it, join its step's epilogue: the chain grows by a
   /// channel_scale and an add whose other operand is computed before the
-  /// linear (the step runs where the linear is).
+  /// linear (the step runs where the linear is). In every precision: the
+  /// epilogue is float32, the sum stored as the add's would be.
   static void addLayerScale(std::vector<mlir::Operation *> &chain, mlir::Value result) {
     if (!mlir::isa<nn::ChannelLinearOp>(chain.front()))
       return;
@@ -1005,7 +1006,7 @@ private:
   std::set<const void *> inPlace_; // concats whose producers write their slices
   std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
   std::map<mlir::Operation *, std::vector<mlir::Operation *>> prologue_; // conv -> its prologue
-  bool fp32Fusions_ = false; // prologues and layer-scale epilogues (an FP32 plan)
+  bool fp32Fusions_ = false; // BatchNorm and product prologues (an FP32 plan)
 };
 
 } // namespace
