@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """netc against PyTorch and ONNX Runtime on the same machine, in one run.
 
-For each network and batch: the same random weights (seeded) and input size
-for all three; measurements interleaved round by round (netc, PyTorch, ONNX
+For each network and batch: the same random weights (seeded; BatchNorm and
+LayerNorm statistics and ConvNeXt's layer scales randomized as the tests do,
+so that no block is a near-identity and no output vanishes: with
+torchvision's initial values MobileNetV2's logits are ~1e-9, which INT8
+rounds to nothing) and input size for all three; measurements interleaved round by round (netc, PyTorch, ONNX
 Runtime, then again), each at least --seconds long and reporting its median
 run; the line shows the median over --rounds rounds:
 
@@ -55,6 +58,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'e2e'))
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import torch_models  # noqa: E402
+from check_zoo import randomize_batch_norm  # noqa: E402
 from safetensors_io import save_safetensors  # noqa: E402
 
 # name -> (PyTorch constructor, netc entry, sample shape without the batch)
@@ -154,6 +158,7 @@ def main():
             constructor, entry, sample = NETWORKS[name]
             torch.manual_seed(0)
             model = constructor().eval()
+            randomize_batch_norm(model)
             weights = os.path.join(tmp, f'{name}.safetensors')
             save_safetensors(weights, model.state_dict())
             total_macs, layer_macs = macs(netc, entry, sample)
