@@ -56,10 +56,10 @@ bool amxFits(mlir::Operation *op, const PlanContext &ctx) {
   // takes them all: its stem ran in 0.47 ms on tiles against conv.direct's
   // 1.26 (batch 16: 9.9 against 23.3 ms).
   bool fewBytes = int8 && (rowBytes < 64 || conv.kernel[0] * rowBytes <= 64);
-  // A BF16 inverted-residual expansion that its depthwise conv computes
-  // per task (expansionReader, Lower.cpp) is left to conv.direct's FMAs on
-  // the widened operands: on tiles it is a step of its own, its float32
-  // result through memory. (MobileNetV2 at 224, 2 threads, Xeon: its
+  // An inverted-residual expansion that its depthwise conv computes per
+  // task (expansionReader, Lower.cpp) is left to conv.direct (BF16: its
+  // FMAs on the widened operands; INT8: its dot products): on tiles it is a
+  // step of its own, its float32 result through memory. (MobileNetV2 at 224, 2 threads, Xeon: its
   // 112x112 block's expansion, 16 -> 96, 0.32 ms at 121 GFLOP/s on tiles
   // and its depthwise conv 0.11; staged, the two together 0.17 in FP32.)
   if (ctx.fusions && (int8 || !ctx.bf16Dot.value_or(ctx.target.bf16DotPays())))

@@ -202,7 +202,6 @@ Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
 /// a fused conv's `activation`. `bounds` are hardtanh's (min, max).
 Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input,
                             std::pair<float, float> bounds = {0.0f, 0.0f});
-// Dense.cpp
 // Gpu.cpp
 /// Schedules a group's output on a GPU: one thread per element, in the
 /// memory order of `layout`.

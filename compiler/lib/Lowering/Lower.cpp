@@ -460,7 +460,7 @@ private:
     return chain;
   }
 
-  /// In an FP32 or BF16 plan, the 1x1 conv (with its activations) whose
+  /// In any plan, the 1x1 conv (with its activations) whose
   /// result only `op`, a depthwise conv, reads (expansionReader): an
   /// inverted-residual block's expansion (MobileNet's, EfficientNet's),
   /// computed per task of the depthwise conv for the rows and channels the

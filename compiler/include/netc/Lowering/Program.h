@@ -191,10 +191,10 @@ struct LowerOptions {
   /// that other ops read too, and in-place concats, are written in place
   /// (DenseNet's growing concats); a BatchNorm or a gate's product, with
   /// activations, that only a conv reads is the conv's prologue (DenseNet's
-  /// norm1 -> relu1 -> conv1, squeeze-excitation's product); ConvNeXt's
-  /// layer scale and residual sum join its channel linear. FP32 and BF16
-  /// plans: an inverted-residual block's 1x1 expansion is computed inside
-  /// its depthwise conv's tasks. Off for calibration, which measures every
+  /// norm1 -> relu1 -> conv1, squeeze-excitation's product). Every plan:
+  /// an inverted-residual block's 1x1 expansion is computed inside its
+  /// depthwise conv's tasks, and ConvNeXt's layer scale and residual sum
+  /// join its channel linear. Off for calibration, which measures every
   /// tensor an INT8 plan stores.
   bool fusions = true;
 };
