@@ -203,14 +203,13 @@ public:
     if (!indexableIn32Bits(func))
       return false;
     makeConcatsInPlace(func);
-    // BatchNorm and product prologues in FP32 plans only: every tensor
-    // float32, every conv FP32. Staged expansions in every precision.
-    fp32Fusions_ = options_.fusions && !gpu_ && !computesReduced(func);
-    if (options_.fusions && !gpu_)
+    // Staged expansions and layer-scale epilogues in every precision;
+    // BatchNorm and product prologues in FP32 plans only (prologueOf).
+    fusions_ = options_.fusions && !gpu_;
+    fp32Fusions_ = fusions_ && !computesReduced(func);
+    if (fusions_)
       func.walk([&](mlir::Operation *op) {
-        std::vector<mlir::Operation *> prologue =
-            fp32Fusions_ || planned(op, "conv.depthwise") ? prologueOf(op, result)
-                                                          : std::vector<mlir::Operation *>();
+        std::vector<mlir::Operation *> prologue = prologueOf(op, result);
         if (!prologue.empty()) {
           absorbed_.insert(prologue.begin(), prologue.end());
           prologue_[op] = std::move(prologue);
@@ -230,7 +229,7 @@ public:
         continue;
       }
       std::vector<mlir::Operation *> chain = stepChain(op, result);
-      if (options_.fusions && !gpu_)
+      if (fusions_)
         addLayerScale(chain, result);
       absorbed_.insert(chain.begin() + 1, chain.end());
       if (!emitStep(chain))
@@ -428,7 +427,8 @@ private:
     return t;
   }
 
-  /// In an FP32 plan, a BatchNorm or a product (squeeze-excitation's gate
+  /// A depthwise conv's staged expansion (expansionOf), in any plan; in an
+  /// FP32 plan, a BatchNorm or a product (squeeze-excitation's gate
   /// times its input), with the activations after it, that only `op`, a
   /// conv (not grouped), reads: the conv's prologue, applied to the input
   /// as the conv's template reads it (conv.direct stages it per task, as it
@@ -442,7 +442,7 @@ private:
       return {};
     if (planned(op, "conv.depthwise"))
       return expansionOf(op, result);
-    if (convShapeOf(op).groups != 1)
+    if (!fp32Fusions_ || convShapeOf(op).groups != 1)
       return {};
     mlir::Value read = op->getOperand(0);
     mlir::Operation *head = read.getDefiningOp();
@@ -1006,7 +1006,8 @@ private:
   std::set<const void *> inPlace_; // concats whose producers write their slices
   std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
   std::map<mlir::Operation *, std::vector<mlir::Operation *>> prologue_; // conv -> its prologue
-  bool fp32Fusions_ = false; // BatchNorm and product prologues (an FP32 plan)
+  bool fusions_ = false;     // LowerOptions::fusions, on a CPU
+  bool fp32Fusions_ = false; // and an FP32 plan: BatchNorm and product prologues
 };
 
 } // namespace
