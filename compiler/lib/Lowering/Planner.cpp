@@ -53,10 +53,11 @@ public:
         return false;
       }
     markNchw();
-    if (!target_.gpu())
-      planConcatsInPlace();
-    if (!(planLayouts() && planPrecision() && planStorage() && planQuantization() &&
-          planTemplates()))
+    if (!planPrecision())
+      return false;
+    if (!target_.gpu() && !planConcatsInPlace())
+      return false;
+    if (!(planLayouts() && planStorage() && planQuantization() && planTemplates()))
       return false;
     func_->setAttr(nn::kIsaAttr, b_.getStringAttr(target_.isaName()));
     return true;
@@ -88,16 +89,37 @@ private:
   /// slice of the concat's tensor. (On a GPU a slice would start at any
   /// float, and OpenCL refuses unaligned buffer offsets: concats copy.)
   ///
-  /// In an FP32 plan (LowerOptions::fusions) an operand may have other
-  /// readers too, which read its slice where it lies, and may be an
-  /// in-place concat itself, whose tensor is then a slice of this one's:
-  /// DenseNet's cat(x, layer(x)) chains make each block one tensor that
-  /// every layer appends its channels to, the layers reading prefixes of
-  /// it. (Reduced precision would store the shared operands as the concat
-  /// is stored, whatever their other readers take: not done there.)
-  void planConcatsInPlace() {
-    bool nest = options_.fusions && options_.precision == Precision::FP32 &&
-                !computesReduced(func_);
+  /// With LowerOptions::fusions an operand may have other readers too,
+  /// which read its slice where it lies, and may be an in-place concat
+  /// itself, whose tensor is then a slice of this one's: DenseNet's
+  /// cat(x, layer(x)) chains make each block one tensor that every layer
+  /// appends its channels to, the layers reading prefixes of it. A shared
+  /// operand is then stored as the concat is; in a reduced-precision plan
+  /// only where it would be stored so anyway (the storage planned with
+  /// the concats copying), so no reader is given values rounded that it
+  /// would have read in float32 (a layer --fp32-layers names).
+  /// False after an error.
+  bool planConcatsInPlace() {
+    if (!options_.fusions) {
+      placeConcats(Sharing::None);
+    } else if (!computesReduced(func_)) {
+      placeConcats(Sharing::Any);
+    } else {
+      placeConcats(Sharing::None);
+      if (!planStorage())
+        return false;
+      placeConcats(Sharing::SameStorage);
+    }
+    return true;
+  }
+
+  /// Which operands of an in-place concat may have other readers.
+  enum class Sharing { None, Any, SameStorage };
+
+  /// Marks in place (nn.in_place) each concat that can be, in program
+  /// order, so an inner concat is known before the one that reads it;
+  /// concats already marked stay so.
+  void placeConcats(Sharing sharing) {
     std::set<const void *> placed; // operands already a slice of an in-place concat
     auto place = [&](nn::ConcatOp cat) {
       cat->setAttr(kInPlaceAttr, b_.getUnitAttr());
@@ -105,12 +127,14 @@ private:
       for (mlir::Value operand : cat.inputs())
         placed.insert(operand.getAsOpaquePointer());
     };
-    auto sharedOperand = [&](mlir::Value operand) {
-      if (!nest)
+    auto sharedOperand = [&](mlir::Value operand, nn::ConcatOp cat) {
+      if (sharing == Sharing::None)
         return false;
       for (mlir::Operation *user : operand.getUsers()) // (a slice is no view's owner)
         if (isView(user) || mlir::isa<mlir::ReturnOp>(user))
           return false;
+      if (sharing == Sharing::SameStorage && storedDType(operand) != storedDType(cat.result()))
+        return false;
       auto inner = operand.getDefiningOp<nn::ConcatOp>();
       return !inner || inPlace_.count(inner) != 0;
     };
@@ -127,7 +151,7 @@ private:
             !seen.insert(operand.getAsOpaquePointer()).second)
           return;
         bool sole = operand.hasOneUse() && !mlir::isa<nn::ConcatOp>(def);
-        if (!sole && !sharedOperand(operand))
+        if (!sole && !sharedOperand(operand, cat))
           return;
       }
       place(cat);
@@ -416,11 +440,12 @@ private:
       for (mlir::Value operand : cat->getOperands())
         if (mlir::Operation *def = operand.getDefiningOp())
           concatOf[def] = cat;
-    // Concats first: their producers, earlier in the function, take theirs.
+    // Concats first, the outermost (the last) first: their producers,
+    // earlier in the function, an inner concat among them, take theirs.
     std::vector<mlir::Operation *> ordered;
-    for (mlir::Operation *op : writers)
-      if (inPlace_.count(op))
-        ordered.push_back(op);
+    for (auto it = writers.rbegin(); it != writers.rend(); ++it)
+      if (inPlace_.count(*it))
+        ordered.push_back(*it);
     for (mlir::Operation *op : writers)
       if (!inPlace_.count(op))
         ordered.push_back(op);
