@@ -40,6 +40,14 @@ constexpr int kChannelBlock = 64;
 /// in 128 KB.
 constexpr int64_t kRunPixels = 512;
 
+/// Whether a task's rows can run as one run of pixels: stride 1 (each
+/// pixel's window one input pixel on from the one before, across rows too,
+/// over the padded input's rows), or a 1x1 kernel of any stride (over the
+/// input subsampled by the stride).
+bool runsFlat(const ConvShape &conv) {
+  return conv.stride[0] == 1 || (conv.kernel[0] == 1 && conv.kernel[1] == 1);
+}
+
 bool amxFits(mlir::Operation *op, const PlanContext &ctx) {
   if (!ctx.target.amx || !(computesInInt8(op) || computesInBf16(op)))
     return false;
@@ -56,6 +64,13 @@ bool amxFits(mlir::Operation *op, const PlanContext &ctx) {
   // takes them all: its stem ran in 0.47 ms on tiles against conv.direct's
   // 1.26 (batch 16: 9.9 against 23.3 ms).
   bool fewBytes = int8 && (rowBytes < 64 || conv.kernel[0] * rowBytes <= 64);
+  // BF16 leaves to conv.direct the strided stems of few products per
+  // output (fewer than 64: a 3x3 or 4x4 kernel over 3 channels), which
+  // tiles run row by row, each tile step mostly padding (MobileNetV2's
+  // stem, 3x3 stride 2 to 32 channels at 112x112: 0.25 ms on tiles, 0.07 by
+  // conv.direct's FMAs on widened operands, as in FP32).
+  bool fewProducts = !int8 && !runsFlat(conv) &&
+                     conv.kernel[0] * conv.kernel[1] * conv.cin < 64;
   // An inverted-residual expansion that its depthwise conv computes per
   // task (expansionReader, Lower.cpp) is left to conv.direct (BF16: its
   // FMAs on the widened operands; INT8: its dot products): on tiles it is a
@@ -67,7 +82,7 @@ bool amxFits(mlir::Operation *op, const PlanContext &ctx) {
       if (templateNamed(reader, "conv.depthwise")->fits(reader, ctx))
         return false;
   return conv.groups == 1 && conv.dilation[0] == 1 && conv.dilation[1] == 1 &&
-         conv.stride[0] == conv.stride[1] && conv.cout >= 16 && !fewBytes &&
+         conv.stride[0] == conv.stride[1] && conv.cout >= 16 && !fewBytes && !fewProducts &&
          layoutOf(op->getResult(0)) == Layout::NHWC;
 }
 
@@ -90,14 +105,6 @@ bool readsInputInPlace(mlir::Operation *op, const EmitContext &ctx, int64_t rows
          conv.pad[0] == 0 && conv.pad[1] == 0 && ctx.inputParams[0].type() == type &&
          layoutOf(op->getOperand(0)) == Layout::NHWC && conv.cin * type.bytes() % 64 == 0 &&
          rows * width >= 16;
-}
-
-/// Whether a task's rows can run as one run of pixels: stride 1 (each
-/// pixel's window one input pixel on from the one before, across rows too,
-/// over the padded input's rows), or a 1x1 kernel of any stride (over the
-/// input subsampled by the stride).
-bool runsFlat(const ConvShape &conv) {
-  return conv.stride[0] == 1 || (conv.kernel[0] == 1 && conv.kernel[1] == 1);
 }
 
 /// Stride 1 and strided 1x1 kernels: `flat` (the rows of a task as one run
