@@ -30,11 +30,13 @@ variant by variant through the library and `netc run` (NETC_ISA=VARIANT):
 ResNet-18 by default; `--model mobilenet_v2` runs MobileNetV2's BF16 and
 INT8 libraries (depthwise convs computing their blocks' expansions),
 `--model convnext_tiny` ConvNeXt-Tiny's (channel linears, in BF16 and INT8
-by the conv templates), their BF16 by FMAs on widened operands (the
-default, under which expansions are staged; the vdpbf16ps checks are
-ResNet-18's).
+by the conv templates), `--model densenet121` DenseNet-121's (BF16: the
+BatchNorm + ReLU before each conv applied as the conv reads its input;
+INT8: each dense block one u8 tensor its layers append to), their BF16 by
+FMAs on widened operands (the default, under which expansions are staged;
+the vdpbf16ps checks are ResNet-18's).
 
-    check_isa.py HARNESS-FLAGS [--model resnet18|mobilenet_v2|convnext_tiny]
+    check_isa.py HARNESS-FLAGS [--model resnet18|mobilenet_v2|convnext_tiny|densenet121]
 """
 import argparse
 import copy
@@ -65,7 +67,8 @@ from safetensors_io import save_safetensors  # noqa: E402
 ALL = ['fp32', 'bf16', 'int8']
 MODELS = {'resnet18': ('resnet18', [1, 3, 35, 45], True, ALL, 'minmax'),
           'mobilenet_v2': ('mobilenet_v2', [1, 3, 37, 45], False, ALL[1:], 'minmax'),
-          'convnext_tiny': ('convnext_tiny', [1, 3, 35, 45], False, ALL[1:], 'mse')}
+          'convnext_tiny': ('convnext_tiny', [1, 3, 35, 45], False, ALL[1:], 'mse'),
+          'densenet121': ('densenet121', [1, 3, 35, 45], False, ALL[1:], 'minmax')}
 LEVELS = ['avx2', 'avx512', 'avx512-vnni', 'avx512-amx']
 # What each level adds, as /proc/cpuinfo names it (runtime/lib/Cpu.cpp).
 NEEDS = {'avx2': ['avx2', 'fma', 'f16c', 'bmi1', 'bmi2', 'abm', 'movbe'],

@@ -441,7 +441,8 @@ Func int8Input(const ConvShape &conv, const EmitContext &ctx, int group, bool &c
                bool always) {
   const Vars &v = vars();
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
-  bool u8 = ctx.inputParams[0].type() == UInt(8);
+  // The buffer as it is (not under a prologue, which computes from it).
+  bool u8 = ctx.inputParams[0].type() == UInt(8) && !ctx.prologue;
   bool unpadded = conv.pad[0] == 0 && conv.pad[1] == 0;
   copied = always || !(u8 && unpadded && conv.cin % group == 0);
   Func input(copied ? "conv_padded_u8" : "conv_input_u8");
@@ -465,7 +466,8 @@ Func int8Input(const ConvShape &conv, const EmitContext &ctx, int group, bool &c
 Func bf16Input(const ConvShape &conv, const EmitContext &ctx, bool &copied, bool always) {
   const Vars &v = vars();
   const std::vector<int64_t> &in = ctx.inputShapes[0]; // N C H W
-  bool bf16 = ctx.inputParams[0].type() == BFloat(16);
+  // The buffer as it is (not under a prologue, which computes from it).
+  bool bf16 = ctx.inputParams[0].type() == BFloat(16) && !ctx.prologue;
   bool unpadded = conv.pad[0] == 0 && conv.pad[1] == 0;
   copied = always || !(bf16 && unpadded && conv.cin % 2 == 0);
   Func input(copied ? "conv_padded_bf16" : "conv_input_bf16");

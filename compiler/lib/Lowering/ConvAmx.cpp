@@ -95,14 +95,16 @@ llvm::ArrayRef<int64_t> outShape(mlir::Operation *op) {
 /// stride-1 conv without padding over an input already of the kernel's type
 /// (u8, BF16 from a producer in the same precision), channels innermost,
 /// kernel rows of whole 64-byte chunks (nothing read past a pixel), every
-/// task a run of at least a tile's 16 pixels.
+/// task a run of at least a tile's 16 pixels; no prologue (Lower.cpp's
+/// prologueOf) to apply.
 bool readsInputInPlace(mlir::Operation *op, const EmitContext &ctx, int64_t rows) {
   ConvShape conv = convShapeOf(op);
   bool int8 = computesInInt8(op);
   Halide::Type type = int8 ? UInt(8) : BFloat(16);
   int64_t width = outShape(op)[3];
-  return conv.kernel[0] == 1 && conv.kernel[1] == 1 && conv.stride[0] == 1 &&
-         conv.pad[0] == 0 && conv.pad[1] == 0 && ctx.inputParams[0].type() == type &&
+  return !ctx.prologue && conv.kernel[0] == 1 && conv.kernel[1] == 1 &&
+         conv.stride[0] == 1 && conv.pad[0] == 0 && conv.pad[1] == 0 &&
+         ctx.inputParams[0].type() == type &&
          layoutOf(op->getOperand(0)) == Layout::NHWC && conv.cin * type.bytes() % 64 == 0 &&
          rows * width >= 16;
 }

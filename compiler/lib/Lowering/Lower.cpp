@@ -204,9 +204,11 @@ public:
       return false;
     makeConcatsInPlace(func);
     // Staged expansions and layer-scale epilogues in every precision;
-    // BatchNorm and product prologues in FP32 plans only (prologueOf).
+    // BatchNorm and product prologues in FP32 and BF16 plans (prologueOf).
     fusions_ = options_.fusions && !gpu_;
-    fp32Fusions_ = fusions_ && !computesReduced(func);
+    bool int8 = false;
+    func.walk([&](mlir::Operation *op) { int8 = int8 || computesInInt8(op); });
+    prologues_ = fusions_ && !int8;
     if (fusions_)
       func.walk([&](mlir::Operation *op) {
         std::vector<mlir::Operation *> prologue = prologueOf(op, result);
@@ -428,11 +430,13 @@ private:
   }
 
   /// A depthwise conv's staged expansion (expansionOf), in any plan; in an
-  /// FP32 plan, a BatchNorm or a product (squeeze-excitation's gate
+  /// FP32 or BF16 plan, a BatchNorm or a product (squeeze-excitation's gate
   /// times its input), with the activations after it, that only `op`, a
   /// conv (not grouped), reads: the conv's prologue, applied to the input
   /// as the conv's template reads it (conv.direct stages it per task, as it
-  /// stages a zero halo), never stored. DenseNet's norm1 -> relu1 -> conv1
+  /// stages a zero halo; conv.amx in its input copy), never stored; a BF16
+  /// conv reads it rounded to BF16, as it would have been stored. (An INT8
+  /// conv would need the quantization of a tensor no step stores.) DenseNet's norm1 -> relu1 -> conv1
   /// (a BatchNorm that cannot fold into the weights: a padding conv pads
   /// its result with zeros); EfficientNet's and MobileNetV3's gated
   /// expansions read by the block's 1x1 project conv. Empty where there is
@@ -442,7 +446,7 @@ private:
       return {};
     if (planned(op, "conv.depthwise"))
       return expansionOf(op, result);
-    if (!fp32Fusions_ || convShapeOf(op).groups != 1)
+    if (!prologues_ || convShapeOf(op).groups != 1)
       return {};
     mlir::Value read = op->getOperand(0);
     mlir::Operation *head = read.getDefiningOp();
@@ -807,7 +811,8 @@ private:
     // The prologue replaces the input the anchor's template reads: a
     // BatchNorm's four tensors, or a conv's weights, are the last weights; a
     // product's gate is the last input, which the anchor's template does not
-    // see (FP32 plans only: no quantization parameters index the inputs).
+    // see (no INT8 plan has prologues: no quantization parameters index the
+    // inputs).
     auto prologue = prologue_.find(chain.front());
     if (prologue != prologue_.end()) {
       mlir::Operation *head = prologue->second.front();
@@ -837,6 +842,12 @@ private:
       }
       for (size_t i = 1; i < prologue->second.size(); ++i)
         read = emitActivation(prologue->second[i], read);
+      if (computesInBf16(chain.front())) {
+        Func rounded(read.name() + "_bf16");
+        std::vector<Var> coords = coordsFor(4);
+        rounded(coords) = cast<float>(roundToBf16(read(coords)));
+        read = rounded;
+      }
       if (stageSchedule) {
         if (read.has_update_definition()) { // (its tiles accumulate in a Func of their own)
           Func sum = read;
@@ -1007,7 +1018,7 @@ private:
   std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
   std::map<mlir::Operation *, std::vector<mlir::Operation *>> prologue_; // conv -> its prologue
   bool fusions_ = false;     // LowerOptions::fusions, on a CPU
-  bool fp32Fusions_ = false; // and an FP32 plan: BatchNorm and product prologues
+  bool prologues_ = false; // and no INT8 layer: BatchNorm and product prologues
 };
 
 } // namespace
