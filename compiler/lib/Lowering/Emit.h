@@ -81,8 +81,17 @@ struct EmitContext {
   /// tensor no INT8 layer reads), read from a constant pack so that steps of
   /// equal shapes share one pipeline. Undefined otherwise.
   Halide::ImageParam quant;
-  Halide::Expr inputScale(size_t i) const { return quant(static_cast<int>(2 * i)); }
-  Halide::Expr inputZero(size_t i) const { return quant(static_cast<int>(2 * i + 1)); }
+  /// An INT8 conv's prologue (`prologue`): where in `quant` the
+  /// quantization of the prologue's result is, which the conv quantizes what
+  /// it reads with and takes as its input's (-1: none). (The stored input's
+  /// dequantization was made with the input's own before this is set.)
+  int prologueQuant = -1;
+  Halide::Expr inputScale(size_t i) const {
+    return quant(i == 0 && prologueQuant >= 0 ? prologueQuant : static_cast<int>(2 * i));
+  }
+  Halide::Expr inputZero(size_t i) const {
+    return quant(i == 0 && prologueQuant >= 0 ? prologueQuant + 1 : static_cast<int>(2 * i + 1));
+  }
   Halide::Expr outputScale() const { return quant(static_cast<int>(2 * inputs.size())); }
   Halide::Expr outputZero() const { return quant(static_cast<int>(2 * inputs.size() + 1)); }
 

@@ -203,12 +203,10 @@ public:
     if (!indexableIn32Bits(func))
       return false;
     makeConcatsInPlace(func);
-    // Staged expansions and layer-scale epilogues in every precision;
-    // BatchNorm and product prologues in FP32 and BF16 plans (prologueOf).
+    // Staged expansions, layer-scale epilogues and BatchNorm prologues in
+    // every precision; product prologues in FP32 and BF16 plans (prologueOf).
     fusions_ = options_.fusions && !gpu_;
-    bool int8 = false;
-    func.walk([&](mlir::Operation *op) { int8 = int8 || computesInInt8(op); });
-    prologues_ = fusions_ && !int8;
+    func.walk([&](mlir::Operation *op) { int8Plan_ = int8Plan_ || computesInInt8(op); });
     if (fusions_)
       func.walk([&](mlir::Operation *op) {
         std::vector<mlir::Operation *> prologue = prologueOf(op, result);
@@ -429,14 +427,16 @@ private:
     return t;
   }
 
-  /// A depthwise conv's staged expansion (expansionOf), in any plan; in an
-  /// FP32 or BF16 plan, a BatchNorm or a product (squeeze-excitation's gate
-  /// times its input), with the activations after it, that only `op`, a
-  /// conv (not grouped), reads: the conv's prologue, applied to the input
+  /// A depthwise conv's staged expansion (expansionOf), in any plan; a
+  /// BatchNorm, or in FP32 and BF16 plans a product (squeeze-excitation's
+  /// gate times its input), with the activations after it, that only `op`,
+  /// a conv (not grouped), reads: the conv's prologue, applied to the input
   /// as the conv's template reads it (conv.direct stages it per task, as it
-  /// stages a zero halo; conv.amx in its input copy), never stored; a BF16
-  /// conv reads it rounded to BF16, as it would have been stored. (An INT8
-  /// conv would need the quantization of a tensor no step stores.) DenseNet's norm1 -> relu1 -> conv1
+  /// stages a zero halo; conv.amx in its input copy), never stored. A BF16
+  /// conv reads it rounded to BF16, an INT8 conv quantized with the
+  /// quantization planned for it (EmitContext::prologueQuant), as it would
+  /// have been stored. (In an INT8 plan a product's gate, an input of its
+  /// own, would shift the inputs' quantization: not there.) DenseNet's norm1 -> relu1 -> conv1
   /// (a BatchNorm that cannot fold into the weights: a padding conv pads
   /// its result with zeros); EfficientNet's and MobileNetV3's gated
   /// expansions read by the block's 1x1 project conv. Empty where there is
@@ -446,14 +446,15 @@ private:
       return {};
     if (planned(op, "conv.depthwise"))
       return expansionOf(op, result);
-    if (!prologues_ || convShapeOf(op).groups != 1)
+    if (!fusions_ || convShapeOf(op).groups != 1)
       return {};
     mlir::Value read = op->getOperand(0);
     mlir::Operation *head = read.getDefiningOp();
     while (head && isActivation(head))
       head = head->getOperand(0).getDefiningOp();
     if (!head || !mlir::isa<nn::BatchNormOp, nn::MulOp>(head) || !read.hasOneUse() ||
-        read == result)
+        read == result || (int8Plan_ && mlir::isa<nn::MulOp>(head)) ||
+        (computesInInt8(op) && !quantOf(read)))
       return {};
     std::optional<unsigned> primary = prologueInput(head);
     if (!primary || layoutOf(head->getOperand(*primary)) != layoutOf(read))
@@ -667,7 +668,7 @@ private:
       Pack pack;
       pack.group = group.packs[k].group;
       if (pack.group == Group::PackUse::kConstantPack)
-        pack.values = quantValues(step);
+        pack.values = quantValues(step, anchor);
       pack.shape = group.packs[k].shape;
       pack.dtype = group.packs[k].dtype;
       for (int position : group.packs[k].sources)
@@ -681,8 +682,9 @@ private:
   }
 
   /// A step's quantization parameters (EmitContext::quant): scale and zero
-  /// point of each input, then of the output (a slice: its concat's).
-  std::vector<float> quantValues(const Step &step) const {
+  /// point of each input, then of the output (a slice: its concat's), then
+  /// of an INT8 conv's prologue result (EmitContext::prologueQuant).
+  std::vector<float> quantValues(const Step &step, mlir::Operation *anchor) const {
     std::vector<float> values;
     auto add = [&](int t) {
       const Tensor &owner = p_.tensors[static_cast<size_t>(p_.ownerOf(t))];
@@ -692,7 +694,19 @@ private:
     for (int t : step.inputs)
       add(t);
     add(step.output);
+    if (std::optional<QParams> q = prologueQuantOf(anchor)) {
+      values.push_back(static_cast<float>(q->scale));
+      values.push_back(static_cast<float>(q->zeroPoint));
+    }
     return values;
+  }
+
+  /// The quantization an INT8 conv's prologue result is read with: that
+  /// planned for the tensor it replaces (nn.quant on the prologue's last op).
+  std::optional<QParams> prologueQuantOf(mlir::Operation *anchor) const {
+    if (!computesInInt8(anchor) || !prologue_.count(anchor))
+      return std::nullopt;
+    return quantOf(anchor->getOperand(0));
   }
 
   /// Whether a step works with quantized values: it computes in INT8, or
@@ -771,8 +785,10 @@ private:
     ctx.target = &target_;
     ctx.vectorWidth = vectorWidth_;
     ctx.gpu = gpu_;
+    bool quantizedPrologue = prologueQuantOf(chain.front()).has_value();
     if (quantizedStep(chain.front(), step))
-      ctx.quant = ctx.addPack(Func(), {2 * static_cast<int64_t>(activations.size() + 1)});
+      ctx.quant = ctx.addPack(
+          Func(), {2 * static_cast<int64_t>(activations.size() + 1 + quantizedPrologue)});
     for (size_t i = 0; i < activations.size(); ++i) {
       std::vector<int64_t> shape = shapeOf(activations[i]);
       if (shape.size() != 4 && shape.size() != 2) {
@@ -863,6 +879,8 @@ private:
       }
       ctx.inputs[0] = read;
       ctx.prologue = true;
+      if (quantizedPrologue)
+        ctx.prologueQuant = 2 * static_cast<int>(activations.size() + 1);
     }
     mlir::Value result = chain.back()->getResult(0);
     ctx.outputShape = shapeOf(result);
@@ -1018,7 +1036,7 @@ private:
   std::map<const void *, std::pair<int, int64_t>> sliceOf_; // value -> (concat tensor, channel)
   std::map<mlir::Operation *, std::vector<mlir::Operation *>> prologue_; // conv -> its prologue
   bool fusions_ = false;     // LowerOptions::fusions, on a CPU
-  bool prologues_ = false; // and no INT8 layer: BatchNorm and product prologues
+  bool int8Plan_ = false; // an INT8 layer in the network: no product prologues
 };
 
 } // namespace
