@@ -1,7 +1,9 @@
 //===- Planner.cpp - Layouts, in-place concats and templates, as IR --------===//
 //
-// In order: which tensors stay NCHW, which concats their producers write in
-// place, the layout every step writes, then each op's template. Decisions
+// In order: which tensors stay NCHW, each conv's and linear's precision,
+// which concats their producers write in place, the layout every step
+// writes, which tensors are stored in BF16 or u8 and their quantization,
+// then each op's template. Decisions
 // already on the IR are checked and kept; the rest are chosen here, so
 // lowering (which runs this first) always finds a complete plan.
 //
