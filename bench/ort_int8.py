@@ -169,7 +169,10 @@ def node_eval(ort_dir, script):
         command = ['node', script, model, data, ','.join(str(d) for d in shape), out]
         if optimized:
             command.append(optimized)
-        subprocess.run(command, check=True, capture_output=True,
-                       env=dict(os.environ, NODE_PATH=os.path.join(os.path.abspath(ort_dir),
-                                                                   'node_modules')))
+        done = subprocess.run(command, capture_output=True, text=True,
+                              env=dict(os.environ, NODE_PATH=os.path.join(
+                                  os.path.abspath(ort_dir), 'node_modules')))
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): "
+                               f"{done.stderr.strip()[-2000:]}")
     return run
