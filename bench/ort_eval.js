@@ -25,7 +25,8 @@ async function main() {
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    summary.outputs[name] = {min, max, shape: t.dims};
+    // (int64 tensors, DenseNet's shape arithmetic, hold BigInts: JSON takes Numbers)
+    summary.outputs[name] = {min: Number(min), max: Number(max), shape: t.dims, type: t.type};
   }
   summary.first = Array.from(results[session.outputNames[0]].data);
   fs.writeFileSync(out, JSON.stringify(summary));

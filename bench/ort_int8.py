@@ -53,7 +53,9 @@ def _ranges(model, batch, run_eval, tmp):
     onnx.save(probe, path)
     np.ascontiguousarray(batch, dtype=np.float32).tofile(data)
     run_eval(path, data, batch.shape, out)
-    ranges = {name: (v['min'], v['max']) for name, v in json.load(open(out))['outputs'].items()}
+    # Float tensors only (not the int64 of shape arithmetic, which stays as it is).
+    ranges = {name: (v['min'], v['max']) for name, v in json.load(open(out))['outputs'].items()
+              if v.get('type', 'float32') == 'float32'}
     x = batch.astype(np.float32)
     ranges[model.graph.input[0].name] = (float(x.min()), float(x.max()))
     return ranges
@@ -93,7 +95,7 @@ def qdq_model(fp32_path, batch, out_path, run_eval):
         if t == output or (last_gemm is not None and t == last_gemm.output[0]):
             continue
         users = consumers.get(t, [])
-        if not users or all(u.op_type == 'Relu' for u in users):
+        if t not in ranges or not users or all(u.op_type == 'Relu' for u in users):
             continue
         scale, zero = _u8(*ranges[t])
         quantized[t] = scale
