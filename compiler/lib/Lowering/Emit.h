@@ -86,12 +86,8 @@ struct EmitContext {
   /// it reads with and takes as its input's (-1: none). (The stored input's
   /// dequantization was made with the input's own before this is set.)
   int prologueQuant = -1;
-  Halide::Expr inputScale(size_t i) const {
-    return quant(i == 0 && prologueQuant >= 0 ? prologueQuant : static_cast<int>(2 * i));
-  }
-  Halide::Expr inputZero(size_t i) const {
-    return quant(i == 0 && prologueQuant >= 0 ? prologueQuant + 1 : static_cast<int>(2 * i + 1));
-  }
+  Halide::Expr inputScale(size_t i) const { return quant(inputSlot(i)); }
+  Halide::Expr inputZero(size_t i) const { return quant(inputSlot(i) + 1); }
   Halide::Expr outputScale() const { return quant(static_cast<int>(2 * inputs.size())); }
   Halide::Expr outputZero() const { return quant(static_cast<int>(2 * inputs.size() + 1)); }
 
@@ -106,6 +102,12 @@ struct EmitContext {
   /// Set by an emitter that schedules the group itself, given the group's
   /// output Func (its epilogue: residual add, activation).
   std::function<void(Halide::Func output)> schedule;
+
+private:
+  /// Where input i's [scale, zero point] are in `quant`.
+  int inputSlot(size_t i) const {
+    return i == 0 && prologueQuant >= 0 ? prologueQuant : static_cast<int>(2 * i);
+  }
 };
 
 // Conv.cpp (the conv templates compute nn.conv2d or nn.fused_conv2d's

@@ -436,9 +436,9 @@ private:
   /// conv reads it rounded to BF16, an INT8 conv quantized with the
   /// quantization planned for it (EmitContext::prologueQuant), as it would
   /// have been stored. (In an INT8 plan a product's gate, an input of its
-  /// own, would shift the inputs' quantization: not there.) DenseNet's norm1 -> relu1 -> conv1
-  /// (a BatchNorm that cannot fold into the weights: a padding conv pads
-  /// its result with zeros); EfficientNet's and MobileNetV3's gated
+  /// own, would shift the inputs' quantization: not there.) DenseNet's
+  /// norm1 -> relu1 -> conv1 (a BatchNorm that cannot fold into the
+  /// weights: a padding conv pads its result with zeros); EfficientNet's and MobileNetV3's gated
   /// expansions read by the block's 1x1 project conv. Empty where there is
   /// none.
   std::vector<mlir::Operation *> prologueOf(mlir::Operation *op, mlir::Value result) const {
@@ -446,7 +446,7 @@ private:
       return {};
     if (planned(op, "conv.depthwise"))
       return expansionOf(op, result);
-    if (!fusions_ || convShapeOf(op).groups != 1)
+    if (convShapeOf(op).groups != 1)
       return {};
     mlir::Value read = op->getOperand(0);
     mlir::Operation *head = read.getDefiningOp();
@@ -827,8 +827,7 @@ private:
     // The prologue replaces the input the anchor's template reads: a
     // BatchNorm's four tensors, or a conv's weights, are the last weights; a
     // product's gate is the last input, which the anchor's template does not
-    // see (no INT8 plan has prologues: no quantization parameters index the
-    // inputs).
+    // see (not in INT8 plans, whose quantization table indexes the inputs).
     auto prologue = prologue_.find(chain.front());
     if (prologue != prologue_.end()) {
       mlir::Operation *head = prologue->second.front();
