@@ -10,6 +10,8 @@ packages=(
   libhalide14-0-dev                       # Halide 14: code generation
   libgtest-dev libbenchmark-dev           # unit tests, benchmarks
   nlohmann-json3-dev zlib1g-dev           # safetensors headers; the demo reads .gz data
+  libonnx-dev libprotobuf-dev             # the ONNX front end: model, checker, shape inference
+  libonnx-testdata python3-onnx           # tests: ONNX's backend tests; writing ONNX files
   python3-torch python3-torchvision python3-numpy   # the numerical reference
   dataset-fashion-mnist                   # real data for LeNet-5 / NIN
   clang-14 libclang-rt-14-dev             # libFuzzer and sanitizer runtimes

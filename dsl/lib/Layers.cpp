@@ -140,7 +140,7 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
                   "(...)) or put it inside a seq" +
                   (scopePath.empty() ? "" : " (in '" + scopePath + "')"));
   auto weight = [&](const char *leaf, std::vector<int64_t> shape, DType dtype = DType::F32) {
-    layer.weights.push_back(Weight{path + "." + leaf, dtype, std::move(shape)});
+    layer.weights.push_back(Weight{path + "." + leaf, dtype, std::move(shape), {}});
   };
   // The shape rules live in netc/Support/Shapes.h, shared with the nn
   // dialect's verifiers: a failure is reported at the argument at fault.
@@ -308,7 +308,7 @@ int Elaborator::buildLayer(const std::string &op, const BoundArgs &args, SourceL
     apply(shapes::channelScale);
     if (path.empty())
       fail(loc, "scale() is a parameter of the enclosing module: label it, as in layer_scale: scale()");
-    layer.weights.push_back(Weight{path, DType::F32, {in[1].value, 1, 1}});
+    layer.weights.push_back(Weight{path, DType::F32, {in[1].value, 1, 1}, {}});
   } else if (op == "relu6" || op == "hardtanh") {
     // torch.nn.ReLU6 is Hardtanh(0, 6).
     layer.kind = OpKind::Hardtanh;

@@ -63,7 +63,8 @@ class Netc:
         (--isa host), the one `netc run` runs here; isa=None leaves the
         variants to netc (check_isa.py tests them)."""
         out = os.path.join(self.workdir, name)
-        command = [self.args.netc, '--entry', entry, '--name', name, '-o', out] + list(extra)
+        command = ([self.args.netc] + (['--entry', entry] if entry else [])  # None: ONNX
+                   + ['--name', name, '-o', out] + list(extra))
         if spec:
             command.insert(1, spec)
         if input_shape:
@@ -100,8 +101,11 @@ class Netc:
         return self.jit_batches(spec, entry, weights, [x], extra, env)[0]
 
     def jit_batches(self, spec, entry, weights, batches, extra=(), env=None):
-        """One `netc run` (one compilation) over several batches."""
-        command = [self.args.netc, 'run', '--entry', entry, '--weights', weights] + list(extra)
+        """One `netc run` (one compilation) over several batches. An ONNX
+        model has no entry (None), and without weights (None) runs on its
+        initializers."""
+        command = ([self.args.netc, 'run'] + (['--entry', entry] if entry else [])
+                   + (['--weights', weights] if weights else []) + list(extra))
         if spec:
             command.insert(2, spec)
         outputs = []

@@ -10,7 +10,7 @@ import lit.formats
 
 config.name = "netc"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".nn", ".mlir"]
+config.suffixes = [".nn", ".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.netc_binary_dir, "tests", "lit")
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in", "expect_exit.py", "CMakeLists.txt"]

@@ -111,9 +111,13 @@ private:
     return loc;
   }
 
+  /// The layer's weight of role `leaf`: a spec's is keyed PATH.LEAF, an
+  /// imported model's names its role.
   Value weight(const Layer &layer, const char *leaf) {
-    auto it = weightArgs_.find(layer.path + "." + leaf);
-    return it == weightArgs_.end() ? Value() : it->second;
+    for (const dsl::Weight &w : layer.weights)
+      if (w.leaf.empty() ? w.key == layer.path + "." + leaf : w.leaf == leaf)
+        return weightArgs_.at(w.key);
+    return Value();
   }
 
   ArrayAttr pair(const int64_t v[2]) { return b_.getI64ArrayAttr({v[0], v[1]}); }
@@ -138,7 +142,7 @@ private:
       return b_.create<nn::LayerNormOp>(loc, type, in, weight(layer, "weight"),
                                         weight(layer, "bias"), b_.getF64FloatAttr(a.eps));
     case OpKind::ChannelScale:
-      return b_.create<nn::ChannelScaleOp>(loc, type, in, weightArgs_.at(layer.path));
+      return b_.create<nn::ChannelScaleOp>(loc, type, in, weightArgs_.at(layer.weights[0].key));
     case OpKind::Gelu:
       return b_.create<nn::GeluOp>(loc, type, in);
     case OpKind::BatchNorm2d: {

@@ -34,13 +34,71 @@ namespace netc::driver {
 using namespace netc::dsl;
 
 bool Options::isModule() const { return llvm::StringRef(spec).endswith(".mlir"); }
+bool Options::isOnnx() const { return netc::onnx::isOnnxPath(spec); }
 
 int fail(const std::string &message) {
   llvm::errs() << "netc: error: " << message << "\n";
   return 1;
 }
 
+namespace {
+
+std::optional<Graph> importOnnx(const Options &options, Sources &sources) {
+  std::string error;
+  sources.onnx = netc::onnx::Model::load(options.spec, error);
+  std::optional<Graph> graph;
+  if (sources.onnx)
+    graph = sources.onnx->import(options.elaborate.inputShape, error);
+  if (!graph) {
+    fail(error);
+    return std::nullopt;
+  }
+  graph->name = options.entry;
+  return graph;
+}
+
+} // namespace
+
+bool OnnxWeights::write(const Options &options) {
+  llvm::SmallString<128> path;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("netc-weights", "safetensors", path)) {
+    fail("cannot create a temporary file for the model's weights: " + ec.message());
+    return false;
+  }
+  path_ = std::string(path);
+  Sources sources;
+  std::optional<Graph> graph = importOnnx(options, sources);
+  if (!graph)
+    return false;
+  std::string error;
+  if (!sources.onnx->writeWeights(*graph, path_, error)) {
+    fail(error);
+    return false;
+  }
+  return true;
+}
+
+OnnxWeights::~OnnxWeights() {
+  if (!path_.empty())
+    llvm::sys::fs::remove(path_);
+}
+
+int exportWeights(const Options &options, const std::string &path) {
+  Sources sources;
+  std::optional<Graph> graph = importOnnx(options, sources);
+  if (!graph)
+    return 1;
+  std::string error;
+  if (!sources.onnx->writeWeights(*graph, path, error))
+    return fail(error);
+  llvm::outs() << path << ": " << graph->weights().size() << " tensors\n";
+  return 0;
+}
+
 std::optional<Graph> elaborateEntry(const Options &options, Sources &sources) {
+  if (options.isOnnx())
+    return importOnnx(options, sources);
   Diagnostic diag;
   const dsl::Module *module = nullptr;
   if (!options.spec.empty()) {
@@ -414,8 +472,14 @@ bool startJit(Options &options, const std::vector<std::string> &paths,
     return false;
   session.module = std::move(module);
   session.runner = std::make_unique<netc::JitRunner>(program);
+  std::string weightsPath = weights;
+  if (weightsPath.empty()) { // an ONNX model's own (main checked)
+    if (!session.initializers.write(options))
+      return false;
+    weightsPath = session.initializers.path();
+  }
   std::string error;
-  if (!session.runner->load(weights, stripPrefix, error)) {
+  if (!session.runner->load(weightsPath, stripPrefix, error)) {
     // The library's accessor for the full list is --check-weights here,
     // and the runtime's general advice becomes the command to run.
     auto replace = [&](const std::string &from, const std::string &to) {

@@ -13,6 +13,7 @@
 #include "netc/dsl/Graph.h"
 #include "netc/dsl/Spec.h"
 #include "netc/Execution/Jit.h"
+#include "netc/FrontEnd/OnnxImport.h"
 #include "netc/Lowering/Program.h"
 #include "netc/runtime.h"
 
@@ -63,6 +64,7 @@ struct Options {
   std::string qparamsPath;
   bool fusions = true; // LowerOptions::fusions (off to calibrate)
   bool isModule() const; // the spec is nn IR (.mlir)
+  bool isOnnx() const;   // the spec is an ONNX model (.onnx)
 };
 
 /// An MLIR context whose diagnostics print as "file:line:col: error: ..."
@@ -84,13 +86,16 @@ private:
 /// Prints "netc: error: MESSAGE" and returns 1.
 int fail(const std::string &message);
 
-/// The spec files an invocation reads: SPEC alone, or the whole zoo.
+/// The spec files an invocation reads: SPEC alone, or the whole zoo; or an
+/// ONNX model.
 struct Sources {
   std::unique_ptr<dsl::Module> spec;
   dsl::Zoo zoo;
+  std::unique_ptr<netc::onnx::Model> onnx;
 };
 
-/// Front end: loads the spec (or the zoo) and elaborates the entry.
+/// Front end: loads the spec (or the zoo) and elaborates the entry, or
+/// imports the ONNX model.
 std::optional<dsl::Graph> elaborateEntry(const Options &options, Sources &sources);
 
 /// The nn module of the entry: elaborated from a spec, or parsed from a
@@ -124,7 +129,7 @@ bool planModule(const Options &options, mlir::ModuleOp module);
 
 /// What `netc run` is asked to do with its batches.
 struct RunOptions {
-  std::string weights;
+  std::string weights;               // "" for an ONNX model: its initializers
   std::vector<std::string> inputs;  // one batch each, compiled for the first's sizes
   std::vector<std::string> outputs; // one per input, or none (print or repeat)
   int threads = 0;                    // 0: one per CPU
@@ -141,6 +146,20 @@ int runJit(Options &options, const RunOptions &run);
 using Array = std::unique_ptr<netc_array, void (*)(netc_array *)>;
 /// Reads every path; false after printing the first failure.
 bool readInputs(const std::vector<std::string> &paths, std::vector<Array> &inputs);
+/// An ONNX model's initializers as a weights file of its own, for `netc
+/// run` and calibrate without --weights and for --embed-weights: written
+/// to a temporary file that goes when this does.
+class OnnxWeights {
+public:
+  /// False after printing why.
+  bool write(const Options &options);
+  const std::string &path() const { return path_; }
+  ~OnnxWeights();
+
+private:
+  std::string path_;
+};
+
 /// The entry compiled for the JIT (for the first input's sizes unless
 /// --input-shape gave them; every input checked against them) with its
 /// weights loaded.
@@ -149,6 +168,7 @@ struct JitSession {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   netc::lowering::Program program;
   std::unique_ptr<netc::JitRunner> runner;
+  OnnxWeights initializers; // an ONNX model's, when no weights file is given
 };
 bool startJit(Options &options, const std::vector<std::string> &paths,
               const std::vector<Array> &inputs, const std::string &weights,
@@ -189,6 +209,9 @@ int checkWeights(const Options &options, const std::string &weightsPath);
 /// Whether a weights file fits the lowered program, to be embedded in its
 /// library (--embed-weights); prints every problem when it does not.
 bool checkEmbeddable(const netc::lowering::Program &program, const std::string &weightsPath);
+
+/// `--export-weights W`: the ONNX model's weights as safetensors.
+int exportWeights(const Options &options, const std::string &path);
 
 // Print.cpp
 int listEntries(const Options &options);

@@ -54,6 +54,8 @@ std::string shellWord(const std::string &word) {
 std::string checkWeightsCommand(const Options &options, const std::string &entry,
                                 const std::string &weightsPath) {
   std::string command = "netc ";
+  if (options.isOnnx()) // one network: no --entry
+    return command + shellWord(options.spec) + " --check-weights " + shellWord(weightsPath);
   if (!options.spec.empty())
     command += shellWord(options.spec) + " ";
   if (options.spec.empty() && options.zooGiven)
@@ -62,6 +64,8 @@ std::string checkWeightsCommand(const Options &options, const std::string &entry
 }
 
 std::string fittingEntries(const Options &options, const std::string &weightsPath) {
+  if (options.isOnnx())
+    return ""; // the model is its only entry
   netc_safetensors *raw = nullptr;
   if (netc_safetensors_open(weightsPath.c_str(), &raw, nullptr) != NETC_OK)
     return "";

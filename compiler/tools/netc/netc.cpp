@@ -47,7 +47,7 @@ cl::SubCommand calibrateCommand(
                  "--weights W.safetensors --input CALIB.npy [--method minmax|percentile|mse] "
                  "-o Q.json");
 
-cl::opt<std::string> specPath(cl::Positional, cl::desc("[SPEC.nn | MODULE.mlir]"), cl::init(""),
+cl::opt<std::string> specPath(cl::Positional, cl::desc("[SPEC.nn | MODULE.mlir | MODEL.onnx]"), cl::init(""),
                               cl::cat(category), cl::sub(*cl::AllSubCommands));
 cl::opt<std::string> entryText(
     "entry", cl::value_desc("NAME or CALL"), cl::sub(*cl::AllSubCommands),
@@ -90,7 +90,13 @@ cl::opt<std::string> outputDir("o", cl::value_desc("DIR"),
 cl::opt<std::string> embedWeightsPath(
     "embed-weights", cl::value_desc("W.safetensors"),
     cl::desc("Embed these weights in the library (checked now): NAME_load_embedded loads "
-             "them, for a single binary with no file to ship"),
+             "them, for a single binary with no file to ship. For MODEL.onnx, give the model\n"
+             "itself to embed its initializers"),
+    cl::cat(category));
+cl::opt<std::string> exportWeightsPath(
+    "export-weights", cl::value_desc("W.safetensors"),
+    cl::desc("MODEL.onnx: write the weights its layers read (its initializers, external data\n"
+             "included) as safetensors, by their names in the graph, for the library's load"),
     cl::cat(category));
 cl::opt<std::string> runtimeOut("halide-runtime", cl::value_desc("FILE.a"),
                                 cl::desc("Write the Halide runtime that all netc models in one "
@@ -185,7 +191,8 @@ cl::opt<std::string> zooDir("zoo", cl::value_desc("DIR"), cl::sub(*cl::AllSubCom
                             cl::cat(category));
 
 cl::opt<std::string> weightsPath("weights", cl::value_desc("W.safetensors"),
-                                 cl::desc("Weights, as a PyTorch state_dict in safetensors"),
+                                 cl::desc("Weights, as a PyTorch state_dict in safetensors "
+                                          "(MODEL.onnx: default, its initializers)"),
                                  cl::sub(runCommand), cl::sub(calibrateCommand),
                                  cl::cat(category));
 cl::list<std::string> inputPaths(
@@ -393,7 +400,10 @@ int main(int argc, char **argv) {
       "  netc --entry resnet50 --summary --input-shape 1,3,224,224   parameters and MACs\n"
       "  netc --entry resnet18 --check-weights w.safetensors          does a checkpoint fit?\n"
       "  netc --entry lenet5 --emit=nn-opt > l.mlir   the nn IR (edit it, or run netc-opt)\n"
-      "  netc l.mlir --entry lenet5 -o out/           a library from nn IR\n");
+      "  netc l.mlir --entry lenet5 -o out/           a library from nn IR\n"
+      "  netc resnet18.onnx -o out/                   out/libresnet18.a, ... from ONNX\n"
+      "  netc resnet18.onnx --export-weights w.safetensors   its weights, for the library\n"
+      "  netc run resnet18.onnx --input x.npy --output y.npy  (weights: the initializers)\n");
 
   Options options;
   options.spec = specPath;
@@ -403,6 +413,16 @@ int main(int argc, char **argv) {
   options.runtimeIncludeDir = runtimeIncludes;
   options.elaborate.inputShape.assign(inputShape.begin(), inputShape.end());
   options.name = funcName.empty() ? netc::dsl::entryCallee(options.entry) : std::string(funcName);
+  if (options.isOnnx()) {
+    // One network per file: named after the file unless --name says.
+    if (!options.entry.empty())
+      return usageError("--entry picks a network of a spec; an ONNX model is one network (name "
+                        "its library with --name)");
+    options.entry = netc::onnx::defaultName(options.spec);
+    options.name = funcName.empty() ? options.entry : std::string(funcName);
+  }
+  if (!exportWeightsPath.empty() && !options.isOnnx())
+    return usageError("--export-weights writes an ONNX model's weights: give MODEL.onnx");
   if (options.isModule())
     options.name = funcName.empty() ? options.entry : std::string(funcName);
   if (!funcName.empty() && !isIdentifier(funcName))
@@ -453,11 +473,24 @@ int main(int argc, char **argv) {
                                          : std::string(NETC_DEFAULT_CC);
   options.outputDir = outputDir;
   options.embedWeights = embedWeightsPath;
+  // An ONNX model's own initializers, to embed: written out first.
+  OnnxWeights embeddedInitializers;
+  if (netc::onnx::isOnnxPath(options.embedWeights)) {
+    if (options.embedWeights != options.spec)
+      return usageError("--embed-weights " + options.embedWeights + ": to embed an ONNX "
+                        "model's initializers, give the model being compiled (" +
+                        (options.isOnnx() ? options.spec : std::string("this is a spec")) +
+                        "), or a safetensors file");
+    if (!embeddedInitializers.write(options))
+      return 1;
+    options.embedWeights = embeddedInitializers.path();
+  }
 
   if (calibrateCommand) {
     if (options.entry.empty())
       return usageError("no --entry given; 'netc --list' shows the zoo's entries");
-    if (weightsPath.empty() || inputPaths.size() != 1 || calibrationOut.empty())
+    if ((weightsPath.empty() && !options.isOnnx()) || inputPaths.size() != 1 ||
+        calibrationOut.empty())
       return usageError("netc calibrate needs --weights, one --input (the calibration batch) "
                         "and -o Q.json");
     if (calibrationMethod != "minmax" && calibrationMethod != "percentile" &&
@@ -478,7 +511,7 @@ int main(int argc, char **argv) {
   if (runCommand) {
     if (options.entry.empty())
       return usageError("no --entry given; 'netc --list' shows the zoo's entries");
-    if (weightsPath.empty() || inputPaths.empty())
+    if ((weightsPath.empty() && !options.isOnnx()) || inputPaths.empty())
       return usageError("netc run needs --weights and --input");
     if (outputPaths.empty() && !runPrint && !runProfile && runRepeat.getNumOccurrences() == 0)
       return usageError(
@@ -533,13 +566,15 @@ int main(int argc, char **argv) {
     return usageError("-o DIR writes the library; the other --emit kinds print to standard "
                       "output (drop -o)");
   int actions = printKeys + printShapes + printSummaryTable + !checkWeightsPath.empty() +
-                (emit != Emit::None);
+                !exportWeightsPath.empty() + (emit != Emit::None);
   if (actions == 0)
     return usageError("nothing to do: give -o DIR, --emit, --print-keys, --print-shapes or "
                       "--summary");
   if (actions > 1)
     return usageError("give only one of --print-keys, --print-shapes, --summary, "
-                      "--check-weights and --emit");
+                      "--check-weights, --export-weights and --emit");
+  if (!exportWeightsPath.empty())
+    return exportWeights(options, exportWeightsPath);
   if (options.isModule() && (printKeys || printShapes || printSummaryTable ||
                              !checkWeightsPath.empty()))
     return usageError("--print-keys, --print-shapes, --summary and --check-weights read a spec "

@@ -53,6 +53,9 @@ struct Weight {
   std::string key;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
+  /// Its role in its layer ("weight", "bias", "running_mean", "scale"); empty
+  /// where the key's last component says it (every spec's weights).
+  std::string leaf;
 };
 
 /// Attributes of a layer; each op reads the fields it documents.

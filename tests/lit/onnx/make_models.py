@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""make_models.py DIR: the small ONNX files the onnx/ lit tests feed netc.
+
+  small.onnx        Conv 3x3 (pads 1) + Relu + GlobalAveragePool + Flatten +
+                    Gemm, input [N,1,8,8], torchvision-style initializer names
+  small_ext.onnx    the same with its initializers in small_ext.data
+  no_data.onnx      the same, its external data file missing
+  symbolic.onnx     input [N,1,H,W]
+  unsupported.onnx  two LeakyRelu, an Elu and a custom-domain op among
+                    supported ones
+  opset18.onnx      a Relu at opset 18
+  uint8.onnx        a uint8 input
+  misfit.onnx       a Conv weight of 2 input channels on a 1-channel input
+  asym.onnx         a Conv padded [1,1,0,0] (top/left only)
+  truncated.onnx    the first half of small.onnx
+  garbage.onnx      bytes that are no protobuf
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+
+
+def init(rng, name, *shape):
+    return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+
+
+def save(model, name, **kw):
+    onnx.save(model, os.path.join(out, name), **kw)
+
+
+def small(input_dims=('N', 1, 8, 8), opset=13, conv_in=1, pads=(1, 1, 1, 1)):
+    x = helper.make_tensor_value_info('input', TensorProto.FLOAT, list(input_dims))
+    y = helper.make_tensor_value_info('output', TensorProto.FLOAT, ['N', 3])
+    nodes = [
+        helper.make_node('Conv', ['input', 'conv.weight', 'conv.bias'], ['c'], name='/conv/Conv',
+                         kernel_shape=[3, 3], pads=list(pads)),
+        helper.make_node('Relu', ['c'], ['r'], name='/relu/Relu'),
+        helper.make_node('GlobalAveragePool', ['r'], ['p'], name='/pool/GlobalAveragePool'),
+        helper.make_node('Flatten', ['p'], ['f'], name='/Flatten'),
+        helper.make_node('Gemm', ['f', 'fc.weight', 'fc.bias'], ['output'], name='/fc/Gemm',
+                         transB=1),
+    ]
+    rng = np.random.default_rng(1)  # every variant with the same weights
+    inits = [init(rng, 'conv.weight', 4, conv_in, 3, 3), init(rng, 'conv.bias', 4),
+             init(rng, 'fc.weight', 3, 4), init(rng, 'fc.bias', 3)]
+    graph = helper.make_graph(nodes, 'small', [x], [y], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)])
+
+
+save(small(), 'small.onnx')
+save(small(), 'small_ext.onnx', save_as_external_data=True, all_tensors_to_one_file=True,
+     location='small_ext.data', size_threshold=0)
+save(small(), 'no_data.onnx', save_as_external_data=True, all_tensors_to_one_file=True,
+     location='no_data.data', size_threshold=0)
+os.remove(os.path.join(out, 'no_data.data'))
+save(small(('N', 1, 'H', 'W')), 'symbolic.onnx')
+save(small(conv_in=2), 'misfit.onnx')
+save(small(pads=(1, 1, 0, 0)), 'asym.onnx')
+
+# Unsupported ops among supported ones.
+x = helper.make_tensor_value_info('input', TensorProto.FLOAT, ['N', 2, 4, 4])
+y = helper.make_tensor_value_info('output', TensorProto.FLOAT, ['N', 2, 4, 4])
+nodes = [helper.make_node('Relu', ['input'], ['a'], name='relu'),
+         helper.make_node('LeakyRelu', ['a'], ['b'], name='leaky1', alpha=0.1),
+         helper.make_node('Elu', ['b'], ['c'], name='elu'),
+         helper.make_node('LeakyRelu', ['c'], ['d'], name='leaky2'),
+         helper.make_node('Swish', ['d'], ['e'], name='custom', domain='com.example'),
+         helper.make_node('Sigmoid', ['e'], ['output'], name='sigmoid')]
+graph = helper.make_graph(nodes, 'unsupported', [x], [y])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13),
+                                                helper.make_opsetid('com.example', 1)])
+save(model, 'unsupported.onnx')
+
+# A newer opset than netc knows, and a uint8 input.
+graph = helper.make_graph([helper.make_node('Relu', ['input'], ['output'])], 'relu', [x], [y])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)]), 'opset18.onnx')
+xu = helper.make_tensor_value_info('input', TensorProto.UINT8, ['N', 2, 4, 4])
+graph = helper.make_graph([helper.make_node('Cast', ['input'], ['output'], to=TensorProto.FLOAT)],
+                          'cast', [xu], [y])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), 'uint8.onnx')
+
+# Files that are no models.
+with open(os.path.join(out, 'small.onnx'), 'rb') as f:
+    data = f.read()
+with open(os.path.join(out, 'truncated.onnx'), 'wb') as f:
+    f.write(data[:len(data) // 2])
+with open(os.path.join(out, 'garbage.onnx'), 'wb') as f:
+    f.write(b'\xff\xfe not a protobuf \x00\x01' * 8)
