@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang-14 (ASan + UBSan) in build-fuzz/ and
 # runs one for SECONDS (default 600):
-#   tools/fuzz.sh [dsl|runtime] [SECONDS]
+#   tools/fuzz.sh [dsl|runtime|onnx] [SECONDS]
 # dsl: the spec front end, seeded with the zoo and fuzz/corpus/dsl.
 # runtime: the safetensors and .npy readers, seeded with fuzz/corpus/runtime.
+# onnx: the ONNX front end (libonnx's checker and shape inference, then
+# netc's conversions), seeded with fuzz/corpus/onnx.
 # New inputs go to build-fuzz/corpus-TARGET; crashes to build-fuzz/.
 set -euo pipefail
 target=${1:-dsl}
@@ -13,7 +15,8 @@ build=$root/build-fuzz
 case "$target" in
   dsl) seeds=("$root/fuzz/corpus/dsl" "$root/dsl/models") ;;
   runtime) seeds=("$root/fuzz/corpus/runtime") ;;
-  *) echo "usage: tools/fuzz.sh [dsl|runtime] [SECONDS]" >&2; exit 2 ;;
+  onnx) seeds=("$root/fuzz/corpus/onnx") ;;
+  *) echo "usage: tools/fuzz.sh [dsl|runtime|onnx] [SECONDS]" >&2; exit 2 ;;
 esac
 CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETC_FUZZ=ON -DNETC_TORCH_TESTS=OFF >/dev/null

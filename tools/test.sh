@@ -3,7 +3,7 @@
 #   tools/test.sh              Release build in build/
 #   tools/test.sh --sanitize   ASan + UBSan build in build-asan/
 # Extra arguments go to ctest (e.g. -L unit for the quick tier). The whole
-# suite (no extra arguments) ends with the spec and weights fuzzers, each for
+# suite (no extra arguments) ends with the spec, weights and ONNX fuzzers, each for
 # NETC_FUZZ_SECONDS (default 60; 0 skips them) from their corpora.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +21,7 @@ cmake --build "$build" -j2
 ctest --test-dir "$build" -j2 --output-on-failure "$@"
 fuzz_seconds=${NETC_FUZZ_SECONDS:-60}
 if [ $# -eq 0 ] && [ "$fuzz_seconds" -gt 0 ]; then
-  for target in dsl runtime; do
+  for target in dsl runtime onnx; do
     echo "fuzzing the $target reader for ${fuzz_seconds} s (tools/fuzz.sh $target)"
     log="$build/fuzz-$target.log"
     if ! tools/fuzz.sh "$target" "$fuzz_seconds" >"$log" 2>&1; then

@@ -9,7 +9,7 @@ Two exports, each with a dynamic batch axis (exported at batch 1, run at 3):
           library, with the weights `netc --export-weights` writes, and
           `netc run` on the model's own initializers, against PyTorch; the
           two bit for bit equal.
-  named   opset 13, do_constant_folding=False, BatchNorm kept
+  named   opset 13 (--named-opset), do_constant_folding=False, BatchNorm kept
           (training=PRESERVE), torchvision's names: the library loads the
           torchvision checkpoint itself (the tensors the graph reads) and
           matches PyTorch, and the spec's library on the same checkpoint
@@ -18,7 +18,7 @@ Two exports, each with a dynamic batch axis (exported at batch 1, run at 3):
 The zoo bound: max |ours - torch| <= 1e-4 * max|torch| + 1e-5.
 
     check_onnx_zoo.py [harness flags] --model NAME --entry ENTRY
-                      --input-shape 1,C,H,W [--spec-runner RUNNER]
+                      --input-shape 1,C,H,W [--spec-runner RUNNER] [--named-opset 17]
 
 --spec-runner is the zoo's runner for ENTRY at that size (aot_run-MODEL);
 without it the spec runs through `netc run --entry ENTRY`.
@@ -62,6 +62,8 @@ def main():
     parser.add_argument('--entry', required=True)
     parser.add_argument('--input-shape', required=True)
     parser.add_argument('--spec-runner')
+    parser.add_argument('--named-opset', type=int, default=13,
+                        help="17 for ConvNeXt, whose LayerNorm opset 13 spells in primitives")
     args = parser.parse_args()
     model = check_zoo.test_model(args.model)
     sample = [int(d) for d in args.input_shape.split(',')][1:]
@@ -84,9 +86,9 @@ def main():
                                  netc_harness.compare('JIT vs torch', jit, reference),
                                  netc_harness.bitwise('AOT vs JIT', aot, jit)) if e]
 
-        print(f'{args.model}, named (opset 13, no folding, BatchNorm kept):')
+        print(f'{args.model}, named (opset {args.named_opset}, no folding, BatchNorm kept):')
         named = os.path.join(tmp, 'named.onnx')
-        export(model, sample, named, 13, False, True)
+        export(model, sample, named, args.named_opset, False, True)
         state = model.state_dict()
         keys = keys_of(args.netc, named)
         missing = [k for k in keys if k not in state]

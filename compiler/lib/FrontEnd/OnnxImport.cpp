@@ -49,6 +49,7 @@ struct Const {
   std::vector<double> values;         // computed here (no proto)
   std::vector<bool> batch;            // computed: the values that are the batch size
   std::string name;                   // its name in the graph: its key as a weight
+  bool transposed = false; // a Transpose (perm [1,0]) of the 2-d `proto`, `name` its source
   int64_t count() const {
     int64_t n = 1;
     for (int64_t d : dims)
@@ -70,6 +71,10 @@ struct Value {
   int64_t pad[2] = {0, 0}; // Padded: the zeros added on each side, [height, width]
   int64_t groups = 0;      // Reshaped5d, Shuffled
   int geluInput = -1;      // Erf..XTimesErf: x's layer
+  /// An NCHW activation read as NHWC: after a Transpose perm [0,2,3,1], as
+  /// ConvNeXt's blocks run LayerNorm and Linear over the channels. The
+  /// layers still compute NCHW; `dims` are NCHW.
+  bool channelsLast = false;
 };
 
 /// A node as errors name it: "node 'Conv_3' (Conv)".
@@ -104,11 +109,12 @@ private:
     if (output < n.output_size() && !n.output(output).empty())
       values_[n.output(output)] = std::move(v);
   }
-  Value activation(int layer) {
+  Value activation(int layer, bool channelsLast = false) {
     Value v;
     v.kind = Value::Activation;
     v.layer = layer;
     v.dims = dims_[layer];
+    v.channelsLast = channelsLast;
     return v;
   }
   Value constant(Const c) {
@@ -125,15 +131,19 @@ private:
   }
   /// Input `i` must be a plain activation (not a constant, not inside a
   /// pattern); else an error.
-  bool needActivation(const NodeProto &n, int i, const char *what = "input") {
+  bool needActivation(const NodeProto &n, int i, bool channelsLastToo = false) {
     if (!hasInput(n, i))
-      return fail(std::string("its ") + what + " is missing");
+      return fail("its input " + std::to_string(i) + " is missing");
     const Value &v = in(n, i);
     if (v.kind == Value::Constant)
-      return fail("its " + std::string(what) + " '" + n.input(i) + "' is a constant; netc " +
-                  "computes this op on the network's activations only");
+      return fail("its input '" + n.input(i) + "' is a constant; netc computes this op on " +
+                  "the network's activations only");
     if (v.pattern != Value::None)
       return fail(patternError(v));
+    if (v.channelsLast && !channelsLastToo)
+      return fail("it reads '" + n.input(i) + "', channels-last (a Transpose perm [0,2,3,1] "
+                  "made it); there netc converts LayerNormalization over the channels, "
+                  "MatMul by a weight, elementwise ops, and the Transpose back to NCHW");
     return true;
   }
   /// Input 0 as an activation, or a zero Pad a Conv or AveragePool absorbs.
@@ -250,7 +260,7 @@ private:
       return fail("its " + leaf + " '" + c.name + "' is read by node '" + used->second +
                   "' too; netc gives each layer weights of its own");
     keyUsers_[c.name] = n.name();
-    m_.weightSources[c.name] = c.proto;
+    m_.weightSources[c.name] = {c.proto, false};
     dsl::Weight w;
     w.key = c.name;
     w.dtype = dsl::DType::F32;
@@ -296,12 +306,12 @@ private:
   }
   /// Output of a unary layer on input 0.
   bool unary(const NodeProto &n, dsl::OpKind kind, dsl::LayerAttrs attrs = {}) {
-    if (!needActivation(n, 0))
+    if (!needActivation(n, 0, true))
       return false;
     const Value &x = in(n, 0);
     shapes::Result r;
     r.dims = x.dims;
-    define(n, 0, activation(addLayer(kind, n, {x.layer}, r, std::move(attrs))));
+    define(n, 0, activation(addLayer(kind, n, {x.layer}, r, std::move(attrs)), x.channelsLast));
     return true;
   }
   bool shapeOk(const shapes::Result &r) {
@@ -331,6 +341,8 @@ private:
   bool convSlice(const NodeProto &n);
   bool convReshape(const NodeProto &n);
   bool convTranspose(const NodeProto &n);
+  bool convLayerNorm(const NodeProto &n);
+  bool convMatMul(const NodeProto &n);
   bool convFlatten(const NodeProto &n);
   bool convSoftmax(const NodeProto &n);
   bool convIdentity(const NodeProto &n);
@@ -362,6 +374,7 @@ private:
   std::vector<Dims> dims_;
   std::set<std::string> paths_;
   std::map<std::string, std::string> keyUsers_; // weight key -> the node reading it
+  std::map<std::string, int> uses_;             // value -> how many nodes (and outputs) read it
   std::vector<std::string> errors_;
   /// Unsupported ops: "Op (opset N)" -> the nodes, in order.
   std::map<std::string, std::vector<std::string>> unsupported_;
@@ -395,6 +408,8 @@ const std::map<std::string, Importer::Converter> &Importer::converters() {
       {"Slice", &Importer::convSlice},
       {"Reshape", &Importer::convReshape},
       {"Transpose", &Importer::convTranspose},
+      {"LayerNormalization", &Importer::convLayerNorm},
+      {"MatMul", &Importer::convMatMul},
       {"Flatten", &Importer::convFlatten},
       {"Softmax", &Importer::convSoftmax},
       {"Identity", &Importer::convIdentity},
@@ -427,6 +442,11 @@ std::optional<dsl::Graph> Importer::run(std::string &error) {
     c.name = t.name();
     values_[t.name()] = constant(std::move(c));
   }
+  for (const NodeProto &n : graphProto_.node())
+    for (const std::string &name : n.input())
+      ++uses_[name];
+  for (const ::onnx::ValueInfoProto &out : graphProto_.output())
+    ++uses_[out.name()];
   const ::onnx::ValueInfoProto *input = nullptr;
   for (const ::onnx::ValueInfoProto &vi : graphProto_.input()) {
     if (m_.initializers.count(vi.name()))
@@ -577,6 +597,9 @@ std::optional<dsl::Graph> Importer::run(std::string &error) {
       errors_.push_back("the graph's output '" + name + "' is a constant");
     else if (out.kind == Value::Activation && out.pattern != Value::None)
       errors_.push_back("the graph's output '" + name + "': " + patternError(out));
+    else if (out.kind == Value::Activation && out.channelsLast)
+      errors_.push_back("the graph's output '" + name + "' is channels-last (NHWC); a netc "
+                        "library returns NCHW");
   }
   if (!unsupported_.empty() || !errors_.empty()) {
     size_t count = 0;
@@ -597,7 +620,8 @@ std::optional<dsl::Graph> Importer::run(std::string &error) {
     }
     if (!errors_.empty()) {
       error += count ? "\nand " : "";
-      error += errors_.size() == 1 ? std::string("netc cannot convert it:")
+      error += errors_.size() == 1 ? std::string(count ? "1 more problem:"
+                                                       : "netc cannot convert it:")
                                    : std::to_string(errors_.size()) + " problems:";
       for (const std::string &e : errors_)
         error += "\n  " + e;
@@ -1043,7 +1067,7 @@ bool Importer::convBinary(const NodeProto &n) {
         if (half) {
           shapes::Result r;
           r.dims = dims_[x];
-          define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {x}, r)));
+          define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {x}, r), p.channelsLast));
           return true;
         }
         Value v = p;
@@ -1057,7 +1081,8 @@ bool Importer::convBinary(const NodeProto &n) {
       if (q.c.count() == 1 && !q.c.atLoad && valuesOf(q.c, half, "factor") && half[0] == 0.5) {
         shapes::Result r;
         r.dims = dims_[p.geluInput];
-        define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {p.geluInput}, r)));
+        define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {p.geluInput}, r),
+                                p.channelsLast));
         return true;
       }
     }
@@ -1067,17 +1092,38 @@ bool Importer::convBinary(const NodeProto &n) {
     return *done;
   if (std::optional<bool> done = gelu(b, a))
     return *done;
+  // A linear layer's bias, added after the MatMul (torch.onnx's Linear on
+  // more than two axes): the layer's own, keeping the bias's name.
+  for (int k = 0; k < 2 && op == "Add"; ++k) {
+    Value &x = k ? b : a;
+    const Value &c = k ? a : b;
+    if (x.kind != Value::Activation || x.pattern != Value::None || c.kind != Value::Constant ||
+        uses_[n.input(k)] != 1)
+      continue;
+    dsl::Layer &layer = layers_[x.layer];
+    if ((layer.kind != dsl::OpKind::ChannelLinear && layer.kind != dsl::OpKind::Linear) ||
+        layer.attrs.bias || c.c.dims != Dims{layer.attrs.features} || !c.c.proto)
+      continue;
+    if (!weight(n, k ? 0 : 1, "bias", {layer.attrs.features}, layer.weights))
+      return false;
+    layer.attrs.bias = true;
+    define(n, 0, x);
+    return true;
+  }
   if (a.kind == Value::Constant)
-    return needActivation(n, 1) && binaryWithConst(n, b, a.c, true);
+    return needActivation(n, 1, true) && binaryWithConst(n, b, a.c, true);
   if (b.kind == Value::Constant)
-    return needActivation(n, 0) && binaryWithConst(n, a, b.c, false);
-  if (!needActivation(n, 0) || !needActivation(n, 1))
+    return needActivation(n, 0, true) && binaryWithConst(n, a, b.c, false);
+  if (!needActivation(n, 0, true) || !needActivation(n, 1, true))
     return false;
+  if (a.channelsLast != b.channelsLast)
+    return fail("one operand is channels-last (NHWC), the other NCHW");
   if (op == "Add") {
     shapes::Result r = shapes::add({a.dims, b.dims});
     if (!shapeOk(r))
       return false;
-    define(n, 0, activation(addLayer(dsl::OpKind::Add, n, {a.layer, b.layer}, r)));
+    define(n, 0, activation(addLayer(dsl::OpKind::Add, n, {a.layer, b.layer}, r),
+                            a.channelsLast));
     return true;
   }
   if (op != "Mul")
@@ -1096,6 +1142,8 @@ bool Importer::convBinary(const NodeProto &n) {
       return true;
     }
   }
+  if (a.channelsLast)
+    return fail("netc multiplies channels-last (NHWC) activations only by a constant");
   // A gate broadcast over the other operand (squeeze-excitation) goes second.
   bool swap = false;
   for (size_t d = 0; d < a.dims.size() && d < b.dims.size(); ++d)
@@ -1118,25 +1166,34 @@ bool Importer::binaryWithConst(const NodeProto &n, const Value &x, const Const &
   if (rank < 2)
     return fail("its activation has rank " + std::to_string(rank));
   int64_t channels = x.dims[1];
-  // The constant must vary along the channel axis at most.
+  // The constant must vary along the channel axis at most (the last of
+  // NHWC), broadcast as ONNX does (aligned at the last axis).
+  Dims logical = x.dims;
+  size_t channelAxis = 1;
+  if (x.channelsLast) {
+    logical = {x.dims[0], x.dims[2], x.dims[3], x.dims[1]};
+    channelAxis = 3;
+  }
   if (c.dims.size() > rank)
     return fail("its constant '" + c.name + "' " + formatDims(c.dims) + " has a higher rank "
-                "than the activation " + shapes::format(x.dims));
+                "than the activation " + shapes::format(logical));
   size_t offset = rank - c.dims.size();
   bool perChannel = false;
   for (size_t d = 0; d < c.dims.size(); ++d) {
     size_t axis = d + offset;
     if (c.dims[d] == 1)
       continue;
-    if (axis == 1 && c.dims[d] == channels) {
+    if (axis == channelAxis && c.dims[d] == channels) {
       perChannel = true;
       continue;
     }
     return fail("its constant '" + c.name + "' " + formatDims(c.dims) + " varies along axis " +
-                std::to_string(axis) + " of " + shapes::format(x.dims) + "; netc converts " + op +
+                std::to_string(axis) + " of " + (x.channelsLast ? "NHWC " : "") +
+                shapes::format(logical) + "; netc converts " + op +
                 " by a scalar or a per-channel constant");
   }
-  if (op == "Mul" && perChannel && c.proto && rank == 4 && c.dims.size() == 3) {
+  if (op == "Mul" && perChannel && c.proto && rank == 4 && c.dims.size() == 3 &&
+      !x.channelsLast) {
     std::vector<dsl::Weight> weights;
     if (!weight(n, constFirst ? 0 : 1, "scale", {channels, 1, 1}, weights))
       return false;
@@ -1173,7 +1230,8 @@ bool Importer::binaryWithConst(const NodeProto &n, const Value &x, const Const &
   shapes::Result r = shapes::channelAffine(x.dims, channels, channels);
   if (!shapeOk(r))
     return false;
-  define(n, 0, activation(addLayer(dsl::OpKind::ChannelAffine, n, {x.layer}, r, a)));
+  define(n, 0, activation(addLayer(dsl::OpKind::ChannelAffine, n, {x.layer}, r, a),
+                          x.channelsLast));
   return true;
 }
 
@@ -1529,10 +1587,104 @@ bool Importer::convTranspose(const NodeProto &n) {
     define(n, 0, v);
     return true;
   }
-  if (!needActivation(n, 0))
+  if (x.kind == Value::Constant) {
+    // A weight read transposed (torch.onnx's Linear on NHWC without constant
+    // folding: MatMul(x, Transpose(W))); the layer takes W itself.
+    if (x.c.dims.size() != 2 || (!perm.empty() && perm != std::vector<int64_t>{1, 0}) ||
+        !x.c.proto || x.c.transposed)
+      return fail("netc transposes a 2-d initializer only (for a MatMul to read)");
+    Value v = x;
+    std::swap(v.c.dims[0], v.c.dims[1]);
+    v.c.transposed = true;
+    define(n, 0, v);
+    return true;
+  }
+  if (!needActivation(n, 0, true))
     return false;
-  return fail("perm " + formatDims(perm) + ": netc converts a Transpose only inside a channel "
-              "shuffle (Reshape [N,g,C/g,H,W], Transpose perm [0,2,1,3,4], Reshape [N,C,H,W])");
+  Value v = x;
+  if (x.dims.size() == 4 && !x.channelsLast && perm == std::vector<int64_t>{0, 2, 3, 1}) {
+    v.channelsLast = true;
+  } else if (x.dims.size() == 4 && x.channelsLast && perm == std::vector<int64_t>{0, 3, 1, 2}) {
+    v.channelsLast = false;
+  } else {
+    return fail("perm " + formatDims(perm) + ": netc converts a Transpose from NCHW to NHWC "
+                "and back (perm [0,2,3,1], [0,3,1,2]) and inside a channel shuffle (Reshape "
+                "[N,g,C/g,H,W], Transpose perm [0,2,1,3,4], Reshape [N,C,H,W])");
+  }
+  define(n, 0, v);
+  return true;
+}
+
+bool Importer::convLayerNorm(const NodeProto &n) {
+  if (!needActivation(n, 0, true))
+    return false;
+  const Value &x = in(n, 0);
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty() && uses_[n.output(k)] > 0)
+      return fail("its mean or inverse deviation is read; netc computes the normalized output "
+                  "only");
+  // Over the channels: the last axis of NHWC (ConvNeXt), or the features
+  // of [N, F].
+  int64_t axis = normalizeAxis(attrInt(n, "axis", -1), x.dims.size());
+  bool overChannels = x.channelsLast ? axis == 3 : x.dims.size() == 2 && axis == 1;
+  if (!overChannels)
+    return fail("it normalizes from axis " + std::to_string(axis) + " of " +
+                (x.channelsLast ? "NHWC " : "") + shapes::format(x.dims) + "; netc's layer "
+                "norm runs over the channels (the last axis of NHWC, or the features of [N, F])");
+  double eps = attrFloat(n, "epsilon", 1e-5);
+  shapes::Result r = shapes::layerNorm(x.dims, eps);
+  if (!shapeOk(r))
+    return false;
+  std::vector<dsl::Weight> weights;
+  if (!weight(n, 1, "weight", {x.dims[1]}, weights))
+    return false;
+  if (!hasInput(n, 2))
+    return fail("it has no bias B; netc's layer norm takes one");
+  if (!weight(n, 2, "bias", {x.dims[1]}, weights))
+    return false;
+  dsl::LayerAttrs a;
+  a.eps = eps;
+  define(n, 0, activation(addLayer(dsl::OpKind::LayerNorm, n, {x.layer}, r, a, weights),
+                          x.channelsLast));
+  return true;
+}
+
+bool Importer::convMatMul(const NodeProto &n) {
+  if (!needActivation(n, 0, true))
+    return false;
+  const Value &x = in(n, 0), &b = in(n, 1);
+  bool rows = !x.channelsLast && x.dims.size() == 2;
+  if (!x.channelsLast && !rows)
+    return fail("its A is " + shapes::format(x.dims) + "; netc converts MatMul of [N, K] or of "
+                "NHWC's channels by a weight");
+  if (b.kind != Value::Constant || b.c.dims.size() != 2 || (!b.c.proto && !b.c.atLoad))
+    return fail("its B must be a 2-d initializer [K, M] (or the Transpose of one)");
+  const Const &c = b.c;
+  int64_t features = x.dims[1], out = c.dims[1];
+  if (c.dims[0] != features)
+    return fail("its B '" + c.name + "' is " + formatDims(c.dims) + " but A has " +
+                std::to_string(features) + (rows ? " features" : " channels"));
+  if (c.dtype != TensorProto::FLOAT)
+    return fail("its B '" + c.name + "' is " + dataTypeName(c.dtype) + "; netc's weights are "
+                "float32");
+  // The layer's weight is [M, K], torch.nn.Linear's: the Transpose's source
+  // as it is, or B [K, M] written transposed (by --export-weights).
+  if (keyUsers_.count(c.name))
+    return fail("its B '" + c.name + "' is read by node '" + keyUsers_[c.name] + "' too; netc "
+                "gives each layer weights of its own");
+  keyUsers_[c.name] = n.name();
+  m_.weightSources[c.name] = {c.proto, !c.transposed};
+  std::vector<dsl::Weight> weights{dsl::Weight{c.name, dsl::DType::F32, {out, features},
+                                               "weight"}};
+  shapes::Result r = rows ? shapes::linear(x.dims, out) : shapes::channelLinear(x.dims, out);
+  if (!shapeOk(r))
+    return false;
+  dsl::LayerAttrs a;
+  a.features = out;
+  a.bias = false;
+  auto kind = rows ? dsl::OpKind::Linear : dsl::OpKind::ChannelLinear;
+  define(n, 0, activation(addLayer(kind, n, {x.layer}, r, a, weights), x.channelsLast));
+  return true;
 }
 
 bool Importer::convFlatten(const NodeProto &n) {
@@ -1829,7 +1981,10 @@ bool Importer::convPad(const NodeProto &n) {
 std::optional<dsl::Graph> Model::import(const std::vector<int64_t> &inputShape,
                                         std::string &error) {
   impl_->weightSources.clear();
-  return Importer(*impl_, inputShape).run(error);
+  std::optional<dsl::Graph> graph = Importer(*impl_, inputShape).run(error);
+  if (graph && !impl_->inferShapes(error))
+    return std::nullopt;
+  return graph;
 }
 
 } // namespace netc::onnx

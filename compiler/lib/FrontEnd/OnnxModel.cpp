@@ -75,7 +75,11 @@ std::unique_ptr<Model> Model::load(const std::string &path, std::string &error) 
   }
   std::stringstream bytes;
   bytes << in.rdbuf();
-  std::string data = bytes.str();
+  return parse(bytes.str(), path, error);
+}
+
+std::unique_ptr<Model> Model::parse(const std::string &data, const std::string &path,
+                                    std::string &error) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->dir = directoryOf(path);
@@ -109,9 +113,11 @@ std::unique_ptr<Model> Model::load(const std::string &path, std::string &error) 
     return nullptr;
   }
   // External data first, for netc's own message.
+  bool external = false;
   for (const TensorProto &t : proto.graph().initializer()) {
     if (t.data_location() != TensorProto::EXTERNAL)
       continue;
+    external = true;
     std::string location;
     for (const ::onnx::StringStringEntryProto &kv : t.external_data())
       if (kv.key() == "location")
@@ -130,21 +136,15 @@ std::unique_ptr<Model> Model::load(const std::string &path, std::string &error) 
     }
   }
   try {
-    // By path, so that the checker finds external data next to the model.
-    ::onnx::checker::check_model(path);
+    // A model with external data is checked by its path, so that the
+    // checker finds the data next to it (libonnx 1.12 takes the model's
+    // directory no other way).
+    if (external)
+      ::onnx::checker::check_model(path);
+    else
+      ::onnx::checker::check_model(proto);
   } catch (const std::exception &e) {
     error = path + ": not a valid ONNX model: " + firstLine(e.what());
-    return nullptr;
-  }
-  // Shape inference, strict: a tensor whose shape does not fit its use
-  // (a conv weight of the wrong rank, a Gemm of mismatched sizes) is an
-  // error here, named by its node.
-  try {
-    ::onnx::ModelProto inferred = proto;
-    ::onnx::shape_inference::InferShapes(inferred, ::onnx::OpSchemaRegistry::Instance(),
-                                        ::onnx::ShapeInferenceOptions(true, 1, false));
-  } catch (const std::exception &e) {
-    error = path + ": ONNX shape inference fails: " + firstLine(e.what());
     return nullptr;
   }
   for (const TensorProto &t : proto.graph().initializer())
@@ -153,6 +153,30 @@ std::unique_ptr<Model> Model::load(const std::string &path, std::string &error) 
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+bool Model::Impl::inferShapes(std::string &error) {
+  // Strict: a tensor whose shape or type does not fit its use is an error,
+  // named by its node. Run on a graph netc has converted, whose attributes
+  // and ranks its conversions checked: libonnx 1.12's inference crashes on
+  // some malformed nodes (a Conv of a 2-d input) rather than reporting
+  // them. The initializers' data are set aside meanwhile (inference reads
+  // their shapes only), so that nothing large is copied.
+  ::onnx::GraphProto &graph = *proto.mutable_graph();
+  std::vector<std::string> data(static_cast<size_t>(graph.initializer_size()));
+  for (int i = 0; i < graph.initializer_size(); ++i)
+    data[i].swap(*graph.mutable_initializer(i)->mutable_raw_data());
+  bool ok = true;
+  try {
+    ::onnx::shape_inference::InferShapes(proto, ::onnx::OpSchemaRegistry::Instance(),
+                                        ::onnx::ShapeInferenceOptions(true, 1, false));
+  } catch (const std::exception &e) {
+    error = path + ": ONNX shape inference fails: " + firstLine(e.what());
+    ok = false;
+  }
+  for (int i = 0; i < graph.initializer_size(); ++i)
+    data[i].swap(*graph.mutable_initializer(i)->mutable_raw_data());
+  return ok;
+}
 Model::~Model() = default;
 
 bool isOnnxPath(const std::string &path) {
@@ -352,15 +376,24 @@ bool Model::writeWeights(const dsl::Graph &graph, const std::string &path, std::
       continue;
     }
     auto it = impl.weightSources.find(w->key);
-    if (it == impl.weightSources.end() || !it->second) {
+    if (it == impl.weightSources.end() || !it->second.proto) {
       error = "weight '" + w->key + "' is an input of the ONNX graph, not an initializer: "
               "its value comes from the weights file at load, and the model holds none to "
               "write";
       return false;
     }
     std::vector<float> values;
-    if (!impl.readFloats(*it->second, values, error))
+    const TensorProto &t = *it->second.proto;
+    if (!impl.readFloats(t, values, error))
       return false;
+    if (it->second.transpose) { // [K, M] as [M, K]
+      int64_t rows = t.dims(0), cols = t.dims(1);
+      std::vector<float> transposed(values.size());
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          transposed[c * rows + r] = values[r * cols + c];
+      values.swap(transposed);
+    }
     size_t bytes = values.size() * sizeof(float);
     header[w->key] = {{"dtype", "F32"}, {"shape", w->shape}, {"data_offsets", {offset,
                                                                                 offset + bytes}}};

@@ -18,10 +18,19 @@ struct Model::Impl {
   ::onnx::ModelProto proto;
   int opset = 0; // of the default domain
   std::map<std::string, const ::onnx::TensorProto *> initializers;
-  /// Each weight key of the last import and the tensor holding its data
-  /// (null: a graph input taken as a weight, whose data comes at load).
-  std::map<std::string, const ::onnx::TensorProto *> weightSources;
+  /// Where a weight's data is: a tensor of the file (null: a graph input
+  /// taken as a weight, whose data comes at load), transposed where the
+  /// layer reads the 2-d tensor the other way round (MatMul's B [K, M] as
+  /// a linear layer's [M, K]).
+  struct WeightSource {
+    const ::onnx::TensorProto *proto = nullptr;
+    bool transpose = false;
+  };
+  /// Each weight key of the last import and its data.
+  std::map<std::string, WeightSource> weightSources;
 
+  /// ONNX's shape inference over the model, strict; false with its message.
+  bool inferShapes(std::string &error);
   /// The tensor's bytes as stored raw: raw_data, or its external file.
   bool rawData(const ::onnx::TensorProto &t, std::string &bytes, std::string &error) const;
   /// Every element, as doubles (any numeric type); false with a message.

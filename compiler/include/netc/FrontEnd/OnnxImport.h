@@ -34,6 +34,10 @@ public:
   /// file when it is missing, truncated, corrupt, invalid, or of an opset
   /// netc does not know.
   static std::unique_ptr<Model> load(const std::string &path, std::string &error);
+  /// The same for a model's bytes; `path` names it in messages and places
+  /// its external data.
+  static std::unique_ptr<Model> parse(const std::string &bytes, const std::string &path,
+                                      std::string &error);
   ~Model();
 
   /// The network as a layer graph for `inputShape` (N,C,H,W: binds the
