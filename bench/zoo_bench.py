@@ -33,6 +33,12 @@ QLinearConv), with each one's error at batch 1 relative to max|PyTorch FP32|:
 
   NETWORK batch=B precision=int8 netc_ms=X torch_ms=Y ort_ms=Z vs_torch=X/Y vs_ort=X/Z vs_netc_fp32=R netc_error=E torch_error=F ort_error=G
 
+With --onnx, netc's library compiled from the ONNX file ONNX Runtime runs
+(torch.onnx at opset 13, BatchNorm folded by the exporter) is timed in the
+same rounds against the spec's (both with netc's default code variants):
+
+  NETWORK batch=B netc_onnx_ms=X netc_ms=Y vs_spec=X/Y
+
 --profile NETWORK prints netc's per-step times (at the first of --batches)
 and GFLOP/s instead, biggest first. tools/bench.sh builds what this needs.
 
@@ -129,6 +135,8 @@ def main():
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--profile', metavar='NETWORK', choices=sorted(NETWORKS))
+    parser.add_argument('--onnx', action='store_true',
+                        help="also time netc's library compiled from the ONNX export")
     parser.add_argument('--precision', default='fp32',
                         help='fp32, and bf16 and int8 lines too: fp32,bf16,int8')
     parser.add_argument('--calibration', type=int, default=8,
@@ -184,6 +192,11 @@ def main():
             torch.onnx.export(model, torch.rand([1] + sample), onnx, opset_version=13,
                               input_names=['x'], output_names=['y'],
                               dynamic_axes={'x': {0: 'n'}, 'y': {0: 'n'}})
+            if args.onnx:
+                onnx_weights = os.path.join(tmp, f'{name}_onnx.safetensors')
+                run([netc, onnx, '--export-weights', onnx_weights])
+                onnx_bench = netc_bench_for(args.build, netc, entry, sample, 'onnx',
+                                            os.path.join(tmp, f'{name}_onnx'), [], onnx=onnx)
             if bf16:
                 half = copy.deepcopy(model).to(torch.bfloat16).to(
                     memory_format=torch.channels_last)
@@ -193,8 +206,12 @@ def main():
             for batch in (int(b) for b in args.batches.split(',')):
                 x = torch.rand([batch] + sample, generator=torch.Generator().manual_seed(1))
                 results = {k: [] for k in ('netc', 'torch', 'ort', 'netc_bf16', 'torch_bf16',
-                                           'netc_int8', 'torch_int8', 'ort_int8')}
+                                           'netc_int8', 'torch_int8', 'ort_int8', 'netc_onnx')}
                 for _ in range(args.rounds):
+                    if args.onnx:
+                        results['netc_onnx'].append(median_ms(run(
+                            [onnx_bench, 'onnx', onnx_weights, str(batch), str(args.seconds),
+                             str(args.threads)])))
                     if int8:
                         results['netc_int8'].append(median_ms(run(
                             [q['bench'], 'int8', weights, str(batch), str(args.seconds),
@@ -217,6 +234,10 @@ def main():
                 print(f"{name} batch={batch} netc_ms={n:.3f} torch_ms={t:.3f} ort_ms={o:.3f} "
                       f"vs_torch={n / t:.2f} vs_ort={n / o:.2f} gflops={gflops:.1f} "
                       f"peak_fraction={gflops / peak:.3f}", flush=True)
+                if args.onnx:
+                    no = statistics.median(results['netc_onnx'])
+                    print(f"{name} batch={batch} netc_onnx_ms={no:.3f} netc_ms={n:.3f} "
+                          f"vs_spec={no / n:.2f}", flush=True)
                 if bf16:
                     nb, tb = (statistics.median(results[k]) for k in ('netc_bf16', 'torch_bf16'))
                     print(f"{name} batch={batch} precision=bf16 netc_ms={nb:.3f} "
@@ -254,12 +275,13 @@ def ort_ms(args, onnx, batch, sample):
                                                     'node_modules'))))
 
 
-def netc_bench_for(build, netc, entry, sample, model, out, options):
-    """A library of one network (`netc --entry ENTRY OPTIONS`, built in `out`)
-    and a netc-bench of its own that runs it as MODEL; returns the bench."""
+def netc_bench_for(build, netc, entry, sample, model, out, options, onnx=None):
+    """A library of one network (`netc --entry ENTRY OPTIONS`, or `netc ONNX
+    OPTIONS`, built in `out`) and a netc-bench of its own that runs it as
+    MODEL; returns the bench."""
     shape = ','.join(str(d) for d in [1] + sample)
-    run([netc, '--entry', entry, '--input-shape', shape, '--name', 'bench_net', '-o', out] +
-        list(options))
+    source = [onnx] if onnx else ['--entry', entry, '--input-shape', shape]
+    run([netc] + source + ['--name', 'bench_net', '-o', out] + list(options))
     with open(os.path.join(out, 'bench_models.h'), 'w') as h:
         h.write('#include "bench_net.h"\n'
                 'static const struct { const char *name; const struct netc_program *(*program)(void); }\n'

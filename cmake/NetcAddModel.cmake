@@ -1,4 +1,4 @@
-# netc_add_model(<target> SPEC <file.nn> ENTRY <entry>
+# netc_add_model(<target> SPEC <file.nn> ENTRY <entry> | SPEC <model.onnx>
 #                [NAME <c-identifier>] [INPUT_SHAPE N,C,H,W]
 #                [TARGETS host|host-cuda[-cuda_capability_NN]|<halide-target>]
 #                [EMBED_WEIGHTS <file.safetensors>]
@@ -8,6 +8,8 @@
 #
 # Compiles a network with netc at build time into a library target: link it
 # and include "<NAME>.h" (C) or "<NAME>.hpp" (C++). NAME defaults to <target>.
+# An ONNX model is one network: no ENTRY; EMBED_WEIGHTS may name the model
+# itself, to embed its initializers.
 # The library is rebuilt when the spec or the netc executable changes.
 # EMBED_WEIGHTS puts the weights into the library (checked at build time;
 # NAME_load_embedded loads them), for a single binary with no file to ship.
@@ -72,8 +74,15 @@ function(netc_add_model target)
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "netc_add_model(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
-  if(NOT ARG_SPEC OR NOT ARG_ENTRY)
+  set(onnx FALSE)
+  if(ARG_SPEC MATCHES "\\.onnx$")
+    set(onnx TRUE)
+  endif()
+  if(NOT ARG_SPEC OR (NOT ARG_ENTRY AND NOT onnx))
     message(FATAL_ERROR "netc_add_model(${target}): SPEC and ENTRY are required")
+  endif()
+  if(onnx AND ARG_ENTRY)
+    message(FATAL_ERROR "netc_add_model(${target}): an ONNX model is one network; drop ENTRY")
   endif()
   if(NOT NETC_EXECUTABLE)
     message(FATAL_ERROR "netc_add_model(${target}): NETC_EXECUTABLE is not set")
@@ -140,14 +149,21 @@ function(netc_add_model target)
     list(APPEND extra --embed-weights ${weights})
   endif()
 
+  set(entry --entry ${ARG_ENTRY})
+  set(what ${ARG_ENTRY})
+  if(onnx)
+    set(entry)
+    get_filename_component(what ${ARG_SPEC} NAME)
+  endif()
+
   _netc_halide_runtime(${target_spec})
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/netc/${target})
   set(outputs ${dir}/lib${name}.a ${dir}/${name}.h ${dir}/${name}.hpp)
   add_custom_command(OUTPUT ${outputs}
-    COMMAND ${NETC_EXECUTABLE} ${spec} --entry ${ARG_ENTRY} --name ${name}
+    COMMAND ${NETC_EXECUTABLE} ${spec} ${entry} --name ${name}
             --target ${target_spec} -o ${dir} ${extra}
     DEPENDS ${spec} ${weights} ${qparams} ${NETC_EXECUTABLE_TARGET} ${NETC_EXECUTABLE}
-    COMMENT "netc: compiling ${ARG_ENTRY} from ${ARG_SPEC}" VERBATIM)
+    COMMENT "netc: compiling ${what} from ${ARG_SPEC}" VERBATIM)
   add_custom_target(${target}_netc DEPENDS ${outputs})
   add_library(${target} INTERFACE)
   target_include_directories(${target} INTERFACE ${dir})

@@ -162,6 +162,9 @@ const char *opName(OpKind kind) {
   case OpKind::Dropout: return "dropout";
   case OpKind::Flatten: return "flatten";
   case OpKind::Softmax: return "softmax";
+  case OpKind::LogSoftmax: return "log_softmax";
+  case OpKind::LeakyRelu: return "leaky_relu";
+  case OpKind::Pad: return "pad";
   case OpKind::LocalResponseNorm: return "lrn";
   case OpKind::ChannelAffine: return "affine";
   case OpKind::Add: return "add";

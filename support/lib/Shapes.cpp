@@ -304,6 +304,22 @@ Result channelShuffle(const Dims &input, int64_t groups) {
   return same(input);
 }
 
+Result pad2d(const Dims &input, const int64_t pads[4]) {
+  std::string error = rankError(input, 4, "NCHW");
+  if (!error.empty())
+    return fail(error);
+  for (int i = 0; i < 4; ++i)
+    if (pads[i] < 0)
+      return fail("pads must not be negative, got " + std::to_string(pads[i]), "pads");
+  Result r = same(input);
+  for (int a = 0; a < 2; ++a)
+    if (input[2 + a] != kUnknown) {
+      r.dims[2 + a] = input[2 + a] + pads[a] + pads[a + 2];
+      r.from[2 + a] = -1;
+    }
+  return r;
+}
+
 Result localResponseNorm(const Dims &input, int64_t size) {
   std::string error = rankError(input, 4, "NCHW");
   if (!error.empty())

@@ -191,7 +191,15 @@ private:
     case OpKind::Flatten:
       return b_.create<nn::FlattenOp>(loc, type, in, b_.getI64IntegerAttr(a.axis));
     case OpKind::Softmax:
-      return b_.create<nn::SoftmaxOp>(loc, type, in, b_.getI64IntegerAttr(a.axis));
+    case OpKind::LogSoftmax:
+      return b_.create<nn::SoftmaxOp>(loc, type, in, b_.getI64IntegerAttr(a.axis),
+                                      b_.getBoolAttr(layer.kind == OpKind::LogSoftmax));
+    case OpKind::Pad:
+      return b_.create<nn::PadOp>(loc, type, in,
+                                  b_.getI64ArrayAttr({a.pads[0], a.pads[1], a.pads[2], a.pads[3]}),
+                                  b_.getF64FloatAttr(a.padValue));
+    case OpKind::LeakyRelu:
+      return b_.create<nn::LeakyReluOp>(loc, type, in, b_.getF64FloatAttr(a.slope));
     case OpKind::LocalResponseNorm:
       return b_.create<nn::LocalResponseNormOp>(loc, type, in, b_.getI64IntegerAttr(a.size),
                                                 b_.getF64FloatAttr(a.alpha),

@@ -55,11 +55,14 @@ Var channelVar(size_t rank) { return rank == 4 ? vars().c : vars().f; }
 } // namespace
 
 Func emitActivation(mlir::Operation *op, Func input) {
-  std::pair<float, float> bounds;
-  if (auto hardtanh = mlir::dyn_cast<nn::HardtanhOp>(op))
-    bounds = {static_cast<float>(hardtanh.min_val().convertToDouble()),
-              static_cast<float>(hardtanh.max_val().convertToDouble())};
-  return emitActivation(op->getName().stripDialect(), input, bounds);
+  ActivationParams params;
+  if (auto hardtanh = mlir::dyn_cast<nn::HardtanhOp>(op)) {
+    params.min = static_cast<float>(hardtanh.min_val().convertToDouble());
+    params.max = static_cast<float>(hardtanh.max_val().convertToDouble());
+  }
+  if (auto leaky = mlir::dyn_cast<nn::LeakyReluOp>(op))
+    params.slope = static_cast<float>(leaky.negative_slope().convertToDouble());
+  return emitActivation(op->getName().stripDialect(), input, params);
 }
 
 namespace {
@@ -85,7 +88,7 @@ Expr expNonPositive(Expr t) {
 
 } // namespace
 
-Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bounds) {
+Func emitActivation(llvm::StringRef kind, Func input, ActivationParams params) {
   // PyTorch's semantics at the edges: NaN stays NaN (max() may drop it, so
   // it is passed through explicitly, found by isNan: the input is often a
   // conv's sum, which LLVM takes to be never NaN), and the results are exact
@@ -127,7 +130,11 @@ Func emitActivation(llvm::StringRef kind, Func input, std::pair<float, float> bo
     y = select(above(87.0f), select(negative, 0.0f, 1.0f), smooth);
   } else if (kind == "hardtanh") {
     name = "hardtanh_act";
-    y = strict_float(min(max(x, bounds.first), bounds.second));
+    y = strict_float(min(max(x, params.min), params.max));
+  } else if (kind == "leaky_relu") {
+    // x * slope below zero (and at -0: -0, as PyTorch); NaN stays NaN.
+    name = "leaky_relu_act";
+    y = strict_float(select(x > 0.0f, x, strict_float(x * params.slope)));
   } else if (kind == "hardswish" || kind == "hardsigmoid") {
     // PyTorch's order: min(max(x + 3, 0), 6), times x for hardswish, then
     // divided by 6 (not multiplied by 1/6). At -inf, hardswish is -inf * 0:
@@ -373,12 +380,28 @@ Func emitChannelShuffle(nn::ChannelShuffleOp op, EmitContext &ctx) {
       ctx, 1, [=](Expr c) { return (c % groups) * perGroup + c / groups; }, "channel_shuffle");
 }
 
+Func emitPad(nn::PadOp op, EmitContext &ctx) {
+  // out(x, y) = in(x - left, y - top) inside the image, `value` around it.
+  const std::vector<int64_t> &in = ctx.inputShapes[0];
+  int top = static_cast<int>(op.pads()[0].cast<mlir::IntegerAttr>().getInt());
+  int left = static_cast<int>(op.pads()[1].cast<mlir::IntegerAttr>().getInt());
+  int height = static_cast<int>(in[2]), width = static_cast<int>(in[3]);
+  float value = static_cast<float>(op.value().convertToDouble());
+  std::vector<Var> coords = coordsFor(4); // x, y, c, n: innermost first
+  Expr x = coords[0] - left, y = coords[1] - top;
+  Expr inside = x >= 0 && x < width && y >= 0 && y < height;
+  Func out("pad");
+  out(coords) = select(inside, ctx.inputs[0](clamp(x, 0, width - 1), clamp(y, 0, height - 1),
+                                             coords[2], coords[3]),
+                       value);
+  return out;
+}
+
 Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
   // Along the channel axis: subtract the max, exponentiate, normalize.
   size_t rank = ctx.inputShapes[0].size();
   std::vector<Var> coords = coordsFor(rank);
   int channels = static_cast<int>(ctx.inputShapes[0][1]);
-  (void)op;
   RDom r(0, channels, "r");
   std::vector<Var> rest;
   for (const Var &v : coords)
@@ -398,7 +421,11 @@ Func emitSoftmax(nn::SoftmaxOp op, EmitContext &ctx) {
                                   select(d < -87.0f, 0.0f, strict_float(exp(d)))));
   total(rest) = 0.0f;
   total(rest) = strict_float(total(rest) + e(at(r.x)));
-  out(coords) = strict_float(e(coords) / total(rest));
+  // log_softmax: x - max - log(sum): -inf where x is, NaN across a NaN row.
+  if (op.log())
+    out(coords) = strict_float(d - strict_float(log(total(rest))));
+  else
+    out(coords) = strict_float(e(coords) / total(rest));
   // Parallel over the rows the axis runs through (batch items, image rows);
   // each task computes its own max, exponentials and sum.
   Layout layout = ctx.outputLayout;

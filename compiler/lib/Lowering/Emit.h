@@ -206,13 +206,19 @@ Halide::Func emitNarrow(netc::nn::NarrowOp op, EmitContext &ctx);
 Halide::Func emitLayerNorm(netc::nn::LayerNormOp op, EmitContext &ctx);
 Halide::Func emitChannelScale(netc::nn::ChannelScaleOp op, EmitContext &ctx);
 Halide::Func emitChannelShuffle(netc::nn::ChannelShuffleOp op, EmitContext &ctx);
+Halide::Func emitPad(netc::nn::PadOp op, EmitContext &ctx);
 /// An activation op (relu, sigmoid, tanh, hardtanh, hardswish, hardsigmoid,
-/// silu) applied to `input`, as a group epilogue.
+/// silu, gelu, leaky_relu) applied to `input`, as a group epilogue.
 Halide::Func emitActivation(mlir::Operation *op, Halide::Func input);
+/// The parameters of those that have them.
+struct ActivationParams {
+  float min = 0.0f, max = 0.0f; // hardtanh
+  float slope = 0.0f;           // leaky_relu
+};
 /// The same by name, for the parameterless ones ("relu", "sigmoid", ...):
-/// a fused conv's `activation`. `bounds` are hardtanh's (min, max).
+/// a fused conv's `activation`.
 Halide::Func emitActivation(llvm::StringRef kind, Halide::Func input,
-                            std::pair<float, float> bounds = {0.0f, 0.0f});
+                            ActivationParams params = {});
 // Gpu.cpp
 /// Schedules a group's output on a GPU: one thread per element, in the
 /// memory order of `layout`.

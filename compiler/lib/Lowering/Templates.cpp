@@ -55,6 +55,7 @@ const llvm::StringMap<std::vector<Template>> &families() {
     t["nn.channel_shuffle"] = {only<nn::ChannelShuffleOp, emitChannelShuffle>("channel_shuffle")};
     t["nn.concat"] = {only<nn::ConcatOp, emitConcat>("concat")};
     t["nn.softmax"] = {only<nn::SoftmaxOp, emitSoftmax>("softmax")};
+    t["nn.pad"] = {only<nn::PadOp, emitPad>("pad")};
     t["nn.local_response_norm"] = {
         only<nn::LocalResponseNormOp, emitLocalResponseNorm>("local_response_norm")};
     t["nn.relu"] = {activation("relu")};
@@ -62,6 +63,7 @@ const llvm::StringMap<std::vector<Template>> &families() {
     t["nn.tanh"] = {activation("tanh")};
     t["nn.hardtanh"] = {activation("hardtanh")};
     t["nn.hardswish"] = {activation("hardswish")};
+    t["nn.leaky_relu"] = {activation("leaky_relu")};
     t["nn.hardsigmoid"] = {activation("hardsigmoid")};
     t["nn.silu"] = {activation("silu")};
     return t;
@@ -91,7 +93,7 @@ bool isView(mlir::Operation *op) { return mlir::isa<nn::FlattenOp, nn::DropoutOp
 
 bool isActivation(mlir::Operation *op) {
   return mlir::isa<nn::ReluOp, nn::SigmoidOp, nn::TanhOp, nn::HardtanhOp, nn::HardswishOp,
-                   nn::HardsigmoidOp, nn::SiluOp, nn::GeluOp>(op);
+                   nn::HardsigmoidOp, nn::SiluOp, nn::GeluOp, nn::LeakyReluOp>(op);
 }
 
 std::vector<mlir::Operation *> stepChain(mlir::Operation *anchor, mlir::Value result) {

@@ -6,12 +6,13 @@
   small_ext.onnx    the same with its initializers in small_ext.data
   no_data.onnx      the same, its external data file missing
   symbolic.onnx     input [N,1,H,W]
-  unsupported.onnx  two LeakyRelu, an Elu and a custom-domain op among
-                    supported ones
+  unsupported.onnx  two Elu, a Selu and a custom-domain op among supported
+                    ones
   opset18.onnx      a Relu at opset 18
   uint8.onnx        a uint8 input
   misfit.onnx       a Conv weight of 2 input channels on a 1-channel input
   asym.onnx         a Conv padded [1,1,0,0] (top/left only)
+  asym_avg.onnx     an AveragePool padded [0,0,1,1] not counting the pads
   truncated.onnx    the first half of small.onnx
   garbage.onnx      bytes that are no protobuf
 """
@@ -67,15 +68,21 @@ save(small(pads=(1, 1, 0, 0)), 'asym.onnx')
 x = helper.make_tensor_value_info('input', TensorProto.FLOAT, ['N', 2, 4, 4])
 y = helper.make_tensor_value_info('output', TensorProto.FLOAT, ['N', 2, 4, 4])
 nodes = [helper.make_node('Relu', ['input'], ['a'], name='relu'),
-         helper.make_node('LeakyRelu', ['a'], ['b'], name='leaky1', alpha=0.1),
-         helper.make_node('Elu', ['b'], ['c'], name='elu'),
-         helper.make_node('LeakyRelu', ['c'], ['d'], name='leaky2'),
+         helper.make_node('Elu', ['a'], ['b'], name='elu1', alpha=0.1),
+         helper.make_node('Selu', ['b'], ['c'], name='selu'),
+         helper.make_node('Elu', ['c'], ['d'], name='elu2'),
          helper.make_node('Swish', ['d'], ['e'], name='custom', domain='com.example'),
          helper.make_node('Sigmoid', ['e'], ['output'], name='sigmoid')]
 graph = helper.make_graph(nodes, 'unsupported', [x], [y])
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13),
                                                 helper.make_opsetid('com.example', 1)])
 save(model, 'unsupported.onnx')
+
+# Uneven padding an average cannot count.
+graph = helper.make_graph([helper.make_node('AveragePool', ['input'], ['output'], name='avg',
+                                            kernel_shape=[2, 2], pads=[0, 0, 1, 1])],
+                          'avg', [x], [y])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), 'asym_avg.onnx')
 
 # A newer opset than netc knows, and a uint8 input.
 graph = helper.make_graph([helper.make_node('Relu', ['input'], ['output'])], 'relu', [x], [y])

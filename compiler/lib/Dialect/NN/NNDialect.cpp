@@ -358,6 +358,13 @@ static LogicalResult verify(NarrowOp op) {
   return checkResult(op, inferNarrow(shapeOf(op.input()), op.axis(), op.start(), op.length()));
 }
 
+static LogicalResult verify(PadOp op) {
+  llvm::SmallVector<int64_t, 4> pads;
+  for (mlir::Attribute a : op.pads())
+    pads.push_back(a.cast<mlir::IntegerAttr>().getInt());
+  return checkResult(op, inferPad(shapeOf(op.input()), pads));
+}
+
 static LogicalResult verify(ChannelShuffleOp op) {
   return checkResult(op, inferChannelShuffle(shapeOf(op.input()), op.groups()));
 }

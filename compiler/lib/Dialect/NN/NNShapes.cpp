@@ -161,6 +161,13 @@ ShapeOrError inferAdd(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs) {
   return from(shapes::add(all));
 }
 
+ShapeOrError inferPad(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> pads) {
+  if (pads.size() != 4)
+    return ShapeOrError::fail("pads must be [top, left, bottom, right], got " +
+                              std::to_string(pads.size()) + " values");
+  return from(shapes::pad2d(dims(input), pads.data()));
+}
+
 ShapeOrError inferNarrow(llvm::ArrayRef<int64_t> input, int64_t axis, int64_t start,
                          int64_t length) {
   return from(shapes::narrow(dims(input), axis, start, length));

@@ -41,7 +41,7 @@ enum class OpKind {
   Input, Conv2d, Linear, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d,
   Relu, Sigmoid, Tanh, Hardtanh, Hardswish, Hardsigmoid, Silu, Dropout, Flatten, Softmax,
   LocalResponseNorm, ChannelAffine, Add, Mul, Concat, Narrow, ChannelShuffle, Gelu, LayerNorm,
-  ChannelLinear, ChannelScale, Identity,
+  ChannelLinear, ChannelScale, Identity, LeakyRelu, LogSoftmax, Pad,
 };
 const char *opName(OpKind kind);
 
@@ -76,6 +76,9 @@ struct LayerAttrs {
   double p = 0.5;               // Dropout
   double alpha = 1e-4, beta = 0.75, k = 1.0; // LocalResponseNorm
   double minValue = -1.0, maxValue = 1.0;    // Hardtanh (relu6: 0, 6)
+  double slope = 0.01;                       // LeakyRelu's negative slope
+  int64_t pads[4] = {0, 0, 0, 0};            // Pad: top, left, bottom, right
+  double padValue = 0.0;                     // Pad
   int64_t start = 0, length = 0;             // Narrow, along `axis`
   std::vector<double> scale, shift;          // ChannelAffine, per channel
 };

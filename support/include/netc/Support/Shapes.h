@@ -78,6 +78,9 @@ Result mul(const std::vector<Dims> &inputs);
 /// `length` entries of `axis` from `start` (torch.narrow; ShuffleNet's
 /// channel split).
 Result narrow(const Dims &input, int64_t axis, int64_t start, int64_t length);
+/// NCHW with `pads` (top, left, bottom, right; none negative) added around
+/// each image.
+Result pad2d(const Dims &input, const int64_t pads[4]);
 /// The channels regrouped: `groups` groups interleaved (ShuffleNet).
 Result channelShuffle(const Dims &input, int64_t groups);
 /// Operands equal except along `axis`.

@@ -263,6 +263,21 @@ def NN_HardtanhOp : NN_Op<"hardtanh", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType]> {
+  let summary = "x for x > 0, else x * negative_slope (torch.nn.LeakyReLU)";
+  let description = [{
+    NaN stays NaN, as in PyTorch.
+
+    ```mlir
+    %y = nn.leaky_relu %x {negative_slope = 0.01 : f64} : tensor<?x32x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F64Attr:$negative_slope);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let verifier = ?;
+}
+
 def NN_DropoutOp : NN_Op<"dropout", [SameOperandsAndResultType]> {
   let summary = "dropout: the identity at inference";
   let description = [{
@@ -279,13 +294,14 @@ def NN_DropoutOp : NN_Op<"dropout", [SameOperandsAndResultType]> {
 }
 
 def NN_SoftmaxOp : NN_Op<"softmax", [SameOperandsAndResultType]> {
-  let summary = "softmax along `axis`";
+  let summary = "softmax along `axis` (with `log`: its logarithm, torch.log_softmax)";
   let description = [{
     ```mlir
     %y = nn.softmax %x {axis = 1} : tensor<?x10xf32>
+    %z = nn.softmax %x {axis = 1, log = true} : tensor<?x10xf32>
     ```
   }];
-  let arguments = (ins NN_Tensor:$input, I64Attr:$axis);
+  let arguments = (ins NN_Tensor:$input, I64Attr:$axis, DefaultValuedAttr<BoolAttr, "false">:$log);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
@@ -345,6 +361,21 @@ def NN_NarrowOp : NN_Op<"narrow"> {
     ```
   }];
   let arguments = (ins NN_Tensor:$input, I64Attr:$axis, I64Attr:$start, I64Attr:$length);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_PadOp : NN_Op<"pad"> {
+  let summary = "`value` added around each image: pads [top, left, bottom, right]";
+  let description = [{
+    What a conv or pool padded unevenly reads (ONNX's pads [1,1,0,0], or
+    auto_pad SAME_UPPER at stride 2): zeros for a conv, -inf for a max pool.
+
+    ```mlir
+    %y = nn.pad %x {pads = [0, 0, 1, 1], value = 0.0 : f64} : (tensor<?x32x112x112xf32>) -> tensor<?x32x113x113xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, I64ArrayAttr:$pads, F64Attr:$value);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }

@@ -59,6 +59,7 @@ ShapeOrError inferAdd(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs);
 ShapeOrError inferNarrow(llvm::ArrayRef<int64_t> input, int64_t axis, int64_t start,
                          int64_t length);
 ShapeOrError inferChannelShuffle(llvm::ArrayRef<int64_t> input, int64_t groups);
+ShapeOrError inferPad(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> pads);
 ShapeOrError inferMul(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 ShapeOrError inferConcat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis);
 ShapeOrError inferFlatten(llvm::ArrayRef<int64_t> input, int64_t start);
