@@ -11,6 +11,23 @@
 
 namespace netc::onnx::detail {
 
+namespace {
+
+/// A layer's window attributes (kernel, stride, padding, dilation, ceil).
+dsl::LayerAttrs windowAttrs(const shapes::Window &window) {
+  dsl::LayerAttrs a;
+  for (int k = 0; k < 2; ++k) {
+    a.kernel[k] = window.kernel[k];
+    a.stride[k] = window.stride[k];
+    a.pad[k] = window.pad[k];
+    a.dilation[k] = window.dilation[k];
+  }
+  a.ceilMode = window.ceilMode;
+  return a;
+}
+
+} // namespace
+
 //===----------------------------------------------------------------------===//
 // Layers with weights
 //===----------------------------------------------------------------------===//
@@ -108,13 +125,7 @@ bool Importer::convConv(const NodeProto &n) {
   bool bias = hasInput(n, 2);
   if (bias && !weight(n, 2, "bias", {out}, weights))
     return false;
-  dsl::LayerAttrs a;
-  for (int k = 0; k < 2; ++k) {
-    a.kernel[k] = window.kernel[k];
-    a.stride[k] = window.stride[k];
-    a.pad[k] = window.pad[k];
-    a.dilation[k] = window.dilation[k];
-  }
+  dsl::LayerAttrs a = windowAttrs(window);
   a.groups = groups;
   a.features = out;
   a.bias = bias;
@@ -254,30 +265,30 @@ bool Importer::convPool(const NodeProto &n) {
   shapes::Result r = shapes::pool2d(dims_[input], window);
   if (!shapeOk(r))
     return false;
-  dsl::LayerAttrs a;
-  for (int k = 0; k < 2; ++k) {
-    a.kernel[k] = window.kernel[k];
-    a.stride[k] = window.stride[k];
-    a.pad[k] = window.pad[k];
-    a.dilation[k] = window.dilation[k];
-  }
-  a.ceilMode = window.ceilMode;
+  dsl::LayerAttrs a = windowAttrs(window);
   a.countIncludePad = countIncludePad;
   define(n, 0, activation(addLayer(max ? dsl::OpKind::MaxPool2d : dsl::OpKind::AvgPool2d, n,
                                    {input}, r, a)));
   return true;
 }
 
+/// The mean over each image, [N, C, 1, 1]; -1 after an error.
+int Importer::spatialMean(const NodeProto &n, const Value &x) {
+  shapes::Result r = shapes::adaptivePool2d(x.dims, 1, 1);
+  if (!shapeOk(r))
+    return -1;
+  dsl::LayerAttrs a;
+  a.outSize[0] = a.outSize[1] = 1;
+  return addLayer(dsl::OpKind::AdaptiveAvgPool2d, n, {x.layer}, r, a);
+}
+
 bool Importer::convGlobalAveragePool(const NodeProto &n) {
   if (!needActivation(n, 0))
     return false;
-  const Value &x = in(n, 0);
-  shapes::Result r = shapes::adaptivePool2d(x.dims, 1, 1);
-  if (!shapeOk(r))
+  int pool = spatialMean(n, in(n, 0));
+  if (pool < 0)
     return false;
-  dsl::LayerAttrs a;
-  a.outSize[0] = a.outSize[1] = 1;
-  define(n, 0, activation(addLayer(dsl::OpKind::AdaptiveAvgPool2d, n, {x.layer}, r, a)));
+  define(n, 0, activation(pool));
   return true;
 }
 
@@ -293,17 +304,14 @@ bool Importer::convReduceMean(const NodeProto &n) {
     return fail("it averages over axes " + formatDims(attrInts(n, "axes")) + " of a rank-" +
                 std::to_string(x.dims.size()) + " tensor; netc converts the spatial mean "
                 "(axes [2,3] of NCHW)");
-  shapes::Result r = shapes::adaptivePool2d(x.dims, 1, 1);
-  if (!shapeOk(r))
+  int pool = spatialMean(n, x);
+  if (pool < 0)
     return false;
-  dsl::LayerAttrs a;
-  a.outSize[0] = a.outSize[1] = 1;
-  int pool = addLayer(dsl::OpKind::AdaptiveAvgPool2d, n, {x.layer}, r, a);
   if (attrInt(n, "keepdims", 1) != 0) {
     define(n, 0, activation(pool));
     return true;
   }
-  shapes::Result flat = shapes::flatten(r.dims, 1);
+  shapes::Result flat = shapes::flatten(dims_[pool], 1);
   dsl::LayerAttrs f;
   f.axis = 1;
   define(n, 0, activation(addLayer(dsl::OpKind::Flatten, n, {pool}, flat, f)));

@@ -390,6 +390,7 @@ private:
   bool windowPads(const NodeProto &n, const Dims &input, const int64_t kernel[2],
                   shapes::Window &window, const int64_t extra[2], int64_t uneven[4]);
   int padLayer(const NodeProto &n, int input, const int64_t pads[4], double value);
+  int spatialMean(const NodeProto &n, const Value &x);
   bool binaryWithConst(const NodeProto &n, const Value &x, const Const &c, bool constFirst);
   bool binaryConsts(const NodeProto &n, const Const &a, const Const &b);
   bool constInputAllowingBatch(const NodeProto &n, int i, std::vector<double> &out, Const &c);
