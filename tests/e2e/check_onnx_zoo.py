@@ -3,24 +3,27 @@
 from the ONNX file, against PyTorch and against the library netc builds
 from its spec.
 
-Two exports, each with a dynamic batch axis (exported at batch 1, run at 3):
-  folded  opset 17, do_constant_folding=True, BatchNorm folded into the
-          convs by the exporter (weight names like onnx::Conv_123): the
-          library, with the weights `netc --export-weights` writes, and
-          `netc run` on the model's own initializers, against PyTorch; the
-          two bit for bit equal.
-  named   opset 13 (--named-opset), do_constant_folding=False, BatchNorm kept
-          (training=PRESERVE), torchvision's names: the library loads the
-          torchvision checkpoint itself (the tensors the graph reads) and
-          matches PyTorch, and the spec's library on the same checkpoint
-          gives the same outputs (the difference is printed; bit for bit
-          where both graphs are the same layers). The folded export's
-          difference from the spec's library is printed too: torch.onnx
-          folds BatchNorm into the weights in its own order of operations.
+Four exports, opset 13 and 17, each with and without constant folding, all
+with a dynamic batch axis (exported at batch 1, run at 3); each compiled
+once, through the library or through `netc run` (the JIT):
+  folded  do_constant_folding=True: BatchNorm folded into the convs by the
+          exporter (weight names like onnx::Conv_123). Opset 17 through the
+          library with the weights `netc --export-weights` writes, opset 13
+          through `netc run` on the model's own initializers; both against
+          PyTorch, and bit for bit equal to each other (the same layers).
+  named   do_constant_folding=False, BatchNorm kept (training=PRESERVE),
+          torchvision's names: the graph reads the torchvision checkpoint
+          itself. Opset 13 through the library, opset 17 through `netc run
+          --weights`; both against PyTorch and bit for bit equal; the spec's
+          library on the same checkpoint gives the same outputs (the
+          difference is printed; bit for bit where both graphs are the same
+          layers). The folded library's difference from the spec's is
+          printed too: torch.onnx folds BatchNorm into the weights in its own
+          order of operations.
 The zoo bound: max |ours - torch| <= 1e-4 * max|torch| + 1e-5.
 
     check_onnx_zoo.py [harness flags] --model NAME --entry ENTRY
-                      --input-shape 1,C,H,W [--spec-runner RUNNER] [--named-opset 17]
+                      --input-shape 1,C,H,W [--spec-runner RUNNER]
 
 --spec-runner is the zoo's runner for ENTRY at that size (aot_run-MODEL);
 without it the spec runs through `netc run --entry ENTRY`.
@@ -64,8 +67,6 @@ def main():
     parser.add_argument('--entry', required=True)
     parser.add_argument('--input-shape', required=True)
     parser.add_argument('--spec-runner')
-    parser.add_argument('--named-opset', type=int, default=13,
-                        help="17 for ConvNeXt, whose LayerNorm opset 13 spells in primitives")
     args = parser.parse_args()
     model = check_zoo.test_model(args.model)
     sample = [int(d) for d in args.input_shape.split(',')][1:]
@@ -92,25 +93,33 @@ def main():
                   f'(relative {difference / np.abs(spec).max():.2g})')
             return difference
 
-        print(f'{args.model} at {[3] + sample}, folded (opset 17, constant folding):')
-        folded = os.path.join(tmp, 'folded.onnx')
-        export(model, sample, folded, 17, True, False)
+        def exported(opset, fold):
+            path = os.path.join(tmp, f'{"folded" if fold else "named"}{opset}.onnx')
+            export(model, sample, path, opset, fold, not fold)
+            return path
+
+        def versus_torch(label, ours):
+            failures.extend(e for e in [netc_harness.compare(label, ours, reference)] if e)
+
+        print(f'{args.model} at {[3] + sample}, folded (constant folding, BatchNorm folded):')
+        folded17 = exported(17, True)
         weights = os.path.join(tmp, 'folded.safetensors')
-        netc_harness.run([args.netc, folded, '--export-weights', weights])
-        runner = netc.compile(folded, None, 'folded')
-        aot = netc.aot(runner, weights, x.numpy())
-        jit = netc.jit(folded, None, None, x.numpy())
-        failures += [e for e in (netc_harness.compare('AOT vs torch', aot, reference),
-                                 netc_harness.compare('JIT vs torch', jit, reference),
-                                 netc_harness.bitwise('AOT vs JIT', aot, jit)) if e]
+        netc_harness.run([args.netc, folded17, '--export-weights', weights])
+        aot = netc.aot(netc.compile(folded17, None, 'folded17'), weights, x.numpy())
+        versus_torch('opset 17 library vs torch', aot)
+        jit = netc.jit(exported(13, True), None, None, x.numpy())
+        versus_torch('opset 13 netc run vs torch', jit)
+        failures += [e for e in [netc_harness.bitwise('opset 17 library vs opset 13 netc run',
+                                                      aot, jit)] if e]
         versus_spec('folded ONNX library', aot)
 
-        print(f'{args.model}, named (opset {args.named_opset}, no folding, BatchNorm kept):')
-        named = os.path.join(tmp, 'named.onnx')
-        export(model, sample, named, args.named_opset, False, True)
-        keys = keys_of(args.netc, named)
+        print(f'{args.model}, named (no folding, BatchNorm kept, torchvision\'s names):')
+        named13, named17 = exported(13, False), exported(17, False)
+        keys = keys_of(args.netc, named13)
         missing = [k for k in keys if k not in state]
-        if missing:
+        if keys_of(args.netc, named17) != keys:
+            failures.append('the opset 13 and 17 exports read different tensors')
+        elif missing:
             failures.append(f'the named export reads {len(missing)} tensors the checkpoint '
                             f'lacks (torchvision names lost): {missing[:5]}')
         else:
@@ -120,12 +129,15 @@ def main():
             if unread:
                 print(f'  the graph reads {len(keys)} of the checkpoint\'s {len(state)} tensors '
                       f'(not: {", ".join(unread[:3])}{", ..." if len(unread) > 3 else ""})')
-            runner = netc.compile(named, None, 'named')
-            ours = netc.aot(runner, checkpoint, x.numpy())
-            failures += [e for e in [netc_harness.compare('AOT vs torch', ours, reference)] if e]
-            if versus_spec('named ONNX library', ours) is not None:
+            aot = netc.aot(netc.compile(named13, None, 'named13'), checkpoint, x.numpy())
+            versus_torch('opset 13 library vs torch', aot)
+            jit = netc.jit(named17, None, checkpoint, x.numpy())
+            versus_torch('opset 17 netc run vs torch', jit)
+            failures += [e for e in [netc_harness.bitwise(
+                'opset 13 library vs opset 17 netc run', aot, jit)] if e]
+            if versus_spec('named ONNX library', aot) is not None:
                 failures += [e for e in [netc_harness.compare(
-                    'named ONNX library vs spec library', ours, spec, rtol=1e-5, atol=1e-6)]
+                    'named ONNX library vs spec library', aot, spec, rtol=1e-5, atol=1e-6)]
                     if e]
     return netc_harness.report(failures)
 

@@ -293,13 +293,29 @@ bool Importer::convGlobalAveragePool(const NodeProto &n) {
 }
 
 bool Importer::convReduceMean(const NodeProto &n) {
-  if (!needActivation(n, 0))
-    return false;
   const Value &x = in(n, 0);
   std::vector<int64_t> axes = attrInts(n, "axes");
   for (int64_t &a : axes)
     a = normalizeAxis(a, x.dims.size());
   std::sort(axes.begin(), axes.end());
+  // The means of a layer norm over the channels: of x, then of its squared
+  // deviation from the first.
+  if (x.kind == Value::Activation &&
+      (x.pattern == Value::None || x.pattern == Value::NormSquared) && axes.size() == 1 &&
+      overChannels(x, axes[0]) && attrInt(n, "keepdims", 1) != 0) {
+    Value v = x;
+    if (x.pattern == Value::None) {
+      v.pattern = Value::NormMean;
+      v.patternNode = n.name().empty() ? nodeName(n, nodeIndex_) : n.name();
+      v.patternInput = x.layer;
+    } else {
+      v.pattern = Value::NormVariance;
+    }
+    define(n, 0, std::move(v));
+    return true;
+  }
+  if (!needActivation(n, 0))
+    return false;
   if (x.dims.size() != 4 || axes != std::vector<int64_t>{2, 3})
     return fail("it averages over axes " + formatDims(attrInts(n, "axes")) + " of a rank-" +
                 std::to_string(x.dims.size()) + " tensor; netc converts the spatial mean "
@@ -408,7 +424,7 @@ bool Importer::convErf(const NodeProto &n) {
       Value e = v;
       e.pattern = Value::Erf;
       e.patternNode = n.name();
-      e.geluInput = div.inputs[0];
+      e.patternInput = div.inputs[0];
       define(n, 0, e);
       return true;
     }
@@ -416,66 +432,157 @@ bool Importer::convErf(const NodeProto &n) {
   return fail("netc converts Erf only inside GELU, x * 0.5 * (1 + erf(x / sqrt(2)))");
 }
 
+bool Importer::convPow(const NodeProto &n) {
+  // The square of a layer norm's deviation from the mean.
+  const Value &x = in(n, 0);
+  std::vector<double> exponent;
+  if (x.pattern == Value::NormCentered && hasInput(n, 1) &&
+      in(n, 1).kind == Value::Constant && in(n, 1).c.count() == 1 &&
+      constInput(n, 1, "exponent", exponent) && exponent[0] == 2) {
+    Value v = x;
+    v.pattern = Value::NormSquared;
+    define(n, 0, std::move(v));
+    return true;
+  }
+  return fail(std::string("netc converts Pow only inside a layer norm, ") + kLayerNormSpelling);
+}
+
+bool Importer::convSqrt(const NodeProto &n) {
+  // A layer norm's deviation, from its variance + eps.
+  const Value &x = in(n, 0);
+  if (x.pattern == Value::NormVarianceEps) {
+    Value v = x;
+    v.pattern = Value::NormDeviation;
+    define(n, 0, std::move(v));
+    return true;
+  }
+  return fail(std::string("netc converts Sqrt only inside a layer norm, ") + kLayerNormSpelling);
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
+
+/// GELU, step by step after its Erf: erf + 1, x * that, then * 0.5 (or
+/// 0.5 * x first). Empty where `p` (op) `q` is not one of its steps.
+std::optional<bool> Importer::geluStep(const NodeProto &n, const Value &p, const Value &q) {
+  const std::string &op = n.op_type();
+  if (p.pattern == Value::Erf && op == "Add" && q.kind == Value::Constant) {
+    std::vector<double> one;
+    if (q.c.count() == 1 && !q.c.atLoad && valuesOf(q.c, one, "addend") && one[0] == 1) {
+      Value v = p;
+      v.pattern = Value::ErfPlusOne;
+      define(n, 0, v);
+      return true;
+    }
+  }
+  if (p.pattern == Value::ErfPlusOne && op == "Mul" && q.kind == Value::Activation &&
+      q.pattern == Value::None) {
+    int x = q.layer;
+    bool half = false;
+    const dsl::Layer &l = layers_[q.layer];
+    if (l.kind == dsl::OpKind::ChannelAffine && l.inputs[0] == p.patternInput) {
+      half = true;
+      for (size_t c = 0; c < l.attrs.scale.size(); ++c)
+        half = half && near(l.attrs.scale[c], 0.5) && l.attrs.shift[c] == 0;
+      x = l.inputs[0];
+    }
+    if (x == p.patternInput) {
+      if (half) {
+        shapes::Result r;
+        r.dims = dims_[x];
+        define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {x}, r), p.channelsLast));
+        return true;
+      }
+      Value v = p;
+      v.pattern = Value::XTimesErf;
+      define(n, 0, v);
+      return true;
+    }
+  }
+  if (p.pattern == Value::XTimesErf && op == "Mul" && q.kind == Value::Constant) {
+    std::vector<double> half;
+    if (q.c.count() == 1 && !q.c.atLoad && valuesOf(q.c, half, "factor") && half[0] == 0.5) {
+      shapes::Result r;
+      r.dims = dims_[p.patternInput];
+      define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {p.patternInput}, r),
+                              p.channelsLast));
+      return true;
+    }
+  }
+  return std::nullopt;
+}
+
+/// A layer norm over the channels, step by step after its first mean (see
+/// kLayerNormSpelling): x - mean, the variance + eps, the deviation's
+/// quotient, * weight, + bias (the layer). Empty where `p` (op) `q` is not
+/// one of its steps.
+std::optional<bool> Importer::layerNormStep(const NodeProto &n, const Value &p,
+                                            const Value &q) {
+  const std::string &op = n.op_type();
+  bool pFirst = &p == &in(n, 0);
+  auto next = [&](const Value &from, Value::Pattern pattern) {
+    Value v = from;
+    v.pattern = pattern;
+    define(n, 0, std::move(v));
+    return true;
+  };
+  if (op == "Sub" && pFirst && p.kind == Value::Activation && p.pattern == Value::None &&
+      q.pattern == Value::NormMean && q.patternInput == p.layer)
+    return next(q, Value::NormCentered);
+  if (op == "Div" && pFirst && p.pattern == Value::NormCentered &&
+      q.pattern == Value::NormDeviation && q.patternInput == p.patternInput)
+    return next(q, Value::Normalized);
+  if (q.kind != Value::Constant)
+    return std::nullopt;
+  if (op == "Add" && p.pattern == Value::NormVariance) {
+    std::vector<double> eps;
+    if (q.c.count() != 1 || !valuesOf(q.c, eps, "epsilon"))
+      return fail("it adds '" + q.c.name + "' " + formatDims(q.c.dims) + " to a variance; "
+                  "netc converts a layer norm (" + kLayerNormSpelling + ") with a scalar eps");
+    Value v = p;
+    v.eps = eps[0];
+    return next(v, Value::NormVarianceEps);
+  }
+  if (p.pattern != Value::Normalized && p.pattern != Value::NormScaled)
+    return std::nullopt;
+  int qi = pFirst ? 1 : 0;
+  int64_t channels = dims_[p.patternInput][1]; // rank 4 (NHWC) or 2 (features)
+  if (op == "Mul" && p.pattern == Value::Normalized) {
+    Value v = p;
+    if (!weight(n, qi, "weight", {channels}, v.normWeights))
+      return false;
+    return next(v, Value::NormScaled);
+  }
+  if (op == "Add" && p.pattern == Value::NormScaled) {
+    std::vector<dsl::Weight> weights = p.normWeights;
+    if (!weight(n, qi, "bias", {channels}, weights))
+      return false;
+    shapes::Result r = shapes::layerNorm(dims_[p.patternInput], p.eps);
+    if (!shapeOk(r))
+      return false;
+    dsl::LayerAttrs a;
+    a.eps = p.eps;
+    define(n, 0, activation(addLayer(dsl::OpKind::LayerNorm, n, {p.patternInput}, r, a,
+                                     std::move(weights)),
+                            p.channelsLast));
+    return true;
+  }
+  return std::nullopt;
+}
 
 bool Importer::convBinary(const NodeProto &n) {
   const std::string &op = n.op_type();
   Value &a = in(n, 0), &b = in(n, 1);
   if (a.kind == Value::Constant && b.kind == Value::Constant)
     return binaryConsts(n, a.c, b.c);
-  // GELU, step by step: erf + 1, x * that, then * 0.5 (either order).
-  auto gelu = [&](Value &p, Value &q) -> std::optional<bool> {
-    if (p.pattern == Value::Erf && op == "Add" && q.kind == Value::Constant) {
-      std::vector<double> one;
-      if (q.c.count() == 1 && !q.c.atLoad && valuesOf(q.c, one, "addend") && one[0] == 1) {
-        Value v = p;
-        v.pattern = Value::ErfPlusOne;
-        define(n, 0, v);
-        return true;
-      }
-    }
-    if (p.pattern == Value::ErfPlusOne && op == "Mul" && q.kind == Value::Activation &&
-        q.pattern == Value::None) {
-      int x = q.layer;
-      bool half = false;
-      const dsl::Layer &l = layers_[q.layer];
-      if (l.kind == dsl::OpKind::ChannelAffine && l.inputs[0] == p.geluInput) {
-        half = true;
-        for (size_t c = 0; c < l.attrs.scale.size(); ++c)
-          half = half && near(l.attrs.scale[c], 0.5) && l.attrs.shift[c] == 0;
-        x = l.inputs[0];
-      }
-      if (x == p.geluInput) {
-        if (half) {
-          shapes::Result r;
-          r.dims = dims_[x];
-          define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {x}, r), p.channelsLast));
-          return true;
-        }
-        Value v = p;
-        v.pattern = Value::XTimesErf;
-        define(n, 0, v);
-        return true;
-      }
-    }
-    if (p.pattern == Value::XTimesErf && op == "Mul" && q.kind == Value::Constant) {
-      std::vector<double> half;
-      if (q.c.count() == 1 && !q.c.atLoad && valuesOf(q.c, half, "factor") && half[0] == 0.5) {
-        shapes::Result r;
-        r.dims = dims_[p.geluInput];
-        define(n, 0, activation(addLayer(dsl::OpKind::Gelu, n, {p.geluInput}, r),
-                                p.channelsLast));
-        return true;
-      }
-    }
-    return std::nullopt;
-  };
-  if (std::optional<bool> done = gelu(a, b))
-    return *done;
-  if (std::optional<bool> done = gelu(b, a))
-    return *done;
+  // Steps of GELU and of a layer norm, either operand first.
+  for (auto step : {&Importer::geluStep, &Importer::layerNormStep}) {
+    if (std::optional<bool> done = (this->*step)(n, a, b))
+      return *done;
+    if (std::optional<bool> done = (this->*step)(n, b, a))
+      return *done;
+  }
   // A linear layer's bias, added after the MatMul (torch.onnx's Linear on
   // more than two axes): the layer's own, keeping the bias's name.
   for (int k = 0; k < 2 && op == "Add"; ++k) {
@@ -1010,8 +1117,7 @@ bool Importer::convLayerNorm(const NodeProto &n) {
   // Over the channels: the last axis of NHWC (ConvNeXt), or the features
   // of [N, F].
   int64_t axis = normalizeAxis(attrInt(n, "axis", -1), x.dims.size());
-  bool overChannels = x.channelsLast ? axis == 3 : x.dims.size() == 2 && axis == 1;
-  if (!overChannels)
+  if (!overChannels(x, axis))
     return fail("it normalizes from axis " + std::to_string(axis) + " of " +
                 (x.channelsLast ? "NHWC " : "") + shapes::format(x.dims) + "; netc's layer "
                 "norm runs over the channels (the last axis of NHWC, or the features of [N, F])");

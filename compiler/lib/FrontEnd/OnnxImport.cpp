@@ -34,6 +34,8 @@ const std::map<std::string, Importer::Converter> &Importer::converters() {
       {"Mul", &Importer::convBinary},
       {"Div", &Importer::convBinary},
       {"Erf", &Importer::convErf},
+      {"Pow", &Importer::convPow},
+      {"Sqrt", &Importer::convSqrt},
       {"Concat", &Importer::convConcat},
       {"Split", &Importer::convSplit},
       {"Slice", &Importer::convSlice},

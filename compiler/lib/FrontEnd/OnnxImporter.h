@@ -16,6 +16,9 @@
 //   Pad with zeros before a Conv or AveragePool  the layer's own padding
 //   Transpose to NHWC, LayerNormalization,       ConvNeXt's layer norm and
 //   MatMul, Add, Transpose back                  channel linear
+//   d = x - ReduceMean(x), d / Sqrt(ReduceMean(  layer norm over the channels
+//   Pow(d, 2)) + eps) * weight + bias            (LayerNormalization before
+//                                                opset 17)
 // A value inside such a pattern that anything else reads is an error that
 // names the pattern's first node.
 //
@@ -72,11 +75,18 @@ struct Value {
   Const c;        // Constant
   /// An activation inside a multi-node pattern (see the file comment);
   /// `patternNode` began it.
-  enum Pattern { None, Padded, Reshaped5d, Shuffled, Erf, ErfPlusOne, XTimesErf } pattern = None;
+  enum Pattern {
+    None, Padded, Reshaped5d, Shuffled,
+    Erf, ErfPlusOne, XTimesErf,                 // GELU
+    NormMean, NormCentered, NormSquared,        // layer norm, step by step
+    NormVariance, NormVarianceEps, NormDeviation, Normalized, NormScaled
+  } pattern = None;
   std::string patternNode;
   int64_t pad[2] = {0, 0}; // Padded: the zeros added on each side, [height, width]
   int64_t groups = 0;      // Reshaped5d, Shuffled
-  int geluInput = -1;      // Erf..XTimesErf: x's layer
+  int patternInput = -1;   // Erf..XTimesErf, NormMean..NormScaled: x's layer
+  double eps = 0;          // NormVarianceEps..NormScaled
+  std::vector<dsl::Weight> normWeights; // NormScaled: the layer norm's weight
   /// An NCHW activation read as NHWC: after a Transpose perm [0,2,3,1], as
   /// ConvNeXt's blocks run LayerNorm and Linear over the channels. The
   /// layers still compute NCHW; `dims` are NCHW.
@@ -92,6 +102,10 @@ inline std::string nodeName(const NodeProto &node, int index) {
 inline int64_t normalizeAxis(int64_t axis, size_t rank) {
   return axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
 }
+
+/// The layer norm as exporters spell it before LayerNormalization (opset 17).
+inline const char *const kLayerNormSpelling =
+    "d = x - ReduceMean(x), d / Sqrt(ReduceMean(Pow(d, 2)) + eps) * weight + bias";
 
 inline bool near(double a, double b) { return std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(b)); }
 
@@ -166,9 +180,13 @@ private:
       return "it reads the output of Reshape node '" + v.patternNode + "'; netc converts a "
              "5-d Reshape only as a channel shuffle (Reshape [N,g,C/g,H,W], Transpose "
              "perm [0,2,1,3,4], Reshape [N,C,H,W])";
-    default:
+    case Value::Erf: case Value::ErfPlusOne: case Value::XTimesErf:
       return "it reads the output of Erf node '" + v.patternNode + "'; netc converts Erf "
              "only inside GELU, x * 0.5 * (1 + erf(x / sqrt(2)))";
+    default:
+      return "it reads a step of the layer norm that ReduceMean node '" + v.patternNode +
+             "' begins; netc converts a mean over the channels only inside a layer norm, " +
+             kLayerNormSpelling;
     }
   }
 
@@ -367,6 +385,8 @@ private:
   bool convClip(const NodeProto &n);
   bool convBinary(const NodeProto &n);
   bool convErf(const NodeProto &n);
+  bool convPow(const NodeProto &n);
+  bool convSqrt(const NodeProto &n);
   bool convConcat(const NodeProto &n);
   bool convSplit(const NodeProto &n);
   bool convSlice(const NodeProto &n);
@@ -391,6 +411,11 @@ private:
                   shapes::Window &window, const int64_t extra[2], int64_t uneven[4]);
   int padLayer(const NodeProto &n, int input, const int64_t pads[4], double value);
   int spatialMean(const NodeProto &n, const Value &x);
+  std::optional<bool> geluStep(const NodeProto &n, const Value &p, const Value &q);
+  std::optional<bool> layerNormStep(const NodeProto &n, const Value &p, const Value &q);
+  bool overChannels(const Value &x, int64_t axis) const {
+    return x.channelsLast ? axis == 3 : x.dims.size() == 2 && axis == 1;
+  }
   bool binaryWithConst(const NodeProto &n, const Value &x, const Const &c, bool constFirst);
   bool binaryConsts(const NodeProto &n, const Const &a, const Const &b);
   bool constInputAllowingBatch(const NodeProto &n, int i, std::vector<double> &out, Const &c);

@@ -13,6 +13,11 @@
   misfit.onnx       a Conv weight of 2 input channels on a 1-channel input
   asym.onnx         a Conv padded [1,1,0,0] (top/left only)
   asym_avg.onnx     an AveragePool padded [0,0,1,1] not counting the pads
+  layernorm.onnx    Conv, Transpose to NHWC, a layer norm spelled as opset 13
+                    spells it (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt,
+                    Div, Mul, Add), Transpose back
+  norm_only.onnx    the same without the Mul and Add (no affine)
+  pow.onnx          a Pow of an activation outside a layer norm
   truncated.onnx    the first half of small.onnx
   garbage.onnx      bytes that are no protobuf
 """
@@ -83,6 +88,45 @@ graph = helper.make_graph([helper.make_node('AveragePool', ['input'], ['output']
                                             kernel_shape=[2, 2], pads=[0, 0, 1, 1])],
                           'avg', [x], [y])
 save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), 'asym_avg.onnx')
+
+
+
+def layer_norm(affine=True):
+    """Conv, then ConvNeXt's LayerNorm2d as torch.onnx exports it at opset 13."""
+    x = helper.make_tensor_value_info('input', TensorProto.FLOAT, ['N', 1, 8, 8])
+    y = helper.make_tensor_value_info('output', TensorProto.FLOAT, ['N', 4, 6, 6])
+    rng = np.random.default_rng(2)
+    inits = [init(rng, 'conv.weight', 4, 1, 3, 3), init(rng, 'conv.bias', 4),
+             numpy_helper.from_array(np.array(2, np.float32), 'two'),
+             numpy_helper.from_array(np.array(1e-6, np.float32), 'eps')]
+    nodes = [helper.make_node('Conv', ['input', 'conv.weight', 'conv.bias'], ['c'],
+                              name='/conv/Conv'),
+             helper.make_node('Transpose', ['c'], ['t'], name='/norm/Transpose', perm=[0, 2, 3, 1]),
+             helper.make_node('ReduceMean', ['t'], ['m'], name='/norm/ReduceMean', axes=[-1]),
+             helper.make_node('Sub', ['t', 'm'], ['d'], name='/norm/Sub'),
+             helper.make_node('Pow', ['d', 'two'], ['d2'], name='/norm/Pow'),
+             helper.make_node('ReduceMean', ['d2'], ['v'], name='/norm/ReduceMean_1', axes=[-1]),
+             helper.make_node('Add', ['v', 'eps'], ['ve'], name='/norm/Add'),
+             helper.make_node('Sqrt', ['ve'], ['s'], name='/norm/Sqrt'),
+             helper.make_node('Div', ['d', 's'], ['n'], name='/norm/Div')]
+    last = 'n'
+    if affine:
+        inits += [init(rng, 'norm.weight', 4), init(rng, 'norm.bias', 4)]
+        nodes += [helper.make_node('Mul', ['n', 'norm.weight'], ['w'], name='/norm/Mul'),
+                  helper.make_node('Add', ['w', 'norm.bias'], ['b'], name='/norm/Add_1')]
+        last = 'b'
+    nodes.append(helper.make_node('Transpose', [last], ['output'], name='/norm/Transpose_1',
+                                  perm=[0, 3, 1, 2]))
+    graph = helper.make_graph(nodes, 'layernorm', [x], [y], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+
+
+save(layer_norm(), 'layernorm.onnx')
+save(layer_norm(affine=False), 'norm_only.onnx')
+graph = helper.make_graph([helper.make_node('Pow', ['input', 'two'], ['output'], name='pow')],
+                          'pow', [x], [y],
+                          [numpy_helper.from_array(np.array(2, np.float32), 'two')])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), 'pow.onnx')
 
 # A newer opset than netc knows, and a uint8 input.
 graph = helper.make_graph([helper.make_node('Relu', ['input'], ['output'])], 'relu', [x], [y])
