@@ -732,18 +732,8 @@ bool Importer::binaryConsts(const NodeProto &n, const Const &a, const Const &b) 
   std::vector<double> x, y;
   Const ca = a, cb = b;
   // The batch size is not known: values derived from it stay marked.
-  auto load = [&](const Const &c, std::vector<double> &out, std::vector<bool> &batch) {
-    if (!c.proto && !c.atLoad) {
-      out = c.values;
-      batch = c.batch;
-      batch.resize(out.size(), false);
-      return true;
-    }
-    batch.assign(static_cast<size_t>(c.count()), false);
-    return valuesOf(c, out, "operand");
-  };
   std::vector<bool> bx, by;
-  if (!load(a, x, bx) || !load(b, y, by))
+  if (!constValues(a, x, bx, "operand") || !constValues(b, y, by, "operand"))
     return false;
   if (x.size() != y.size() && x.size() != 1 && y.size() != 1)
     return fail("its constant operands " + formatDims(a.dims) + " and " + formatDims(b.dims) +
@@ -785,13 +775,9 @@ bool Importer::convConcat(const NodeProto &n) {
       if (c.dims.size() > 1)
         return fail("netc concatenates constants of rank 1 only");
       std::vector<double> v;
-      std::vector<bool> batch = c.batch;
-      if (!c.proto && !c.atLoad) {
-        v = c.values;
-      } else if (!valuesOf(c, v, "input")) {
+      std::vector<bool> batch;
+      if (!constValues(c, v, batch, "input"))
         return false;
-      }
-      batch.resize(v.size(), false);
       out.values.insert(out.values.end(), v.begin(), v.end());
       out.batch.insert(out.batch.end(), batch.begin(), batch.end());
     }
@@ -834,7 +820,7 @@ bool Importer::convSplit(const NodeProto &n) {
       std::vector<double> v;
       if (!constInput(n, 1, "split", v))
         return false;
-      sizes.assign(v.begin(), v.end());
+      sizes = toInts(v);
     }
   } else {
     sizes = attrInts(n, "split");
@@ -877,11 +863,75 @@ bool Importer::sliceValues(const NodeProto &n, std::vector<int64_t> &starts,
     std::vector<double> v;
     if (!constInput(n, i, role, v))
       return false;
-    out.assign(v.begin(), v.end());
+    out = toInts(v);
     return true;
   };
   return ints(1, "starts", starts) && ints(2, "ends", ends) && ints(3, "axes", axes) &&
          ints(4, "steps", steps);
+}
+
+/// The most elements netc computes in one constant (shape arithmetic and
+/// the pads torch.onnx builds with ConstantOfShape are a handful).
+constexpr int64_t kMaxConstElements = 1 << 20;
+
+/// Row-major strides of `dims`.
+static std::vector<int64_t> stridesOf(const Dims &dims) {
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (size_t a = dims.size(); a-- > 1;)
+    strides[a - 1] = strides[a] * dims[a];
+  return strides;
+}
+
+/// Slice of a constant, any axes and steps (torch.onnx reverses F.pad's
+/// pads with step -1), with ONNX's clamping of starts and ends.
+bool Importer::sliceConst(const NodeProto &n, const Const &c, const std::vector<int64_t> &starts,
+                          const std::vector<int64_t> &ends, const std::vector<int64_t> &axes,
+                          const std::vector<int64_t> &steps) {
+  std::vector<double> values;
+  std::vector<bool> batch;
+  if (!constValues(c, values, batch, "input"))
+    return false;
+  const int64_t rank = static_cast<int64_t>(c.dims.size());
+  std::vector<int64_t> begin(rank, 0), step(rank, 1);
+  Dims out = c.dims;
+  for (size_t k = 0; k < axes.size(); ++k) {
+    int64_t a = normalizeAxis(axes[k], rank);
+    if (a < 0 || a >= rank)
+      return fail("axis " + std::to_string(axes[k]) + " is out of range for its constant " +
+                  formatDims(c.dims));
+    int64_t dim = c.dims[a], st = steps[k];
+    if (st == 0)
+      return fail("a step is 0");
+    int64_t s = starts[k] < 0 ? std::max(starts[k], -dim) + dim : starts[k];
+    int64_t e = ends[k] < 0 ? std::max(ends[k], -dim - 1) + dim : ends[k];
+    int64_t length = 0;
+    if (st > 0) {
+      s = std::min(s, dim);
+      e = std::min(e, dim);
+      length = e > s ? (e - s + st - 1) / st : 0;
+    } else {
+      s = std::min(s, dim - 1);
+      e = std::min(e, dim - 1);
+      length = s > e ? (s - e - st - 1) / -st : 0;
+    }
+    begin[a] = s;
+    step[a] = st;
+    out[a] = length;
+  }
+  Const result;
+  result.dtype = c.dtype;
+  result.name = n.output(0);
+  result.dims = out;
+  std::vector<int64_t> from = stridesOf(c.dims), to = stridesOf(out);
+  for (int64_t i = 0, count = result.count(); i < count; ++i) {
+    int64_t source = 0;
+    for (int64_t a = 0; a < rank; ++a)
+      source += (begin[a] + (i / to[a]) % out[a] * step[a]) * from[a];
+    result.values.push_back(values[source]);
+    result.batch.push_back(batch[source]);
+  }
+  define(n, 0, constant(std::move(result)));
+  return true;
 }
 
 bool Importer::convSlice(const NodeProto &n) {
@@ -895,31 +945,8 @@ bool Importer::convSlice(const NodeProto &n) {
       axes.push_back(static_cast<int64_t>(i));
   steps.resize(starts.size(), 1);
   const Value &v = in(n, 0);
-  if (v.kind == Value::Constant) {
-    const Const &c = v.c;
-    if (c.dims.size() != 1 || axes.size() != 1 || normalizeAxis(axes[0], 1) != 0 || steps[0] != 1)
-      return fail("netc slices constants of rank 1 with step 1 only");
-    std::vector<double> values;
-    std::vector<bool> batch = c.batch;
-    if (!c.proto && !c.atLoad)
-      values = c.values;
-    else if (!valuesOf(c, values, "input"))
-      return false;
-    batch.resize(values.size(), false);
-    int64_t size = static_cast<int64_t>(values.size());
-    int64_t s = std::clamp(starts[0] < 0 ? starts[0] + size : starts[0], int64_t(0), size);
-    int64_t e = std::clamp(ends[0] < 0 ? ends[0] + size : ends[0], int64_t(0), size);
-    Const out;
-    out.dtype = c.dtype;
-    out.name = n.output(0);
-    for (int64_t i = s; i < e; ++i) {
-      out.values.push_back(values[i]);
-      out.batch.push_back(batch[i]);
-    }
-    out.dims = {static_cast<int64_t>(out.values.size())};
-    define(n, 0, constant(std::move(out)));
-    return true;
-  }
+  if (v.kind == Value::Constant)
+    return sliceConst(n, v.c, starts, ends, axes, steps);
   if (!needActivation(n, 0))
     return false;
   // On an activation: one axis narrowed, with step 1.
@@ -961,7 +988,7 @@ bool Importer::convReshape(const NodeProto &n) {
     std::vector<double> shape;
     if (!constInput(n, 1, "shape", shape))
       return false;
-    c.dims.assign(shape.begin(), shape.end());
+    c.dims = toInts(shape);
     int64_t known = 1, unknownAt = -1;
     for (size_t i = 0; i < c.dims.size(); ++i) {
       if (c.dims[i] == 0)
@@ -993,7 +1020,7 @@ bool Importer::convReshape(const NodeProto &n) {
   int64_t inferAt = -1;
   for (size_t i = 0; i < target.size(); ++i) {
     bool batch = i < shapeConst.batch.size() && shapeConst.batch[i];
-    int64_t t = static_cast<int64_t>(target[i]);
+    int64_t t = toInt(target[i]);
     if (i == 0 && (batch || (fileBatch_ != kUnknown && t == fileBatch_) ||
                    (t == 0 && !allowZero))) {
       to.push_back(kUnknown);
@@ -1068,6 +1095,40 @@ bool Importer::convReshape(const NodeProto &n) {
               "; netc converts a Reshape that flattens to [N, K] or begins a channel shuffle");
 }
 
+/// Transpose of a constant computed here (shape arithmetic: torch.onnx
+/// pairs F.pad's pads by a Transpose).
+bool Importer::transposeConst(const NodeProto &n, const Const &c, std::vector<int64_t> perm) {
+  const size_t rank = c.dims.size();
+  if (perm.empty())
+    for (size_t a = rank; a-- > 0;)
+      perm.push_back(static_cast<int64_t>(a));
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t a = 0; a < sorted.size(); ++a)
+    if (sorted.size() != rank || sorted[a] != static_cast<int64_t>(a))
+      return fail("perm " + formatDims(perm) + " is no permutation of its constant's " +
+                  std::to_string(rank) + " axes");
+  std::vector<double> values;
+  std::vector<bool> batch;
+  if (!constValues(c, values, batch, "input"))
+    return false;
+  Const result;
+  result.dtype = c.dtype;
+  result.name = n.output(0);
+  for (int64_t p : perm)
+    result.dims.push_back(c.dims[p]);
+  std::vector<int64_t> from = stridesOf(c.dims), to = stridesOf(result.dims);
+  for (int64_t i = 0, count = result.count(); i < count; ++i) {
+    int64_t source = 0;
+    for (size_t a = 0; a < rank; ++a)
+      source += (i / to[a]) % result.dims[a] * from[perm[a]];
+    result.values.push_back(values[source]);
+    result.batch.push_back(batch[source]);
+  }
+  define(n, 0, constant(std::move(result)));
+  return true;
+}
+
 bool Importer::convTranspose(const NodeProto &n) {
   const Value &x = in(n, 0);
   std::vector<int64_t> perm = attrInts(n, "perm");
@@ -1078,6 +1139,8 @@ bool Importer::convTranspose(const NodeProto &n) {
     define(n, 0, v);
     return true;
   }
+  if (x.kind == Value::Constant && !x.c.proto && !x.c.atLoad)
+    return transposeConst(n, x.c, perm);
   if (x.kind == Value::Constant) {
     // A weight read transposed (torch.onnx's Linear on NHWC without constant
     // folding: MatMul(x, Transpose(W))); the layer takes W itself.
@@ -1249,6 +1312,45 @@ bool Importer::convConstant(const NodeProto &n) {
   return true;
 }
 
+bool Importer::convConstantOfShape(const NodeProto &n) {
+  // A constant filled with `value` (float 0 by default): torch.onnx builds
+  // F.pad's pads with one.
+  std::vector<double> shape;
+  if (!constInput(n, 0, "shape", shape))
+    return false;
+  Const c;
+  c.name = n.output(0);
+  c.dims = toInts(shape);
+  double fill = 0;
+  for (const AttributeProto &a : n.attribute()) {
+    if (a.name() != "value")
+      continue;
+    Const v;
+    v.dtype = a.t().data_type();
+    v.dims.assign(a.t().dims().begin(), a.t().dims().end());
+    v.proto = &a.t();
+    v.name = c.name;
+    std::vector<double> one;
+    if (!valuesOf(v, one, "value"))
+      return false;
+    if (one.size() != 1)
+      return fail("its value has " + std::to_string(one.size()) + " elements; ONNX takes one");
+    c.dtype = v.dtype;
+    fill = one[0];
+  }
+  int64_t count = 1;
+  for (int64_t d : c.dims) {
+    if (d < 0 || (d > 0 && count > kMaxConstElements / d))
+      return fail("its shape " + formatDims(c.dims) + " is negative or larger than the " +
+                  std::to_string(kMaxConstElements) + " elements netc computes in a constant");
+    count *= d;
+  }
+  c.values.assign(static_cast<size_t>(count), fill);
+  c.batch.assign(static_cast<size_t>(count), false);
+  define(n, 0, constant(std::move(c)));
+  return true;
+}
+
 /// Input `i` as values, the batch size allowed (marked in `c.batch`).
 bool Importer::constInputAllowingBatch(const NodeProto &n, int i, std::vector<double> &out,
                                        Const &c) {
@@ -1334,7 +1436,7 @@ bool Importer::axesOf(const NodeProto &n, int inputIndex, std::vector<int64_t> &
   std::vector<double> v;
   if (!constInput(n, inputIndex, "axes", v))
     return false;
-  axes.assign(v.begin(), v.end());
+  axes = toInts(v);
   return true;
 }
 
@@ -1427,7 +1529,7 @@ bool Importer::convPad(const NodeProto &n) {
     std::vector<double> v;
     if (!constInput(n, 1, "pads", v))
       return false;
-    pads.assign(v.begin(), v.end());
+    pads = toInts(v);
     if (hasInput(n, 2)) {
       if (!constInput(n, 2, "constant_value", v))
         return false;

@@ -49,6 +49,7 @@ const std::map<std::string, Importer::Converter> &Importer::converters() {
       {"Identity", &Importer::convIdentity},
       {"Dropout", &Importer::convDropout},
       {"Constant", &Importer::convConstant},
+      {"ConstantOfShape", &Importer::convConstantOfShape},
       {"Shape", &Importer::convShape},
       {"Gather", &Importer::convGather},
       {"Unsqueeze", &Importer::convUnsqueeze},

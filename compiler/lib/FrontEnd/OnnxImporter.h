@@ -38,6 +38,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -106,6 +107,25 @@ inline int64_t normalizeAxis(int64_t axis, size_t rank) {
 /// The layer norm as exporters spell it before LayerNormalization (opset 17).
 inline const char *const kLayerNormSpelling =
     "d = x - ReduceMean(x), d / Sqrt(ReduceMean(Pow(d, 2)) + eps) * weight + bias";
+
+/// A constant's value as an index or a size, saturated to int64's range:
+/// exporters write INT64_MAX for "to the end", which a double rounds past it.
+inline int64_t toInt(double v) {
+  if (std::isnan(v))
+    return 0;
+  if (v >= 9.2233720368547758e18)
+    return std::numeric_limits<int64_t>::max();
+  if (v <= -9.2233720368547758e18)
+    return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v);
+}
+inline std::vector<int64_t> toInts(const std::vector<double> &values) {
+  std::vector<int64_t> out;
+  out.reserve(values.size());
+  for (double v : values)
+    out.push_back(toInt(v));
+  return out;
+}
 
 inline bool near(double a, double b) { return std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(b)); }
 
@@ -246,6 +266,21 @@ private:
     std::string error;
     if (!m_.readValues(*c.proto, out, error))
       return fail(error);
+    return true;
+  }
+  /// A constant's values with their batch marks (shape arithmetic keeps
+  /// the batch size open); false after an error when they are not known.
+  bool constValues(const Const &c, std::vector<double> &out, std::vector<bool> &batch,
+                   const std::string &role) {
+    if (!c.proto && !c.atLoad) {
+      out = c.values;
+      batch = c.batch;
+    } else if (!valuesOf(c, out, role)) {
+      return false;
+    } else {
+      batch.clear();
+    }
+    batch.resize(out.size(), false);
     return true;
   }
   /// Input `i` as compile-time values (a constant), or false after an error.
@@ -405,6 +440,7 @@ private:
   bool convSqueeze(const NodeProto &n);
   bool convCast(const NodeProto &n);
   bool convPad(const NodeProto &n);
+  bool convConstantOfShape(const NodeProto &n);
 
   // helpers of the conversions
   bool windowPads(const NodeProto &n, const Dims &input, const int64_t kernel[2],
@@ -419,6 +455,10 @@ private:
   bool binaryWithConst(const NodeProto &n, const Value &x, const Const &c, bool constFirst);
   bool binaryConsts(const NodeProto &n, const Const &a, const Const &b);
   bool constInputAllowingBatch(const NodeProto &n, int i, std::vector<double> &out, Const &c);
+  bool sliceConst(const NodeProto &n, const Const &c, const std::vector<int64_t> &starts,
+                  const std::vector<int64_t> &ends, const std::vector<int64_t> &axes,
+                  const std::vector<int64_t> &steps);
+  bool transposeConst(const NodeProto &n, const Const &c, std::vector<int64_t> perm);
   bool sliceValues(const NodeProto &n, std::vector<int64_t> &starts, std::vector<int64_t> &ends,
                    std::vector<int64_t> &axes, std::vector<int64_t> &steps);
   bool axesOf(const NodeProto &n, int inputIndex, std::vector<int64_t> &axes);

@@ -159,12 +159,15 @@ bool Model::Impl::inferShapes(std::string &error) {
   // named by its node. Run on a graph netc has converted, whose attributes
   // and ranks its conversions checked: libonnx 1.12's inference crashes on
   // some malformed nodes (a Conv of a 2-d input) rather than reporting
-  // them. The initializers' data are set aside meanwhile (inference reads
-  // their shapes only), so that nothing large is copied.
+  // them. The weights' data are set aside meanwhile, so that nothing large
+  // is copied; small initializers keep theirs, which inference reads as
+  // values (a Slice's starts and ends, a Reshape's shape).
   ::onnx::GraphProto &graph = *proto.mutable_graph();
+  constexpr size_t kSmall = 4096; // bytes: shape arithmetic is a few int64s
   std::vector<std::string> data(static_cast<size_t>(graph.initializer_size()));
   for (int i = 0; i < graph.initializer_size(); ++i)
-    data[i].swap(*graph.mutable_initializer(i)->mutable_raw_data());
+    if (graph.initializer(i).raw_data().size() > kSmall)
+      data[i].swap(*graph.mutable_initializer(i)->mutable_raw_data());
   bool ok = true;
   try {
     ::onnx::shape_inference::InferShapes(proto, ::onnx::OpSchemaRegistry::Instance(),
@@ -174,7 +177,8 @@ bool Model::Impl::inferShapes(std::string &error) {
     ok = false;
   }
   for (int i = 0; i < graph.initializer_size(); ++i)
-    data[i].swap(*graph.mutable_initializer(i)->mutable_raw_data());
+    if (!data[i].empty())
+      data[i].swap(*graph.mutable_initializer(i)->mutable_raw_data());
   return ok;
 }
 Model::~Model() = default;

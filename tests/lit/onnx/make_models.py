@@ -18,6 +18,8 @@
                     Div, Mul, Add), Transpose back
   norm_only.onnx    the same without the Mul and Add (no affine)
   pow.onnx          a Pow of an activation outside a layer norm
+  slice_end.onnx    x[:, 1:] as torch.onnx writes it (ends INT64_MAX), its
+                    starts and ends initializers
   truncated.onnx    the first half of small.onnx
   garbage.onnx      bytes that are no protobuf
 """
@@ -127,6 +129,16 @@ graph = helper.make_graph([helper.make_node('Pow', ['input', 'two'], ['output'],
                           'pow', [x], [y],
                           [numpy_helper.from_array(np.array(2, np.float32), 'two')])
 save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), 'pow.onnx')
+
+# x[:, 1:]: Slice to INT64_MAX, read from initializers.
+ends = [numpy_helper.from_array(np.array(v, np.int64), k)
+        for k, v in (('starts', [1]), ('ends', [2**63 - 1]), ('axes', [1]))]
+graph = helper.make_graph([helper.make_node('Relu', ['input'], ['r'], name='relu'),
+                           helper.make_node('Slice', ['r', 'starts', 'ends', 'axes'], ['output'],
+                                            name='slice')],
+                          'slice_end', [x], [helper.make_tensor_value_info(
+                              'output', TensorProto.FLOAT, ['N', 1, 4, 4])], ends)
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), 'slice_end.onnx')
 
 # A newer opset than netc knows, and a uint8 input.
 graph = helper.make_graph([helper.make_node('Relu', ['input'], ['output'])], 'relu', [x], [y])
