@@ -9,7 +9,13 @@ library must equal the JIT bit for bit. PyTorch's own static PTQ (FX, onednn)
 of the model on the same calibration images is printed beside it. Prints
 "INT8_FASHION model accuracy_fp32 accuracy_int8 agreement accuracy_torch_int8".
 
+With --onnx MODEL.onnx (the same network as torch.onnx exported it, reading
+the same checkpoint), the ONNX model is calibrated and compiled to INT8 the
+same way, and its library must give the spec's INT8 library's outputs bit
+for bit (the same layers, calibrated on the same images).
+
     check_int8_fashion.py HARNESS-FLAGS --model lenet5|resnet_fashion --weights W.safetensors
+                          [--onnx MODEL.onnx]
 """
 import argparse
 import gzip
@@ -49,6 +55,7 @@ def main():
     netc_harness.add_arguments(parser)
     parser.add_argument('--weights', required=True)
     parser.add_argument('--model', choices=sorted(MODELS), default='lenet5')
+    parser.add_argument('--onnx', help='the same network as an ONNX file, to compile alike')
     args = parser.parse_args()
     test_x, test_y = images('t10k-images-idx3-ubyte.gz'), labels('t10k-labels-idx1-ubyte.gz')
     # 500 training images, every 120th: all ten classes, none of the test set.
@@ -74,6 +81,17 @@ def main():
         problem = netc_harness.bitwise('AOT vs JIT', aot, jit)
         if problem:
             failures.append(problem)
+        if args.onnx:
+            onnx_qparams = os.path.join(tmp, 'q_onnx.json')
+            netc_harness.run([args.netc, 'calibrate', args.onnx, '--weights', args.weights,
+                              '--input', calib_path, '-o', onnx_qparams, '--input-shape',
+                              '1,1,28,28'])
+            runner = netc.compile(args.onnx, None, f'{args.model}_onnx_int8', [1, 1, 28, 28],
+                                  extra=['--precision', 'int8', '--qparams', onnx_qparams])
+            problem = netc_harness.bitwise('ONNX INT8 library vs spec INT8 library',
+                                           netc.aot(runner, args.weights, test_x), aot)
+            if problem:
+                failures.append(problem)
     accuracy = {name: float((out.argmax(1) == test_y).mean())
                 for name, out in (('fp32', fp32), ('int8', aot), ('torch_int8', theirs))}
     agreement = float((aot.argmax(1) == fp32.argmax(1)).mean())

@@ -730,7 +730,6 @@ bool Importer::binaryWithConst(const NodeProto &n, const Value &x, const Const &
 /// broadcasting of a scalar.
 bool Importer::binaryConsts(const NodeProto &n, const Const &a, const Const &b) {
   std::vector<double> x, y;
-  Const ca = a, cb = b;
   // The batch size is not known: values derived from it stay marked.
   std::vector<bool> bx, by;
   if (!constValues(a, x, bx, "operand") || !constValues(b, y, by, "operand"))
@@ -740,9 +739,11 @@ bool Importer::binaryConsts(const NodeProto &n, const Const &a, const Const &b) 
                 " do not broadcast (netc computes constants of one shape, or with a scalar)");
   Const out;
   out.dtype = a.dtype;
-  out.dims = x.size() >= y.size() ? a.dims : b.dims;
+  // An empty operand makes an empty result (broadcast from a scalar too).
+  bool empty = x.empty() || y.empty();
+  out.dims = empty ? (x.empty() ? a.dims : b.dims) : x.size() >= y.size() ? a.dims : b.dims;
   out.name = n.output(0);
-  size_t count = std::max(x.size(), y.size());
+  size_t count = empty ? 0 : std::max(x.size(), y.size());
   bool integer = a.dtype != TensorProto::FLOAT && a.dtype != TensorProto::DOUBLE;
   const std::string &op = n.op_type();
   for (size_t i = 0; i < count; ++i) {
@@ -899,9 +900,11 @@ bool Importer::sliceConst(const NodeProto &n, const Const &c, const std::vector<
     if (a < 0 || a >= rank)
       return fail("axis " + std::to_string(axes[k]) + " is out of range for its constant " +
                   formatDims(c.dims));
-    int64_t dim = c.dims[a], st = steps[k];
-    if (st == 0)
+    int64_t dim = c.dims[a];
+    if (steps[k] == 0)
       return fail("a step is 0");
+    // A step past the dimension takes one element, as one just past it does.
+    int64_t st = std::clamp(steps[k], -dim - 1, dim + 1);
     int64_t s = starts[k] < 0 ? std::max(starts[k], -dim) + dim : starts[k];
     int64_t e = ends[k] < 0 ? std::max(ends[k], -dim - 1) + dim : ends[k];
     int64_t length = 0;
@@ -943,6 +946,8 @@ bool Importer::convSlice(const NodeProto &n) {
   if (axes.empty())
     for (size_t i = 0; i < starts.size(); ++i)
       axes.push_back(static_cast<int64_t>(i));
+  if (axes.size() != starts.size() || (!steps.empty() && steps.size() != starts.size()))
+    return fail("its starts, ends, axes and steps differ in length");
   steps.resize(starts.size(), 1);
   const Value &v = in(n, 0);
   if (v.kind == Value::Constant)
@@ -956,8 +961,16 @@ bool Importer::convSlice(const NodeProto &n) {
     if (a < 0 || a >= static_cast<int64_t>(v.dims.size()))
       return fail("axis " + std::to_string(axes[k]) + " is out of range");
     int64_t size = v.dims[a];
-    int64_t s = std::clamp(starts[k] < 0 ? starts[k] + size : starts[k], int64_t(0), size);
-    int64_t e = std::clamp(ends[k] < 0 ? ends[k] + size : ends[k], int64_t(0), size);
+    if (size == kUnknown) { // the batch, left open: only the whole of it
+      if (starts[k] == 0 && ends[k] == std::numeric_limits<int64_t>::max() && steps[k] == 1)
+        continue;
+      return fail("it slices the batch axis; netc converts a Slice of one non-batch axis with "
+                  "step 1 (torch.narrow)");
+    }
+    int64_t s = std::clamp(starts[k] < 0 ? std::max(starts[k], -size) + size : starts[k],
+                           int64_t(0), size);
+    int64_t e = std::clamp(ends[k] < 0 ? std::max(ends[k], -size) + size : ends[k],
+                           int64_t(0), size);
     if (s == 0 && e == size && steps[k] == 1)
       continue;
     if (axis >= 0 || steps[k] != 1 || a == 0)
@@ -991,8 +1004,15 @@ bool Importer::convReshape(const NodeProto &n) {
     c.dims = toInts(shape);
     int64_t known = 1, unknownAt = -1;
     for (size_t i = 0; i < c.dims.size(); ++i) {
+      if (c.dims[i] == 0 && i >= x.c.dims.size())
+        return fail("its shape " + formatDims(c.dims) + " copies dimension " +
+                    std::to_string(i) + " (a 0), which its input " + formatDims(x.c.dims) +
+                    " lacks");
       if (c.dims[i] == 0)
-        c.dims[i] = x.c.dims.at(i);
+        c.dims[i] = x.c.dims[i];
+      if (c.dims[i] < -1 || (c.dims[i] == -1 && unknownAt >= 0) ||
+          (c.dims[i] > 0 && known > x.c.count() / c.dims[i]))
+        return fail("it reshapes " + formatDims(x.c.dims) + " to " + formatDims(c.dims));
       if (c.dims[i] == -1)
         unknownAt = static_cast<int64_t>(i);
       else
@@ -1045,17 +1065,24 @@ bool Importer::convReshape(const NodeProto &n) {
   int64_t perSample = 1, known = 1;
   for (size_t i = 1; i < x.dims.size(); ++i)
     perSample *= x.dims[i];
-  for (size_t i = 1; i < to.size(); ++i)
-    if (static_cast<int64_t>(i) != inferAt)
-      known *= to[i];
+  auto mismatch = [&] {
+    return fail("it reshapes " + shapes::format(x.dims) + " to " + shapes::format(to) +
+                ", which holds a different number of values");
+  };
+  for (size_t i = 1; i < to.size(); ++i) {
+    if (static_cast<int64_t>(i) == inferAt)
+      continue;
+    if (to[i] < 0 || (to[i] > 0 && known > perSample / to[i])) // a second -1, or too many
+      return mismatch();
+    known *= to[i];
+  }
   if (inferAt > 0)
     to[inferAt] = known ? perSample / known : 0;
   int64_t product = 1;
   for (size_t i = 1; i < to.size(); ++i)
     product *= to[i];
   if (product != perSample)
-    return fail("it reshapes " + shapes::format(x.dims) + " to " + shapes::format(to) +
-                ", which holds a different number of values");
+    return mismatch();
   if (x.pattern == Value::Shuffled) {
     // The shuffle's last step: back to [N, C, H, W].
     const Dims &orig = dims_[x.layer];
@@ -1478,6 +1505,9 @@ bool Importer::convSqueeze(const NodeProto &n) {
                                  return normalizeAxis(a, c.dims.size()) ==
                                         static_cast<int64_t>(d);
                                });
+    if (drop && c.dims[d] != 1)
+      return fail("it squeezes axis " + std::to_string(d) + " of " + formatDims(c.dims) +
+                  ", which is not 1");
     if (!drop)
       dims.push_back(c.dims[d]);
   }

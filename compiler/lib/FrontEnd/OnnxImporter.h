@@ -249,6 +249,15 @@ private:
   }
 
   // --- constants ----------------------------------------------------------
+  /// A constant computed here holds as many values as its shape says (a
+  /// malformed graph, e.g. a Squeeze of a dimension that is not 1, could
+  /// make it otherwise); else an error.
+  bool consistent(const Const &c) {
+    if (static_cast<int64_t>(c.values.size()) == c.count())
+      return true;
+    return fail("its constant '" + c.name + "' holds " + std::to_string(c.values.size()) +
+                " values for its shape " + formatDims(c.dims));
+  }
   /// A constant's values (its data read from the file if need be); false
   /// after an error when they are not known here.
   bool valuesOf(const Const &c, std::vector<double> &out, const std::string &role) {
@@ -260,6 +269,8 @@ private:
         if (c.batch[i])
           return fail("its " + role + " '" + c.name + "' depends on the batch size, which a "
                       "netc library leaves open; netc needs its value when it compiles");
+      if (!consistent(c))
+        return false;
       out = c.values;
       return true;
     }
@@ -273,6 +284,8 @@ private:
   bool constValues(const Const &c, std::vector<double> &out, std::vector<bool> &batch,
                    const std::string &role) {
     if (!c.proto && !c.atLoad) {
+      if (!consistent(c))
+        return false;
       out = c.values;
       batch = c.batch;
     } else if (!valuesOf(c, out, role)) {
