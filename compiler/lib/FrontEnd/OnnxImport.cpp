@@ -64,6 +64,26 @@ const std::map<std::string, Importer::Converter> &Importer::converters() {
 // The graph
 //===----------------------------------------------------------------------===//
 
+/// Where an op's definition before opset 7 reads for node `n` as the one
+/// opset 7 has: empty; else what netc needs of the node (opset 7 removed
+/// the attributes these conditions name, and added count_include_pad to
+/// AveragePool with the old behaviour as its default).
+std::string Importer::legacyNeeds(const NodeProto &n) {
+  const std::string &op = n.op_type();
+  if (op == "AveragePool")
+    return "";
+  if (op == "BatchNormalization" || op == "Dropout")
+    return attrInt(n, "is_test", 0) != 0 ? "" : "in test mode only (is_test 1)";
+  if (op == "Gemm")
+    return attrInt(n, "broadcast", 0) != 0 || !hasInput(n, 2)
+               ? ""
+               : "with its C broadcast only (broadcast 1)";
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div")
+    return !hasAttr(n, "axis") ? ""
+                               : "broadcasting from the last axis only (no axis attribute)";
+  return "in no form";
+}
+
 std::optional<dsl::Graph> Importer::run(std::string &error) {
   const std::string &file = m_.path;
   // Initializers, then the graph's inputs: the first that is not an
@@ -194,15 +214,19 @@ std::optional<dsl::Graph> Importer::run(std::string &error) {
     }
     // Before opset 7 some ops read differently (Add's broadcast attribute,
     // BatchNormalization's is_test): an op is converted at an older opset
-    // where its definition is the one opset 7 has.
+    // where its definition is the one opset 7 has, or reads as it for this
+    // node (legacyNeeds).
     if (m_.opset < kMinOpset) {
       const auto *then = ::onnx::OpSchemaRegistry::Schema(n.op_type(), m_.opset, n.domain());
       const auto *at7 = ::onnx::OpSchemaRegistry::Schema(n.op_type(), kMinOpset, n.domain());
-      if (then && at7 && then->since_version() != at7->since_version()) {
+      std::string needs;
+      if (then && at7 && then->since_version() != at7->since_version() &&
+          !(needs = legacyNeeds(n)).empty()) {
         errors_.push_back(nodeName(n, i) + ": at opset " + std::to_string(m_.opset) + " " +
                           n.op_type() + " is its opset-" + std::to_string(then->since_version()) +
-                          " definition, which netc does not convert (opsets " +
-                          std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + ")");
+                          " definition, which netc converts " + needs + " (opsets " +
+                          std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) +
+                          " otherwise)");
         markFailed();
         continue;
       }

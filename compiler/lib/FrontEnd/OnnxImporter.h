@@ -139,6 +139,7 @@ public:
 private:
   using Converter = bool (Importer::*)(const NodeProto &);
   static const std::map<std::string, Converter> &converters();
+  std::string legacyNeeds(const NodeProto &n);
 
   // --- values -------------------------------------------------------------
   bool hasInput(const NodeProto &n, int i) const {

@@ -18,6 +18,8 @@
                     Div, Mul, Add), Transpose back
   norm_only.onnx    the same without the Mul and Add (no affine)
   pow.onnx          a Pow of an activation outside a layer norm
+  bn6_test.onnx     BatchNormalization at opset 6, is_test 1 (inference)
+  bn6_train.onnx    the same without is_test (0: training statistics)
   slice_end.onnx    x[:, 1:] as torch.onnx writes it (ends INT64_MAX), its
                     starts and ends initializers
   truncated.onnx    the first half of small.onnx
@@ -129,6 +131,20 @@ graph = helper.make_graph([helper.make_node('Pow', ['input', 'two'], ['output'],
                           'pow', [x], [y],
                           [numpy_helper.from_array(np.array(2, np.float32), 'two')])
 save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), 'pow.onnx')
+
+# BatchNormalization's opset-6 definition, in test mode and not.
+def bn6(**attrs):
+    rng = np.random.default_rng(4)
+    inits = [init(rng, k, 2) for k in ('bn.weight', 'bn.bias', 'bn.running_mean')]
+    inits.append(numpy_helper.from_array(np.ones(2, np.float32), 'bn.running_var'))
+    node = helper.make_node('BatchNormalization', ['input'] + [t.name for t in inits], ['output'],
+                            name='bn', **attrs)
+    graph = helper.make_graph([node], 'bn6', [x], [y], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 6)])
+
+
+save(bn6(is_test=1), 'bn6_test.onnx')
+save(bn6(), 'bn6_train.onnx')
 
 # x[:, 1:]: Slice to INT64_MAX, read from initializers.
 ends = [numpy_helper.from_array(np.array(v, np.int64), k)
