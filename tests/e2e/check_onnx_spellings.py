@@ -18,16 +18,14 @@ PyTorch has them.
 """
 import argparse
 import os
-import sys
 import tempfile
-import warnings
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torchvision.models.convnext import LayerNorm2d
 
 import netc_harness
+from check_onnx_zoo import export
 
 
 class Spellings(torch.nn.Module):
@@ -67,11 +65,7 @@ def main():
         paths = {}
         for opset in (13, 17):
             paths[opset] = os.path.join(tmp, f'spellings{opset}.onnx')
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                torch.onnx.export(model, x[:1], paths[opset], opset_version=opset,
-                                  input_names=['input'], output_names=['output'],
-                                  dynamic_axes={'input': {0: 'N'}, 'output': {0: 'N'}})
+            export(model, list(x.shape[1:]), paths[opset], opset, fold=True, preserve=False)
         weights = os.path.join(tmp, 'weights.safetensors')
         netc_harness.run([args.netc, paths[13], '--export-weights', weights])
         runner = netc.compile(paths[13], None, 'spellings')

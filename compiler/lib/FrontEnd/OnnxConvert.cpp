@@ -536,10 +536,12 @@ std::optional<bool> Importer::layerNormStep(const NodeProto &n, const Value &p,
   if (q.kind != Value::Constant)
     return std::nullopt;
   if (op == "Add" && p.pattern == Value::NormVariance) {
-    std::vector<double> eps;
-    if (q.c.count() != 1 || !valuesOf(q.c, eps, "epsilon"))
+    if (q.c.count() != 1)
       return fail("it adds '" + q.c.name + "' " + formatDims(q.c.dims) + " to a variance; "
                   "netc converts a layer norm (" + kLayerNormSpelling + ") with a scalar eps");
+    std::vector<double> eps;
+    if (!valuesOf(q.c, eps, "epsilon"))
+      return false;
     Value v = p;
     v.eps = eps[0];
     return next(v, Value::NormVarianceEps);
@@ -883,15 +885,38 @@ static std::vector<int64_t> stridesOf(const Dims &dims) {
   return strides;
 }
 
+/// A strided view of constant `c` as a constant of shape `out`: element k
+/// of output axis a is element begin[a] + k * step[a] of input axis
+/// axisOf[a] (a Slice: axisOf the identity; a Transpose: the permutation).
+bool Importer::stridedConst(const NodeProto &n, const Const &c, const Dims &out,
+                            const std::vector<int64_t> &axisOf,
+                            const std::vector<int64_t> &begin,
+                            const std::vector<int64_t> &step) {
+  std::vector<double> values;
+  std::vector<bool> batch;
+  if (!constValues(c, values, batch, "input"))
+    return false;
+  Const result;
+  result.dtype = c.dtype;
+  result.name = n.output(0);
+  result.dims = out;
+  std::vector<int64_t> from = stridesOf(c.dims), to = stridesOf(out);
+  for (int64_t i = 0, count = result.count(); i < count; ++i) {
+    int64_t source = 0;
+    for (size_t a = 0; a < out.size(); ++a)
+      source += (begin[a] + (i / to[a]) % out[a] * step[a]) * from[axisOf[a]];
+    result.values.push_back(values[source]);
+    result.batch.push_back(batch[source]);
+  }
+  define(n, 0, constant(std::move(result)));
+  return true;
+}
+
 /// Slice of a constant, any axes and steps (torch.onnx reverses F.pad's
 /// pads with step -1), with ONNX's clamping of starts and ends.
 bool Importer::sliceConst(const NodeProto &n, const Const &c, const std::vector<int64_t> &starts,
                           const std::vector<int64_t> &ends, const std::vector<int64_t> &axes,
                           const std::vector<int64_t> &steps) {
-  std::vector<double> values;
-  std::vector<bool> batch;
-  if (!constValues(c, values, batch, "input"))
-    return false;
   const int64_t rank = static_cast<int64_t>(c.dims.size());
   std::vector<int64_t> begin(rank, 0), step(rank, 1);
   Dims out = c.dims;
@@ -921,20 +946,10 @@ bool Importer::sliceConst(const NodeProto &n, const Const &c, const std::vector<
     step[a] = st;
     out[a] = length;
   }
-  Const result;
-  result.dtype = c.dtype;
-  result.name = n.output(0);
-  result.dims = out;
-  std::vector<int64_t> from = stridesOf(c.dims), to = stridesOf(out);
-  for (int64_t i = 0, count = result.count(); i < count; ++i) {
-    int64_t source = 0;
-    for (int64_t a = 0; a < rank; ++a)
-      source += (begin[a] + (i / to[a]) % out[a] * step[a]) * from[a];
-    result.values.push_back(values[source]);
-    result.batch.push_back(batch[source]);
-  }
-  define(n, 0, constant(std::move(result)));
-  return true;
+  std::vector<int64_t> axisOf(rank);
+  for (int64_t a = 0; a < rank; ++a)
+    axisOf[a] = a;
+  return stridedConst(n, c, out, axisOf, begin, step);
 }
 
 bool Importer::convSlice(const NodeProto &n) {
@@ -1131,29 +1146,17 @@ bool Importer::transposeConst(const NodeProto &n, const Const &c, std::vector<in
       perm.push_back(static_cast<int64_t>(a));
   std::vector<int64_t> sorted = perm;
   std::sort(sorted.begin(), sorted.end());
-  for (size_t a = 0; a < sorted.size(); ++a)
-    if (sorted.size() != rank || sorted[a] != static_cast<int64_t>(a))
-      return fail("perm " + formatDims(perm) + " is no permutation of its constant's " +
-                  std::to_string(rank) + " axes");
-  std::vector<double> values;
-  std::vector<bool> batch;
-  if (!constValues(c, values, batch, "input"))
-    return false;
-  Const result;
-  result.dtype = c.dtype;
-  result.name = n.output(0);
+  bool permutation = sorted.size() == rank;
+  for (size_t a = 0; permutation && a < rank; ++a)
+    permutation = sorted[a] == static_cast<int64_t>(a);
+  if (!permutation)
+    return fail("perm " + formatDims(perm) + " is no permutation of its constant's " +
+                std::to_string(rank) + " axes");
+  Dims out;
   for (int64_t p : perm)
-    result.dims.push_back(c.dims[p]);
-  std::vector<int64_t> from = stridesOf(c.dims), to = stridesOf(result.dims);
-  for (int64_t i = 0, count = result.count(); i < count; ++i) {
-    int64_t source = 0;
-    for (size_t a = 0; a < rank; ++a)
-      source += (i / to[a]) % result.dims[a] * from[perm[a]];
-    result.values.push_back(values[source]);
-    result.batch.push_back(batch[source]);
-  }
-  define(n, 0, constant(std::move(result)));
-  return true;
+    out.push_back(c.dims[p]);
+  return stridedConst(n, c, out, perm, std::vector<int64_t>(rank, 0),
+                      std::vector<int64_t>(rank, 1));
 }
 
 bool Importer::convTranspose(const NodeProto &n) {

@@ -219,9 +219,10 @@ std::optional<dsl::Graph> Importer::run(std::string &error) {
     if (m_.opset < kMinOpset) {
       const auto *then = ::onnx::OpSchemaRegistry::Schema(n.op_type(), m_.opset, n.domain());
       const auto *at7 = ::onnx::OpSchemaRegistry::Schema(n.op_type(), kMinOpset, n.domain());
-      std::string needs;
-      if (then && at7 && then->since_version() != at7->since_version() &&
-          !(needs = legacyNeeds(n)).empty()) {
+      std::string needs = then && at7 && then->since_version() != at7->since_version()
+                              ? legacyNeeds(n)
+                              : "";
+      if (!needs.empty()) {
         errors_.push_back(nodeName(n, i) + ": at opset " + std::to_string(m_.opset) + " " +
                           n.op_type() + " is its opset-" + std::to_string(then->since_version()) +
                           " definition, which netc converts " + needs + " (opsets " +

@@ -473,6 +473,9 @@ private:
                   const std::vector<int64_t> &ends, const std::vector<int64_t> &axes,
                   const std::vector<int64_t> &steps);
   bool transposeConst(const NodeProto &n, const Const &c, std::vector<int64_t> perm);
+  bool stridedConst(const NodeProto &n, const Const &c, const Dims &out,
+                    const std::vector<int64_t> &axisOf, const std::vector<int64_t> &begin,
+                    const std::vector<int64_t> &step);
   bool sliceValues(const NodeProto &n, std::vector<int64_t> &starts, std::vector<int64_t> &ends,
                    std::vector<int64_t> &axes, std::vector<int64_t> &steps);
   bool axesOf(const NodeProto &n, int inputIndex, std::vector<int64_t> &axes);
